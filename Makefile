@@ -1,0 +1,43 @@
+# Stomper for .NET. `make demo` and `make test` are the two commands a new user needs.
+SHELL := /bin/bash
+DOTNET ?= dotnet
+CONFIG ?= Debug
+RESULTS := artifacts/test-results
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+.PHONY: all build test unit-test bench clean brokers brokers-stop
+
+all: build
+
+build:
+	$(DOTNET) build stomper.sln -c $(CONFIG)
+
+# Every test, unit and integration. The brokers are started first (idempotent);
+# the closing line "N passed, N failed" is what CI reads.
+test: brokers build
+	rm -rf $(RESULTS)
+	-$(DOTNET) test stomper.sln -c $(CONFIG) --no-build --logger "trx" --logger "console;verbosity=minimal" --results-directory $(RESULTS)
+	@scripts/test-summary.sh $(RESULTS)
+
+# Unit tests only: no broker needed.
+unit-test: build
+	rm -rf $(RESULTS)
+	-$(DOTNET) test stomper.sln -c $(CONFIG) --no-build --filter "Category!=Integration" --logger "trx" --logger "console;verbosity=minimal" --results-directory $(RESULTS)
+	@scripts/test-summary.sh $(RESULTS)
+
+bench:
+	$(DOTNET) run -c Release --project bench/Stomper.Bench/Stomper.Bench.csproj -- all
+
+clean:
+	-scripts/brokers.sh stop
+	rm -rf artifacts BenchmarkDotNet.Artifacts
+
+# A three-node RabbitMQ cluster (STOMP 61613-61615) and ActiveMQ (STOMP 61620) on
+# 127.0.0.1, installed from Debian's packages when missing; see docs/brokers.md.
+brokers:
+	scripts/brokers.sh start
+
+brokers-stop:
+	scripts/brokers.sh stop
