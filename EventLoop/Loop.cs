@@ -1,0 +1,636 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+
+namespace EventLoop;
+
+/// <summary>
+/// A single-threaded event loop in AnyEvent's manner: timers, socket watchers, POSIX
+/// signals, idle watchers, postponed callbacks and condition variables. Every callback
+/// runs on the thread that runs the loop; other threads hand work over with
+/// <see cref="Post"/>.
+/// </summary>
+/// <remarks>
+/// <para>One pass (<see cref="RunOnce"/>) waits for sockets until the nearest timer is
+/// due (forever when there is none, not at all when idle watchers or queued callbacks
+/// exist), then fires due timers, then ready socket watchers, then posted callbacks,
+/// then postponed ones, and, if nothing at all happened, idle watchers.</para>
+/// <para>Watchers are created and disposed on the loop thread (or before the loop first
+/// runs); <see cref="Post"/> is the one member that any thread may call.</para>
+/// <para>An exception thrown by a callback propagates out of <see cref="RunOnce"/>,
+/// <see cref="Run"/> or <see cref="CondVar.Recv"/>, as a Perl <c>die</c> in a callback
+/// leaves <c>$cv-&gt;recv</c>; the loop stays usable. Set
+/// <see cref="UnhandledException"/> to keep the loop running instead.</para>
+/// </remarks>
+public sealed class Loop : IDisposable
+{
+    private static readonly Lazy<Loop> s_default = new(() => new Loop(), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly IClock _clock;
+    private readonly PriorityQueue<TimerWatcher, TimerKey> _timers = new();
+    private readonly Dictionary<Socket, IoRegistration> _io = new();
+    private readonly List<Socket> _readSet = [];
+    private readonly List<Socket> _writeSet = [];
+    private readonly List<Socket> _errorSet = [];
+    private readonly List<IdleWatcher> _idle = [];
+    private readonly Queue<Action> _postponed = new();
+    private readonly ConcurrentQueue<Action> _posted = new();
+    private readonly Wakeup _wakeup = new();
+    private long _timerSequence;
+    private int _queuedTimers;
+    private int _staleTimers;
+    private double _nowMonotonic;
+    private double _nowWall;
+    private int _runnerThread;
+    private bool _inPass;
+    private bool _stop;
+    private bool _disposed;
+
+    /// <summary>A loop on the system clock.</summary>
+    public Loop()
+        : this(SystemClock.Instance)
+    {
+    }
+
+    /// <summary>A loop on the given clock; tests pass a <see cref="FakeClock"/>.</summary>
+    public Loop(IClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(clock);
+        _clock = clock;
+        NowUpdate();
+    }
+
+    /// <summary>The process-wide loop behind the <see cref="AE"/> functions.</summary>
+    public static Loop Default => s_default.Value;
+
+    /// <summary>The loop's clock.</summary>
+    public IClock Clock => _clock;
+
+    /// <summary>
+    /// When set, an exception thrown by a callback is handed to this delegate and the
+    /// loop carries on. When null (the default) it propagates to whoever runs the loop.
+    /// </summary>
+    public Action<Exception>? UnhandledException { get; set; }
+
+    /// <summary>True while some thread is inside <see cref="Run"/>, <see cref="RunOnce"/> or <see cref="CondVar.Recv"/> for this loop.</summary>
+    public bool IsRunning => Volatile.Read(ref _runnerThread) != 0;
+
+    /// <summary>True when called on the thread that is running the loop.</summary>
+    public bool IsLoopThread => Volatile.Read(ref _runnerThread) == Environment.CurrentManagedThreadId;
+
+    /// <summary>
+    /// The wall time (seconds since the epoch) cached at the start of the current pass,
+    /// as <c>AE::now</c>. Timers count from this value.
+    /// </summary>
+    public double Now() => _nowWall;
+
+    /// <summary>The current wall time, read from the clock now, as <c>AE::time</c>.</summary>
+    public double Time() => _clock.WallSeconds;
+
+    /// <summary>Refreshes the cached time (<c>AE::now_update</c>), for example after a long computation inside a callback.</summary>
+    public void NowUpdate()
+    {
+        _nowMonotonic = _clock.MonotonicSeconds;
+        _nowWall = _clock.WallSeconds;
+    }
+
+    internal double NowMonotonic => _nowMonotonic;
+
+    /// <summary>Entries in the timer heap, live and stale; tests check that it stays bounded.</summary>
+    internal int TimerQueueLength => _timers.Count;
+
+    /// <summary>
+    /// Calls <paramref name="callback"/> once after <paramref name="after"/> seconds and
+    /// then, when <paramref name="interval"/> is above 0, every <paramref name="interval"/>
+    /// seconds until disposed (<c>AE::timer $after, $interval, $cb</c>). Both take
+    /// fractions; a negative <paramref name="after"/> counts as 0.
+    /// </summary>
+    public TimerWatcher Timer(double after, double interval, Action callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        if (double.IsNaN(after) || double.IsNaN(interval) || interval < 0 || double.IsInfinity(interval))
+        {
+            throw new ArgumentOutOfRangeException(nameof(interval), "Timer interval must be a finite number, 0 or above");
+        }
+
+        var timer = new TimerWatcher(this, interval, callback);
+        Schedule(timer, after);
+        return timer;
+    }
+
+    /// <summary>Calls <paramref name="callback"/> on every pass while <paramref name="socket"/> is readable or writable (<c>AE::io</c>).</summary>
+    public IoWatcher Io(Socket socket, IoDirection direction, Action callback)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(callback);
+        var watcher = new IoWatcher(this, socket, direction, callback);
+        if (!_io.TryGetValue(socket, out var registration))
+        {
+            registration = new IoRegistration();
+            _io.Add(socket, registration);
+        }
+
+        registration.Add(watcher);
+        return watcher;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="callback"/> on the loop thread whenever the process receives
+    /// the named signal (<c>AE::signal INT =&gt; $cb</c>). Names are Perl's: <c>INT</c>,
+    /// <c>TERM</c>, <c>HUP</c>, <c>QUIT</c>, <c>USR1</c>, ... with or without <c>SIG</c>.
+    /// </summary>
+    public SignalWatcher Signal(string name, Action callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        var signal = SignalWatcher.Parse(name);
+        return new SignalWatcher(this, name, signal, callback);
+    }
+
+    /// <summary>Calls <paramref name="callback"/> on every pass in which nothing else happened (<c>AE::idle</c>).</summary>
+    public IdleWatcher Idle(Action callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        var watcher = new IdleWatcher(this, callback);
+        _idle.Add(watcher);
+        return watcher;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="callback"/> soon, but never before the current callback has
+    /// returned (<c>AE::postpone</c>). Loop thread only.
+    /// </summary>
+    public void Postpone(Action callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        _postponed.Enqueue(callback);
+    }
+
+    /// <summary>
+    /// Hands <paramref name="callback"/> to the loop from any thread and wakes it at once.
+    /// Callbacks posted by one thread run in the order they were posted.
+    /// </summary>
+    public void Post(Action callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _posted.Enqueue(callback);
+        _wakeup.Signal();
+    }
+
+    /// <summary>A condition variable on this loop (<c>AE::cv</c>), with an optional callback for when it is sent.</summary>
+    public CondVar Cv(Action<CondVar>? callback = null) => new(this, callback);
+
+    /// <summary>Runs passes until <see cref="Stop"/> is called.</summary>
+    public void Run()
+    {
+        var acquired = Acquire();
+        try
+        {
+            _stop = false;
+            while (!_stop)
+            {
+                Pass(block: true);
+            }
+        }
+        finally
+        {
+            _stop = false;
+            Release(acquired);
+        }
+    }
+
+    /// <summary>Makes <see cref="Run"/> return after the current pass. Loop thread only; from elsewhere, <c>Post(loop.Stop)</c>.</summary>
+    public void Stop() => _stop = true;
+
+    /// <summary>
+    /// Runs one pass. With <paramref name="block"/> it first waits until something is
+    /// due; without, it only handles what is ready now (step a loop on a
+    /// <see cref="FakeClock"/> this way). Returns true when any callback ran.
+    /// </summary>
+    public bool RunOnce(bool block = true)
+    {
+        var acquired = Acquire();
+        try
+        {
+            return Pass(block);
+        }
+        finally
+        {
+            Release(acquired);
+        }
+    }
+
+    /// <summary>Runs non-blocking passes until one finds nothing to do; for tests on a fake clock.</summary>
+    public void RunPending()
+    {
+        while (RunOnce(block: false))
+        {
+        }
+    }
+
+    /// <summary>Releases the loop's wake-up sockets. Watchers still alive stop being served.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _wakeup.Dispose();
+    }
+
+    /// <summary>
+    /// Takes the loop for the calling thread. Returns false when the thread already
+    /// holds it (a <see cref="CondVar.Recv"/> running passes), and throws when another
+    /// thread runs it or when called from inside a callback.
+    /// </summary>
+    internal bool Acquire()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var me = Environment.CurrentManagedThreadId;
+        var owner = Interlocked.CompareExchange(ref _runnerThread, me, 0);
+        if (owner == 0)
+        {
+            return true;
+        }
+
+        if (owner != me)
+        {
+            throw new InvalidOperationException(
+                $"The loop is being run by thread {owner}; only one thread may run it. Use Post to hand work to it.");
+        }
+
+        if (_inPass)
+        {
+            throw new InvalidOperationException(
+                "The loop cannot be run from inside one of its own callbacks (a blocking wait such as Recv inside a callback, which AnyEvent forbids too). Use a callback (cv.Cb) instead.");
+        }
+
+        return false;
+    }
+
+    internal void Release(bool acquired)
+    {
+        if (acquired)
+        {
+            Volatile.Write(ref _runnerThread, 0);
+        }
+    }
+
+    internal void Schedule(TimerWatcher timer, double after)
+    {
+        if (timer.Queued)
+        {
+            _staleTimers++;
+        }
+        else
+        {
+            timer.Queued = true;
+            _queuedTimers++;
+        }
+
+        var due = _nowMonotonic + (after > 0 ? after : 0);
+        timer.Due = due;
+        timer.Generation = ++_timerSequence;
+        _timers.Enqueue(timer, new TimerKey(due, timer.Generation));
+    }
+
+    internal void Unschedule(TimerWatcher timer)
+    {
+        if (!timer.Queued)
+        {
+            return;
+        }
+
+        timer.Queued = false;
+        _queuedTimers--;
+        _staleTimers++;
+
+        // Disposed timers stay in the heap until popped; rebuild it when they dominate,
+        // so that a program creating and dropping long timers cannot grow it forever.
+        if (_staleTimers > 64 && _staleTimers > _queuedTimers)
+        {
+            CompactTimers();
+        }
+    }
+
+    internal void RemoveIo(IoWatcher watcher)
+    {
+        if (_io.TryGetValue(watcher.Socket, out var registration) && registration.Remove(watcher))
+        {
+            _io.Remove(watcher.Socket);
+        }
+    }
+
+    internal void RemoveIdle(IdleWatcher watcher) => _idle.Remove(watcher);
+
+    private bool Pass(bool block)
+    {
+        _inPass = true;
+        try
+        {
+            var timeout = block ? WaitTimeoutMicroseconds() : 0;
+            var ready = Poll(timeout);
+            NowUpdate();
+            var work = RunTimers();
+            if (ready > 0)
+            {
+                work += DispatchIo();
+            }
+
+            work += RunPosted();
+            work += RunPostponed();
+            if (work == 0 && _idle.Count > 0)
+            {
+                RunIdle();
+                RunPostponed();
+            }
+
+            return work > 0;
+        }
+        finally
+        {
+            _inPass = false;
+        }
+    }
+
+    /// <summary>How long the poll may sleep: -1 for as long as it takes, 0 when anything is waiting.</summary>
+    private int WaitTimeoutMicroseconds()
+    {
+        if (_postponed.Count > 0 || !_posted.IsEmpty || _idle.Count > 0)
+        {
+            return 0;
+        }
+
+        DropStaleTimerHeads();
+        if (!_timers.TryPeek(out _, out var next))
+        {
+            return -1;
+        }
+
+        var seconds = next.Due - _clock.MonotonicSeconds;
+        if (seconds <= 0)
+        {
+            return 0;
+        }
+
+        // Round up to whole milliseconds, the resolution of the poll(2) underneath:
+        // waking early would only cost an empty pass.
+        var micros = Math.Ceiling(seconds * 1_000) * 1_000;
+        return micros >= int.MaxValue ? int.MaxValue : (int)micros;
+    }
+
+    private int Poll(int timeoutMicroseconds)
+    {
+        _readSet.Clear();
+        _writeSet.Clear();
+        _errorSet.Clear();
+        _readSet.Add(_wakeup.Socket);
+        foreach (var (socket, registration) in _io)
+        {
+            if (socket.SafeHandle.IsClosed)
+            {
+                continue;
+            }
+
+            if (registration.Readers > 0)
+            {
+                _readSet.Add(socket);
+            }
+
+            if (registration.Writers > 0)
+            {
+                _writeSet.Add(socket);
+            }
+
+            _errorSet.Add(socket);
+        }
+
+        if (_writeSet.Count == 0 && _errorSet.Count == 0 && timeoutMicroseconds == 0 && _readSet.Count == 1 && _wakeup.IsIdle)
+        {
+            // Nothing to ask the kernel: skip the system call on busy timer-only passes.
+            _readSet.Clear();
+            return 0;
+        }
+
+        Socket.Select(_readSet, _writeSet.Count > 0 ? _writeSet : null, _errorSet.Count > 0 ? _errorSet : null, timeoutMicroseconds);
+        _wakeup.Reset();
+        return _readSet.Count + _writeSet.Count + _errorSet.Count;
+    }
+
+    private int DispatchIo()
+    {
+        var calls = 0;
+        foreach (var socket in _errorSet)
+        {
+            // An error wakes both directions: the callbacks meet it on their next read or write.
+            calls += DispatchIo(socket, IoDirection.Read) + DispatchIo(socket, IoDirection.Write);
+        }
+
+        foreach (var socket in _readSet)
+        {
+            if (socket != _wakeup.Socket && !_errorSet.Contains(socket))
+            {
+                calls += DispatchIo(socket, IoDirection.Read);
+            }
+        }
+
+        foreach (var socket in _writeSet)
+        {
+            if (!_errorSet.Contains(socket))
+            {
+                calls += DispatchIo(socket, IoDirection.Write);
+            }
+        }
+
+        return calls;
+    }
+
+    private int DispatchIo(Socket socket, IoDirection direction)
+    {
+        if (!_io.TryGetValue(socket, out var registration))
+        {
+            return 0;
+        }
+
+        var calls = 0;
+        var watchers = registration.Watchers;
+
+        // Callbacks may add or dispose watchers of this socket: walk a count taken now
+        // and skip the disposed ones.
+        var count = watchers.Count;
+        for (var i = 0; i < count && i < watchers.Count; i++)
+        {
+            var watcher = watchers[i];
+            if (watcher.IsActive && watcher.Direction == direction)
+            {
+                calls++;
+                Invoke(watcher.Invoke);
+            }
+        }
+
+        return calls;
+    }
+
+    private int RunTimers()
+    {
+        var calls = 0;
+
+        // Timers armed during this pass wait for the next one, so a callback that arms
+        // a zero timer cannot keep the pass from ending.
+        var lastSequence = _timerSequence;
+        while (_timers.TryPeek(out var timer, out var key))
+        {
+            if (!timer.Queued || key.Sequence != timer.Generation)
+            {
+                _timers.Dequeue();
+                _staleTimers--;
+                continue;
+            }
+
+            if (key.Due > _nowMonotonic || key.Sequence > lastSequence)
+            {
+                break;
+            }
+
+            _timers.Dequeue();
+            timer.Queued = false;
+            _queuedTimers--;
+            if (timer.Interval > 0)
+            {
+                // Keep the cadence of the first deadline, but never try to catch up
+                // with a burst after the loop was held up.
+                var next = key.Due + timer.Interval;
+                Schedule(timer, next > _nowMonotonic ? next - _nowMonotonic : timer.Interval);
+            }
+
+            calls++;
+            Invoke(timer.Invoke);
+        }
+
+        return calls;
+    }
+
+    private void DropStaleTimerHeads()
+    {
+        while (_timers.TryPeek(out var timer, out var key) && (!timer.Queued || key.Sequence != timer.Generation))
+        {
+            _timers.Dequeue();
+            _staleTimers--;
+        }
+    }
+
+    private void CompactTimers()
+    {
+        var live = new List<(TimerWatcher, TimerKey)>(_queuedTimers);
+        foreach (var (timer, key) in _timers.UnorderedItems)
+        {
+            if (timer.Queued && key.Sequence == timer.Generation)
+            {
+                live.Add((timer, key));
+            }
+        }
+
+        _timers.Clear();
+        _timers.EnqueueRange(live);
+        _staleTimers = 0;
+    }
+
+    private int RunPosted()
+    {
+        var calls = 0;
+        while (_posted.TryDequeue(out var callback))
+        {
+            calls++;
+            Invoke(callback);
+        }
+
+        return calls;
+    }
+
+    private int RunPostponed()
+    {
+        // Only what was queued before this point: a postpone from a postponed callback
+        // runs on the next pass.
+        var count = _postponed.Count;
+        for (var i = 0; i < count; i++)
+        {
+            Invoke(_postponed.Dequeue());
+        }
+
+        return count;
+    }
+
+    private void RunIdle()
+    {
+        var count = _idle.Count;
+        for (var i = 0; i < count && i < _idle.Count; i++)
+        {
+            var watcher = _idle[i];
+            if (watcher.IsActive)
+            {
+                Invoke(watcher.Invoke);
+            }
+        }
+    }
+
+    private void Invoke(Action callback)
+    {
+        var handler = UnhandledException;
+        if (handler is null)
+        {
+            callback();
+            return;
+        }
+
+        try
+        {
+            callback();
+        }
+        catch (Exception e)
+        {
+            handler(e);
+        }
+    }
+
+    /// <summary>The watchers of one socket.</summary>
+    private sealed class IoRegistration
+    {
+        public List<IoWatcher> Watchers { get; } = new(2);
+
+        public int Readers { get; private set; }
+
+        public int Writers { get; private set; }
+
+        public void Add(IoWatcher watcher)
+        {
+            Watchers.Add(watcher);
+            if (watcher.Direction == IoDirection.Read)
+            {
+                Readers++;
+            }
+            else
+            {
+                Writers++;
+            }
+        }
+
+        /// <summary>Returns true when the socket has no watcher left.</summary>
+        public bool Remove(IoWatcher watcher)
+        {
+            if (Watchers.Remove(watcher))
+            {
+                if (watcher.Direction == IoDirection.Read)
+                {
+                    Readers--;
+                }
+                else
+                {
+                    Writers--;
+                }
+            }
+
+            return Watchers.Count == 0;
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Runtime.InteropServices;
+
+namespace EventLoop;
+
+/// <summary>
+/// Calls back on the loop thread when the process receives a POSIX signal
+/// (AnyEvent's <c>AE::signal INT => $cb</c>). While the watcher lives, the signal's
+/// default action (ending the process, for INT, TERM, QUIT and HUP) is suppressed;
+/// disposing it restores the default. Built on <see cref="PosixSignalRegistration"/>.
+/// </summary>
+public sealed class SignalWatcher : Watcher
+{
+    private readonly PosixSignalRegistration _registration;
+    private readonly Action _callback;
+
+    internal SignalWatcher(Loop loop, string name, PosixSignal signal, Action callback)
+        : base(loop)
+    {
+        Name = name;
+        _callback = callback;
+        _registration = PosixSignalRegistration.Create(signal, OnSignal);
+    }
+
+    /// <summary>The signal's name without the SIG prefix, as given (for example <c>INT</c>).</summary>
+    public string Name { get; }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        // This runs on a runtime thread: cancel the default action and hand the
+        // callback to the loop, which checks IsActive before calling it.
+        context.Cancel = true;
+        Loop.Post(() =>
+        {
+            if (IsActive)
+            {
+                _callback();
+            }
+        });
+    }
+
+    private protected override void OnDisposed() => _registration.Dispose();
+
+    /// <summary>Maps a Perl-style signal name (<c>INT</c>, <c>SIGTERM</c>, <c>HUP</c>, ...) to the runtime's signal.</summary>
+    internal static PosixSignal Parse(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var bare = (name.StartsWith("SIG", StringComparison.OrdinalIgnoreCase) ? name[3..] : name).ToUpperInvariant();
+        PosixSignal? signal = bare switch
+        {
+            "HUP" => PosixSignal.SIGHUP,
+            "INT" => PosixSignal.SIGINT,
+            "QUIT" => PosixSignal.SIGQUIT,
+            "TERM" => PosixSignal.SIGTERM,
+            _ => OperatingSystem.IsWindows() ? null : ParseUnixOnly(bare),
+        };
+        return signal ?? throw new ArgumentException($"Unknown or unsupported signal \"{name}\"", nameof(name));
+    }
+
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static PosixSignal? ParseUnixOnly(string bare)
+    {
+        return bare switch
+        {
+            "CHLD" => PosixSignal.SIGCHLD,
+            "CONT" => PosixSignal.SIGCONT,
+            "WINCH" => PosixSignal.SIGWINCH,
+            "TTIN" => PosixSignal.SIGTTIN,
+            "TTOU" => PosixSignal.SIGTTOU,
+            "TSTP" => PosixSignal.SIGTSTP,
+
+            // The runtime takes raw numbers on Unix; these two are Linux's.
+            "USR1" when OperatingSystem.IsLinux() => (PosixSignal)10,
+            "USR2" when OperatingSystem.IsLinux() => (PosixSignal)12,
+            _ => null,
+        };
+    }
+}
