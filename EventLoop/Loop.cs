@@ -324,8 +324,12 @@ public sealed class Loop : IDisposable
 
     internal void RemoveIdle(IdleWatcher watcher) => _idle.Remove(watcher);
 
+    /// <summary>Passes run so far; tests use it to prove an idle loop sleeps.</summary>
+    internal long PassCount { get; private set; }
+
     private bool Pass(bool block)
     {
+        PassCount++;
         _inPass = true;
         try
         {

@@ -1,0 +1,621 @@
+using System.Buffers;
+using System.Text;
+
+namespace EventLoop;
+
+/// <summary>
+/// A buffered, non-blocking connection in the manner of AnyEvent::Handle: connects
+/// without blocking the loop, gathers what arrives in a read buffer that
+/// <see cref="OnRead"/> consumes from, and queues writes in a write buffer that drains
+/// as the socket allows. Every callback runs on the loop thread.
+/// </summary>
+/// <remarks>
+/// <para>Reading: <see cref="ReadBuffer"/> is Perl's <c>$handle-&gt;{rbuf}</c>;
+/// <see cref="Consume"/> is <c>substr $handle-&gt;{rbuf}, 0, $n, ''</c>.</para>
+/// <para>Writing: <see cref="PushWrite(ReadOnlySpan{byte})"/> copies bytes in and sends;
+/// or write straight into the buffer through <see cref="Writer"/> (an
+/// <see cref="IBufferWriter{T}"/>, as encoders want) and then call <see cref="Commit"/>.
+/// With <see cref="Autocork"/> the send waits for the end of the loop pass, so many
+/// small writes leave in one system call.</para>
+/// <para>After a fatal error (<see cref="OnError"/> with <c>fatal</c> true) the handle
+/// is already destroyed: no callback follows. Without an <see cref="OnError"/> a fatal
+/// error is thrown as an <see cref="IOException"/> out of the loop, as AnyEvent
+/// croaks, so it is never lost.</para>
+/// </remarks>
+public sealed class Handle : IDisposable
+{
+    private const int ReadBurst = 16;
+
+    private readonly Loop _loop;
+    private readonly ITransport _transport;
+    private readonly ByteBuffer _rbuf;
+    private readonly ByteBuffer _wbuf;
+    private readonly Action _onReadable;
+    private readonly Action _onWritable;
+    private readonly Action _corkedFlush;
+    private readonly int _readSize;
+    private State _state;
+    private TimerWatcher? _connectTimer;
+    private TimerWatcher? _rtimer;
+    private TimerWatcher? _wtimer;
+    private TimerWatcher? _lingerTimer;
+    private double _rtimeout;
+    private double _wtimeout;
+    private double _lastRead;
+    private double _lastWrite;
+    private bool _writeWatching;
+    private bool _flushQueued;
+    private Action<Handle>? _onDrain;
+
+    /// <summary>Connects to <see cref="HandleOptions.Host"/>:<see cref="HandleOptions.Port"/> (AnyEvent's <c>connect =&gt; [$host, $port]</c>).</summary>
+    public Handle(Loop loop, HandleOptions options)
+        : this(loop, options, transport: null)
+    {
+    }
+
+    /// <summary>A handle over a transport that is already connected, such as a <see cref="SocketTransport"/> over an accepted socket.</summary>
+    public Handle(Loop loop, ITransport connected, HandleOptions options)
+        : this(loop, options, connected ?? throw new ArgumentNullException(nameof(connected)))
+    {
+    }
+
+    private Handle(Loop loop, HandleOptions options, ITransport? transport)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentNullException.ThrowIfNull(options);
+        if (transport is null && string.IsNullOrEmpty(options.Host))
+        {
+            throw new ArgumentException("A host to connect to (or a connected transport) is required", nameof(options));
+        }
+
+        if (transport is null && (options.Port <= 0 || options.Port > 65535))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Port, "Port must be between 1 and 65535");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.ReadSize);
+        _loop = loop;
+        Host = options.Host ?? string.Empty;
+        Port = options.Port;
+        OnConnect = options.OnConnect;
+        OnConnectError = options.OnConnectError;
+        OnError = options.OnError;
+        OnRead = options.OnRead;
+        OnEof = options.OnEof;
+        _onDrain = options.OnDrain;
+        OnRTimeout = options.OnRTimeout;
+        OnWTimeout = options.OnWTimeout;
+        _rtimeout = options.RTimeout;
+        _wtimeout = options.WTimeout;
+        Autocork = options.Autocork;
+        NoDelay = options.NoDelay;
+        KeepAlive = options.KeepAlive;
+        Linger = options.Linger;
+        RbufMax = options.RbufMax;
+        WbufMax = options.WbufMax;
+        _readSize = options.ReadSize;
+        _rbuf = new ByteBuffer(_readSize);
+        _wbuf = new ByteBuffer(4096);
+        _onReadable = HandleReadable;
+        _onWritable = Flush;
+        _corkedFlush = () =>
+        {
+            _flushQueued = false;
+            Flush();
+        };
+
+        if (transport is not null)
+        {
+            _transport = transport;
+            Connected();
+        }
+        else
+        {
+            _transport = options.Transport?.Invoke(loop) ?? new SocketTransport(loop);
+            StartConnect(options.OnPrepare);
+        }
+    }
+
+    private enum State
+    {
+        Connecting,
+        Connected,
+        Lingering,
+        Destroyed,
+    }
+
+    /// <summary>The host given to connect to (empty for a handle over a given transport).</summary>
+    public string Host { get; }
+
+    /// <summary>The port given to connect to.</summary>
+    public int Port { get; }
+
+    /// <summary>True once connected and until destroyed.</summary>
+    public bool IsConnected => _state == State.Connected;
+
+    /// <summary>True once destroyed, by <see cref="Dispose"/> or by a fatal error.</summary>
+    public bool IsDestroyed => _state is State.Destroyed or State.Lingering;
+
+    /// <summary><c>on_connect</c>: the handle, host and port.</summary>
+    public Action<Handle, string, int>? OnConnect { get; set; }
+
+    /// <summary><c>on_connect_error</c>: the handle and the reason.</summary>
+    public Action<Handle, string>? OnConnectError { get; set; }
+
+    /// <summary><c>on_error</c>: the handle, whether fatal, and the message.</summary>
+    public Action<Handle, bool, string>? OnError { get; set; }
+
+    /// <summary><c>on_read</c>: called after data was added to <see cref="ReadBuffer"/>.</summary>
+    public Action<Handle>? OnRead { get; set; }
+
+    /// <summary><c>on_eof</c>.</summary>
+    public Action<Handle>? OnEof { get; set; }
+
+    /// <summary><c>on_rtimeout</c>.</summary>
+    public Action<Handle>? OnRTimeout { get; set; }
+
+    /// <summary><c>on_wtimeout</c>.</summary>
+    public Action<Handle>? OnWTimeout { get; set; }
+
+    /// <summary><c>on_drain</c>: called when the write buffer becomes empty; setting it while the buffer is empty calls it at once, as AnyEvent does.</summary>
+    public Action<Handle>? OnDrain
+    {
+        get => _onDrain;
+        set
+        {
+            _onDrain = value;
+            if (value is not null && _state == State.Connected && _wbuf.Length == 0)
+            {
+                value(this);
+            }
+        }
+    }
+
+    /// <summary><c>autocork</c>: send at the end of the loop pass rather than at once.</summary>
+    public bool Autocork { get; set; }
+
+    /// <summary><c>no_delay</c>, applied when connected.</summary>
+    public bool NoDelay { get; }
+
+    /// <summary><c>keepalive</c>, applied when connected.</summary>
+    public bool KeepAlive { get; }
+
+    /// <summary><c>linger</c>: seconds a disposed handle keeps flushing its write buffer.</summary>
+    public double Linger { get; set; }
+
+    /// <summary><c>rbuf_max</c>; 0 for no limit.</summary>
+    public int RbufMax { get; set; }
+
+    /// <summary><c>wbuf_max</c>; 0 for no limit.</summary>
+    public int WbufMax { get; set; }
+
+    /// <summary>The bytes read and not yet consumed (<c>$handle-&gt;{rbuf}</c>). Valid until the next call that changes the buffer.</summary>
+    public ReadOnlySpan<byte> ReadBuffer => _rbuf.Span;
+
+    /// <summary>How many bytes wait in the write buffer (<c>length $handle-&gt;{wbuf}</c>): the backpressure gauge.</summary>
+    public int WriteBufferLength => _wbuf.Length;
+
+    /// <summary>Writes go straight into the write buffer through this; call <see cref="Commit"/> when a message is complete.</summary>
+    public IBufferWriter<byte> Writer => _wbuf;
+
+    /// <summary><c>rtimeout</c> in seconds; setting it restarts the count.</summary>
+    public double RTimeout
+    {
+        get => _rtimeout;
+        set
+        {
+            _rtimeout = value;
+            _lastRead = _loop.NowMonotonic;
+            ArmReadTimer();
+        }
+    }
+
+    /// <summary><c>wtimeout</c> in seconds; setting it restarts the count.</summary>
+    public double WTimeout
+    {
+        get => _wtimeout;
+        set
+        {
+            _wtimeout = value;
+            _lastWrite = _loop.NowMonotonic;
+            ArmWriteTimer();
+        }
+    }
+
+    /// <summary>Removes <paramref name="count"/> bytes from the front of <see cref="ReadBuffer"/>.</summary>
+    public void Consume(int count)
+    {
+        if (!IsDestroyed)
+        {
+            _rbuf.Consume(count);
+        }
+    }
+
+    /// <summary>Queues bytes for writing (<c>push_write</c>).</summary>
+    public void PushWrite(ReadOnlySpan<byte> bytes)
+    {
+        if (IsDestroyed)
+        {
+            return;
+        }
+
+        _wbuf.Write(bytes);
+        Commit();
+    }
+
+    /// <summary>Queues text for writing, encoded as UTF-8 (<c>push_write</c> of a string).</summary>
+    public void PushWrite(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (IsDestroyed)
+        {
+            return;
+        }
+
+        var span = _wbuf.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        _wbuf.Advance(Encoding.UTF8.GetBytes(text, span));
+        Commit();
+    }
+
+    /// <summary>
+    /// Sends what was written through <see cref="Writer"/>: at once, or at the end of
+    /// the pass with <see cref="Autocork"/>. Before the connection is up, data waits and
+    /// leaves once connected.
+    /// </summary>
+    public void Commit()
+    {
+        if (_state != State.Connected || _wbuf.Length == 0)
+        {
+            return;
+        }
+
+        if (WbufMax > 0 && _wbuf.Length > WbufMax)
+        {
+            Fatal($"Write buffer overflow: {_wbuf.Length} bytes queued, wbuf_max is {WbufMax}");
+            return;
+        }
+
+        if (_writeWatching || _flushQueued)
+        {
+            return;
+        }
+
+        if (Autocork)
+        {
+            _flushQueued = true;
+            _loop.Postpone(_corkedFlush);
+        }
+        else
+        {
+            Flush();
+        }
+    }
+
+    /// <summary>Restarts the read timeout's count (<c>rtimeout_reset</c>).</summary>
+    public void RTimeoutReset() => _lastRead = _loop.NowMonotonic;
+
+    /// <summary>Restarts the write timeout's count (<c>wtimeout_reset</c>).</summary>
+    public void WTimeoutReset() => _lastWrite = _loop.NowMonotonic;
+
+    /// <summary>Restarts both counts (<c>timeout_reset</c>).</summary>
+    public void TimeoutReset()
+    {
+        RTimeoutReset();
+        WTimeoutReset();
+    }
+
+    /// <summary>
+    /// Destroys the handle (<c>$handle-&gt;destroy</c>): no callback is called any more.
+    /// Data still in the write buffer keeps being sent, silently, for up to
+    /// <see cref="Linger"/> seconds, as AnyEvent does; then the connection closes.
+    /// </summary>
+    public void Dispose()
+    {
+        if (IsDestroyed)
+        {
+            return;
+        }
+
+        if (_state == State.Connected && _wbuf.Length > 0 && Linger > 0)
+        {
+            StartLingering();
+            return;
+        }
+
+        Destroy();
+    }
+
+    private void StartConnect(Func<Handle, double>? onPrepare)
+    {
+        _state = State.Connecting;
+        var timeout = onPrepare?.Invoke(this) ?? 0;
+        if (timeout > 0)
+        {
+            _connectTimer = _loop.Timer(timeout, 0, () => ConnectFailed("Connection timed out"));
+        }
+
+        _transport.Connect(Host, Port, error =>
+        {
+            if (_state != State.Connecting)
+            {
+                return;
+            }
+
+            if (error is null)
+            {
+                Connected();
+            }
+            else
+            {
+                ConnectFailed(error);
+            }
+        });
+    }
+
+    private void ConnectFailed(string reason)
+    {
+        if (_state != State.Connecting)
+        {
+            return;
+        }
+
+        Destroy();
+        if (OnConnectError is { } onConnectError)
+        {
+            onConnectError(this, reason);
+        }
+        else
+        {
+            ReportFatal(reason);
+        }
+    }
+
+    private void Connected()
+    {
+        _connectTimer?.Dispose();
+        _connectTimer = null;
+        _state = State.Connected;
+        _transport.Configure(NoDelay, KeepAlive);
+        _lastRead = _lastWrite = _loop.NowMonotonic;
+        _transport.WatchRead(_onReadable);
+        ArmReadTimer();
+        ArmWriteTimer();
+        OnConnect?.Invoke(this, Host, Port);
+        Commit();
+    }
+
+    private void HandleReadable()
+    {
+        for (var burst = 0; burst < ReadBurst && _state == State.Connected; burst++)
+        {
+            if (RbufMax > 0 && _rbuf.Length >= RbufMax)
+            {
+                Fatal($"Read buffer overflow: {_rbuf.Length} bytes unconsumed, rbuf_max is {RbufMax}");
+                return;
+            }
+
+            _rbuf.Reserve(_readSize);
+            var free = _rbuf.Array.Length - _rbuf.End;
+            int n;
+            try
+            {
+                n = _transport.Receive(_rbuf.Array, _rbuf.End, free);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                Fatal(e.Message);
+                return;
+            }
+
+            if (n < 0)
+            {
+                return;
+            }
+
+            if (n == 0)
+            {
+                EndOfFile();
+                return;
+            }
+
+            _rbuf.Advance(n);
+            _lastRead = _loop.NowMonotonic;
+            OnRead?.Invoke(this);
+            if (n < free)
+            {
+                return;
+            }
+        }
+    }
+
+    private void EndOfFile()
+    {
+        _transport.WatchRead(null);
+        if (OnEof is { } onEof)
+        {
+            onEof(this);
+        }
+        else
+        {
+            Fatal("Unexpected end-of-file");
+        }
+    }
+
+    private void Flush()
+    {
+        if (_state is State.Destroyed or State.Connecting)
+        {
+            return;
+        }
+
+        while (_wbuf.Length > 0)
+        {
+            int n;
+            try
+            {
+                n = _transport.Send(_wbuf.Array, _wbuf.Start, _wbuf.Length);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                if (_state == State.Lingering)
+                {
+                    Destroy();
+                }
+                else
+                {
+                    Fatal(e.Message);
+                }
+
+                return;
+            }
+
+            if (n <= 0)
+            {
+                if (!_writeWatching)
+                {
+                    _writeWatching = true;
+                    _transport.WatchWrite(_onWritable);
+                }
+
+                return;
+            }
+
+            _wbuf.Consume(n);
+            _lastWrite = _loop.NowMonotonic;
+        }
+
+        if (_writeWatching)
+        {
+            _writeWatching = false;
+            _transport.WatchWrite(null);
+        }
+
+        if (_state == State.Lingering)
+        {
+            Destroy();
+            return;
+        }
+
+        _onDrain?.Invoke(this);
+    }
+
+    private void ArmReadTimer()
+    {
+        _rtimer?.Dispose();
+        _rtimer = _state == State.Connected && _rtimeout > 0 ? _loop.Timer(_rtimeout, 0, CheckReadTimeout) : null;
+    }
+
+    private void ArmWriteTimer()
+    {
+        _wtimer?.Dispose();
+        _wtimer = _state == State.Connected && _wtimeout > 0 ? _loop.Timer(_wtimeout, 0, CheckWriteTimeout) : null;
+    }
+
+    // One timer per direction, re-armed for the time still left since the last
+    // activity, instead of a new timer on every read or write.
+    private void CheckReadTimeout()
+    {
+        var idle = _loop.NowMonotonic - _lastRead;
+        if (idle < _rtimeout)
+        {
+            _rtimer!.Restart(_rtimeout - idle);
+            return;
+        }
+
+        _lastRead = _loop.NowMonotonic;
+        _rtimer!.Restart(_rtimeout);
+        if (OnRTimeout is { } onTimeout)
+        {
+            onTimeout(this);
+        }
+        else
+        {
+            Fatal("Connection timed out");
+        }
+    }
+
+    private void CheckWriteTimeout()
+    {
+        if (_wbuf.Length == 0)
+        {
+            _lastWrite = _loop.NowMonotonic;
+        }
+
+        var idle = _loop.NowMonotonic - _lastWrite;
+        if (idle < _wtimeout)
+        {
+            _wtimer!.Restart(_wtimeout - idle);
+            return;
+        }
+
+        _lastWrite = _loop.NowMonotonic;
+        _wtimer!.Restart(_wtimeout);
+        if (OnWTimeout is { } onTimeout)
+        {
+            onTimeout(this);
+        }
+        else
+        {
+            Fatal("Connection timed out");
+        }
+    }
+
+    private void Fatal(string message)
+    {
+        if (IsDestroyed)
+        {
+            return;
+        }
+
+        Destroy();
+        ReportFatal(message);
+    }
+
+    private void ReportFatal(string message)
+    {
+        if (OnError is { } onError)
+        {
+            onError(this, true, message);
+        }
+        else
+        {
+            throw new IOException(message);
+        }
+    }
+
+    private void StartLingering()
+    {
+        _state = State.Lingering;
+        StopTimers();
+        _transport.WatchRead(null);
+        _lingerTimer = _loop.Timer(Linger, 0, Destroy);
+        if (!_writeWatching && !_flushQueued)
+        {
+            _writeWatching = true;
+            _transport.WatchWrite(_onWritable);
+        }
+    }
+
+    private void StopTimers()
+    {
+        _connectTimer?.Dispose();
+        _rtimer?.Dispose();
+        _wtimer?.Dispose();
+        _lingerTimer?.Dispose();
+        _connectTimer = _rtimer = _wtimer = _lingerTimer = null;
+    }
+
+    private void Destroy()
+    {
+        if (_state == State.Destroyed)
+        {
+            return;
+        }
+
+        _state = State.Destroyed;
+        StopTimers();
+        _transport.Dispose();
+        _rbuf.Dispose();
+        _wbuf.Dispose();
+    }
+}

@@ -1,0 +1,197 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace EventLoop;
+
+/// <summary>
+/// A TCP stream from <see cref="System.Net.Sockets"/>, driven by the loop: the connect
+/// (and the name resolution before it) completes on the runtime's threads and is
+/// handed back with <see cref="Loop.Post"/>; reads and writes are non-blocking calls
+/// made on the loop thread when an <see cref="IoWatcher"/> says the socket is ready.
+/// </summary>
+public sealed class SocketTransport : ITransport
+{
+    private readonly Loop _loop;
+    private Socket? _socket;
+    private IoWatcher? _readWatcher;
+    private IoWatcher? _writeWatcher;
+    private CancellationTokenSource? _connecting;
+    private bool _disposed;
+
+    /// <summary>A transport that will connect when asked.</summary>
+    public SocketTransport(Loop loop)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        _loop = loop;
+    }
+
+    /// <summary>A transport over a socket that is already connected (an accepted one, say).</summary>
+    public SocketTransport(Loop loop, Socket connected)
+        : this(loop)
+    {
+        ArgumentNullException.ThrowIfNull(connected);
+        connected.Blocking = false;
+        _socket = connected;
+    }
+
+    /// <summary>The socket, once connected.</summary>
+    public Socket? Socket => _socket;
+
+    /// <inheritdoc/>
+    public void Connect(string host, int port, Action<string?> completed)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(completed);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _connecting = new CancellationTokenSource();
+        _ = ConnectAsync(host, port, completed, _connecting.Token);
+    }
+
+    /// <inheritdoc/>
+    public void WatchRead(Action? onReadable) => Watch(ref _readWatcher, IoDirection.Read, onReadable);
+
+    /// <inheritdoc/>
+    public void WatchWrite(Action? onWritable) => Watch(ref _writeWatcher, IoDirection.Write, onWritable);
+
+    /// <inheritdoc/>
+    public int Receive(byte[] buffer, int offset, int count)
+    {
+        var socket = _socket ?? throw new InvalidOperationException("Not connected");
+        var n = socket.Receive(buffer.AsSpan(offset, count), SocketFlags.None, out var error);
+        return error switch
+        {
+            SocketError.Success => n,
+            SocketError.WouldBlock => -1,
+            _ => throw new SocketException((int)error),
+        };
+    }
+
+    /// <inheritdoc/>
+    public int Send(byte[] buffer, int offset, int count)
+    {
+        var socket = _socket ?? throw new InvalidOperationException("Not connected");
+        var n = socket.Send(buffer.AsSpan(offset, count), SocketFlags.None, out var error);
+        return error switch
+        {
+            SocketError.Success => n,
+            SocketError.WouldBlock => 0,
+            _ => throw new SocketException((int)error),
+        };
+    }
+
+    /// <inheritdoc/>
+    public void Configure(bool noDelay, bool keepAlive)
+    {
+        if (_socket is { } socket)
+        {
+            socket.NoDelay = noDelay;
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, keepAlive);
+        }
+    }
+
+    /// <summary>Stops watching and closes the socket; a connect still running is cancelled and never reports.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _connecting?.Cancel();
+        _readWatcher?.Dispose();
+        _writeWatcher?.Dispose();
+        _readWatcher = _writeWatcher = null;
+        _socket?.Dispose();
+        _socket = null;
+    }
+
+    private void Watch(ref IoWatcher? watcher, IoDirection direction, Action? callback)
+    {
+        watcher?.Dispose();
+        watcher = null;
+        if (callback is not null && _socket is { } socket)
+        {
+            watcher = _loop.Io(socket, direction, callback);
+        }
+    }
+
+    private async Task ConnectAsync(string host, int port, Action<string?> completed, CancellationToken cancel)
+    {
+        string? error = null;
+        Socket? connected = null;
+        try
+        {
+            var addresses = IPAddress.TryParse(host, out var literal)
+                ? [literal]
+                : await Dns.GetHostAddressesAsync(host, cancel).ConfigureAwait(false);
+            if (addresses.Length == 0)
+            {
+                error = "No address associated with hostname";
+            }
+
+            // Try every address in turn, as a resolver hands them out (IPv6 and IPv4).
+            foreach (var address in addresses)
+            {
+                var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    await socket.ConnectAsync(new IPEndPoint(address, port), cancel).ConfigureAwait(false);
+                    connected = socket;
+                    break;
+                }
+                catch (SocketException e)
+                {
+                    socket.Dispose();
+                    error = e.Message;
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        catch (SocketException e)
+        {
+            error = e.Message;
+        }
+        catch (ArgumentException e)
+        {
+            error = e.Message;
+        }
+
+        try
+        {
+            _loop.Post(() => Finish(connected, error, completed));
+        }
+        catch (ObjectDisposedException)
+        {
+            connected?.Dispose();
+        }
+    }
+
+    private void Finish(Socket? connected, string? error, Action<string?> completed)
+    {
+        if (_disposed)
+        {
+            connected?.Dispose();
+            return;
+        }
+
+        if (connected is not null)
+        {
+            connected.Blocking = false;
+            _socket = connected;
+            completed(null);
+        }
+        else
+        {
+            completed(error ?? "Connection failed");
+        }
+    }
+}
