@@ -121,7 +121,8 @@ public sealed class FrameReader
                 return FrameReadResult.HeartBeat;
             }
 
-            if (buffer.IsEmpty)
+            // A CR alone may be the first half of a CRLF heart-beat: wait for the next byte.
+            if (buffer.IsEmpty || (buffer.Length == 1 && buffer[0] == Cr))
             {
                 return FrameReadResult.NeedMoreData;
             }
