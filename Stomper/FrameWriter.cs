@@ -170,8 +170,9 @@ public ref struct FrameWriter
 
     /// <summary>Writes a text body as UTF-8 and the closing NUL.</summary>
     /// <param name="body">The body text; its UTF-8 length is <c>Encoding.UTF8.GetByteCount(body)</c>, for <see cref="WriteContentLength"/>.</param>
-    public void WriteBody(ReadOnlySpan<char> body)
+    public void WriteBody(string body)
     {
+        ArgumentNullException.ThrowIfNull(body);
         Expect(Step.Body);
         Span<byte> span = _output.GetSpan(Encoding.UTF8.GetMaxByteCount(body.Length) + 1);
         int written = Encoding.UTF8.GetBytes(body, span);

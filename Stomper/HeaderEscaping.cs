@@ -62,6 +62,12 @@ public static class HeaderEscaping
     public static bool TryUnescape(string escaped, StompVersion version, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
     {
         ArgumentNullException.ThrowIfNull(escaped);
+        if (version == StompVersion.V1_0)
+        {
+            value = escaped;
+            return true;
+        }
+
         byte[] raw = Encoding.UTF8.GetBytes(escaped);
         byte[] unescaped = new byte[raw.Length];
         if (TryUnescape(raw, unescaped, version, out int written, out _) != UnescapeStatus.Done)
