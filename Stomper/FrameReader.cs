@@ -267,6 +267,13 @@ public sealed class FrameReader
                 return false;
             }
 
+            // Even a blank line here leaves at least the NUL to come: refuse before decoding more.
+            if (lf + 2 > _limits.MaxFrameSize)
+            {
+                error = Errors.FrameTooLarge(_limits.MaxFrameSize);
+                return false;
+            }
+
             var line = buffer[_lineStart..LineEnd(buffer, _lineStart, lf)];
             _lineStart = _searchFrom = lf + 1;
             if (line.IsEmpty)

@@ -139,7 +139,7 @@ public static class HeaderEscaping
     /// <see cref="Encoding.GetMaxByteCount"/> bytes of the text (an escape takes 2 bytes, at most
     /// what a character may take in UTF-8). Allocates nothing.
     /// </summary>
-    /// <returns>The bytes written, or -1 when the text cannot travel in this frame (see <see cref="IsEncodable"/>).</returns>
+    /// <returns>The bytes written. Whether the text may travel at all is <see cref="IsEncodable"/>'s question, asked first.</returns>
     internal static int EncodeUtf8(ReadOnlySpan<char> text, Span<byte> destination, bool escape, StompVersion version)
     {
         var specials = escape ? SpecialsOf(version) : null;

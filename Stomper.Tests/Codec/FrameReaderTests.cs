@@ -389,6 +389,20 @@ public class FrameReaderTests
     }
 
     [Test]
+    public void Headers_beyond_the_size_limit_fail_without_waiting_for_their_end_even_when_all_arrived_at_once()
+    {
+        var limits = new FrameLimits { MaxFrameSize = 100, MaxHeaderCount = 1000 };
+        string headers = string.Concat(Enumerable.Range(0, 50).Select(i => $"h{i}:v\n"));
+        var reader = new FrameReader(FrameSource.Server, limits);
+
+        var result = reader.TryRead(Bytes($"MESSAGE\n{headers}\n\0"), out var frame, out _, out var error);
+
+        Assert.That((result, frame), Is.EqualTo((FrameReadResult.Error, (Frame?)null)));
+        Assert.That(error!.Message, Is.EqualTo("Malformed frame received: frame larger than 100 bytes"));
+        Assert.That(reader.ScannedBytes, Is.LessThanOrEqualTo(100), "parsing stopped at the limit");
+    }
+
+    [Test]
     public void A_content_length_beyond_the_size_limit_fails_before_the_body_arrives()
     {
         var harness = ForServerFrames(new FrameLimits { MaxFrameSize = 1000 }).Feed(Bytes("MESSAGE\ncontent-length:991\n\n"));
