@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text;
+using static Stomper.ErrorCode;
+
+namespace Stomper;
+
+/// <summary>
+/// Builds every error and every error text of the library, so that the texts of the
+/// Perl original live in one file and stay identical to the letter.
+/// </summary>
+/// <remarks>
+/// Argument errors are thrown by the caller as <see cref="ArgumentException"/> (Perl
+/// <c>croak</c>s); the message carries no parameter-name suffix so it equals the Perl text.
+/// Run-time failures are <see cref="StompError"/> values handed to callbacks.
+/// </remarks>
+internal static class Errors
+{
+    /// <summary>The prefix of every error the frame reader reports (code <see cref="E_UNEXPECTED_DATA"/>).</summary>
+    internal const string MalformedFramePrefix = "Malformed frame received: ";
+
+    // ---- Argument errors of the single-node client -------------------------------------
+
+    internal static ArgumentException HeartbeatNotArray() =>
+        new("\"heartbeat\" must be specified as array reference");
+
+    internal static ArgumentException HeartbeatNotIntegers() =>
+        new("\"heartbeat\" values must be an integer numbers");
+
+    internal static ArgumentException CommandHeadersNotHash() =>
+        new("\"command_headers\" must be specified as hash reference");
+
+    /// <summary><c>"&lt;name&gt;" must be a positive number</c>, for a zero or negative interval.</summary>
+    internal static ArgumentException NotPositiveNumber(string parameterName) =>
+        new($"\"{parameterName}\" must be a positive number");
+
+    internal static ArgumentException ConnectionTimeoutNotPositive() => NotPositiveNumber("connection_timeout");
+
+    internal static ArgumentException ReconnectIntervalNotPositive() => NotPositiveNumber("reconnect_interval");
+
+    internal static ArgumentException OnMessageNotSpecified() =>
+        new("\"on_message\" callback must be specified");
+
+    internal static ArgumentException MessageNotSpecified() =>
+        new("\"message\" parameter must be specified");
+
+    // ---- Argument errors of the cluster ---------------------------------------------------
+
+    internal static ArgumentException NodesNotSpecified() => new("Nodes not specified");
+
+    internal static ArgumentException NodesNotArray() => new("Nodes must be specified as array reference");
+
+    internal static ArgumentException NodesEmpty() => new("Specified empty list of nodes");
+
+    // ---- Connection and operation errors ---------------------------------------------------
+
+    internal static StompError CantConnect(string host, int port, string reason) =>
+        new($"Can't connect to {host}:{port.ToString(CultureInfo.InvariantCulture)}: {reason}", E_CANT_CONN);
+
+    /// <summary>A socket error; the text is the system's own, as in Perl's <c>$!</c>.</summary>
+    internal static StompError Io(string systemText) => new(systemText, E_IO);
+
+    internal static StompError ConnectionClosedByRemoteHost() =>
+        new("Connection closed by remote host.", E_CONN_CLOSED_BY_REMOTE_HOST);
+
+    internal static StompError ConnectionClosedByClient() =>
+        new("Connection closed by client prematurely.", E_CONN_CLOSED_BY_CLIENT);
+
+    internal static StompError ReadTimedOut() => new("Read timed out.", E_READ_TIMEDOUT);
+
+    /// <summary>
+    /// The error an ERROR frame stands for: its <c>message</c> header, code
+    /// <see cref="E_OPRN_ERROR"/>, the frame attached. Perl leaves the message
+    /// <c>undef</c> when the header is missing; the port uses an empty string.
+    /// </summary>
+    internal static StompError ErrorFrame(Frame errorFrame) =>
+        new(errorFrame.Headers["message"] ?? string.Empty, E_OPRN_ERROR, errorFrame);
+
+    /// <summary><c>Operation "&lt;NAME&gt;" aborted: &lt;message&gt;</c>, keeping the cause's code and frame.</summary>
+    internal static StompError OperationAborted(string commandName, StompError cause) =>
+        new($"Operation \"{commandName}\" aborted: {cause.Message}", cause.Code, cause.Frame);
+
+    /// <summary><c>Subscription "&lt;id&gt;" lost: &lt;message&gt;</c>, keeping the cause's code and frame.</summary>
+    internal static StompError SubscriptionLost(string subscriptionId, StompError cause) =>
+        new($"Subscription \"{subscriptionId}\" lost: {cause.Message}", cause.Code, cause.Frame);
+
+    internal static StompError UnexpectedAck() => new("Unexpected ACK sent.", E_OPRN_ERROR);
+
+    internal static StompError UnexpectedNack() => new("Unexpected NACK sent.", E_OPRN_ERROR);
+
+    /// <summary><c>Unexpected ACK sent.</c> or <c>Unexpected NACK sent.</c>, by command name.</summary>
+    internal static StompError UnexpectedAcknowledgement(string commandName) =>
+        new($"Unexpected {commandName} sent.", E_OPRN_ERROR);
+
+    internal static StompError UnknownSubscription(string subscriptionId) =>
+        new($"Don't know how process MESSAGE frame. Unknown subscription \"{subscriptionId}\"", E_UNEXPECTED_DATA);
+
+    internal static StompError UnknownReceipt(string receiptId) =>
+        new($"Unknown RECEIPT frame received: receipt-id={receiptId}", E_UNEXPECTED_DATA);
+
+    /// <summary>The reason given when a client is disposed with work pending.</summary>
+    internal const string ClientDestroyedText = "Client object destroyed prematurely.";
+
+    /// <summary>
+    /// The warning written for each pending command when a client is destroyed:
+    /// <c>Operation "&lt;NAME&gt;" aborted: Client object destroyed prematurely.</c> (Perl <c>warn</c>s it, with a newline).
+    /// </summary>
+    internal static string ClientDestroyedWarning(string commandName) =>
+        $"Operation \"{commandName}\" aborted: {ClientDestroyedText}";
+
+    // ---- Frame writer argument errors --------------------------------------------------------
+
+    /// <summary>A header that cannot travel unescaped (CONNECT frames, STOMP 1.0) or at all (a CR in STOMP 1.1).</summary>
+    internal static ArgumentException HeaderNotEncodable(string name, string command, StompVersion version) =>
+        new($"Header \"{name}\" cannot be written in a {command} frame with STOMP {version.ToHeaderValue()}: "
+            + "it contains a line break, or a colon in its name, that this frame cannot escape");
+
+    // ---- Frame reader errors (E_UNEXPECTED_DATA) -------------------------------------------------
+
+    internal static StompError UnknownCommand(ReadOnlySpan<byte> command) =>
+        Malformed($"unknown command \"{Printable(command)}\"");
+
+    internal static StompError HeaderWithoutColon(ReadOnlySpan<byte> line) =>
+        Malformed($"header line without colon \"{Printable(line)}\"");
+
+    internal static StompError EmptyHeaderName() => Malformed("header with an empty name");
+
+    internal static StompError UndefinedEscape(byte escaped) =>
+        Malformed($"undefined escape sequence \"\\{Printable([escaped])}\" in a header");
+
+    internal static StompError DanglingEscape() => Malformed("header ends with an incomplete escape sequence");
+
+    internal static StompError InvalidContentLength(string value) =>
+        Malformed($"invalid content-length \"{Printable(Encoding.UTF8.GetBytes(value))}\"");
+
+    internal static StompError MissingNulAfterBody() =>
+        Malformed("the body of content-length bytes is not followed by NUL");
+
+    internal static StompError FrameTooLarge(int maxFrameSize) =>
+        Malformed($"frame larger than {maxFrameSize.ToString(CultureInfo.InvariantCulture)} bytes");
+
+    internal static StompError TooManyHeaders(int maxHeaderCount) =>
+        Malformed($"more than {maxHeaderCount.ToString(CultureInfo.InvariantCulture)} headers");
+
+    internal static StompError HeaderLineTooLong(int maxHeaderLineLength) =>
+        Malformed($"header line longer than {maxHeaderLineLength.ToString(CultureInfo.InvariantCulture)} bytes");
+
+    internal static StompError CommandLineTooLong(int maxCommandLineLength) =>
+        Malformed($"command line longer than {maxCommandLineLength.ToString(CultureInfo.InvariantCulture)} bytes");
+
+    private static StompError Malformed(string detail) => new(MalformedFramePrefix + detail, E_UNEXPECTED_DATA);
+
+    /// <summary>Shows untrusted bytes safely: at most 64 of them, non-printable ones as <c>\xNN</c>.</summary>
+    private static string Printable(ReadOnlySpan<byte> bytes)
+    {
+        const int MaxShown = 64;
+        var text = new StringBuilder();
+        foreach (byte b in bytes.Length > MaxShown ? bytes[..MaxShown] : bytes)
+        {
+            if (b is >= 0x20 and < 0x7F)
+            {
+                text.Append((char)b);
+            }
+            else
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\\x{b:X2}");
+            }
+        }
+
+        if (bytes.Length > MaxShown)
+        {
+            text.Append("...");
+        }
+
+        return text.ToString();
+    }
+}
