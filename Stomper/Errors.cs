@@ -107,6 +107,13 @@ internal static class Errors
     internal static string ClientDestroyedWarning(string commandName) =>
         $"Operation \"{commandName}\" aborted: {ClientDestroyedText}";
 
+    /// <summary>A command name that is not a STOMP client command, given to <c>Execute</c>.</summary>
+    internal static ArgumentException UnknownClientCommand(string name) =>
+        new($"Unknown STOMP command \"{name}\"");
+
+    /// <summary>A server frame that may not come at this point, such as a second CONNECTED.</summary>
+    internal static StompError UnexpectedFrame(string command) => Malformed($"unexpected {command} frame");
+
     // ---- Frame writer argument errors --------------------------------------------------------
 
     /// <summary>A header that cannot travel unescaped (CONNECT frames, STOMP 1.0) or at all (a CR in STOMP 1.1).</summary>

@@ -49,6 +49,17 @@ internal sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
 
     public void Clear() => _start = _end = 0;
 
+    /// <summary>Drops bytes from the end so that <paramref name="length"/> remain.</summary>
+    public void Truncate(int length)
+    {
+        if ((uint)length > (uint)Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"Only {Length} bytes are buffered");
+        }
+
+        _end = _start + length;
+    }
+
     public Span<byte> GetSpan(int sizeHint = 0)
     {
         Reserve(sizeHint);

@@ -46,6 +46,7 @@ public sealed class Handle : IDisposable
     private bool _writeWatching;
     private bool _flushQueued;
     private Action<Handle>? _onDrain;
+    private long _bytesWritten;
 
     /// <summary>Connects to <see cref="HandleOptions.Host"/>:<see cref="HandleOptions.Port"/> (AnyEvent's <c>connect =&gt; [$host, $port]</c>).</summary>
     public Handle(Loop loop, HandleOptions options)
@@ -195,6 +196,20 @@ public sealed class Handle : IDisposable
     /// <summary>How many bytes wait in the write buffer (<c>length $handle-&gt;{wbuf}</c>): the backpressure gauge.</summary>
     public int WriteBufferLength => _wbuf.Length;
 
+    /// <summary>Bytes handed to the transport since the handle was created.</summary>
+    public long BytesWritten => _bytesWritten;
+
+    /// <summary>
+    /// Bytes committed for writing since the handle was created: <see cref="BytesWritten"/>
+    /// plus what still waits. Note this value after a write and compare it with
+    /// <see cref="BytesWritten"/> in <see cref="OnWritten"/> to learn when that write has
+    /// left for the socket.
+    /// </summary>
+    public long BytesQueued => _bytesWritten + _wbuf.Length;
+
+    /// <summary>Called after every flush that handed bytes to the transport (not in AnyEvent::Handle; the client uses it to confirm writes).</summary>
+    public Action<Handle>? OnWritten { get; set; }
+
     /// <summary>Writes go straight into the write buffer through this; call <see cref="Commit"/> when a message is complete.</summary>
     public IBufferWriter<byte> Writer => _wbuf;
 
@@ -289,6 +304,27 @@ public sealed class Handle : IDisposable
         {
             Flush();
         }
+    }
+
+    /// <summary>
+    /// Takes back what was written through <see cref="Writer"/> since
+    /// <see cref="BytesQueued"/> was <paramref name="bytesQueued"/>, before it is committed:
+    /// an encoder that fails halfway through a message leaves no half of it behind.
+    /// </summary>
+    public void Rollback(long bytesQueued)
+    {
+        if (IsDestroyed)
+        {
+            return;
+        }
+
+        var keep = bytesQueued - _bytesWritten;
+        if (keep < 0 || keep > _wbuf.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bytesQueued), bytesQueued, "Not a position among the uncommitted bytes");
+        }
+
+        _wbuf.Truncate((int)keep);
     }
 
     /// <summary>Restarts the read timeout's count (<c>rtimeout_reset</c>).</summary>
@@ -448,6 +484,7 @@ public sealed class Handle : IDisposable
             return;
         }
 
+        var before = _bytesWritten;
         while (_wbuf.Length > 0)
         {
             int n;
@@ -477,10 +514,16 @@ public sealed class Handle : IDisposable
                     _transport.WatchWrite(_onWritable);
                 }
 
+                if (_state == State.Connected && _bytesWritten != before)
+                {
+                    OnWritten?.Invoke(this);
+                }
+
                 return;
             }
 
             _wbuf.Consume(n);
+            _bytesWritten += n;
             _lastWrite = _loop.NowMonotonic;
         }
 
@@ -496,7 +539,15 @@ public sealed class Handle : IDisposable
             return;
         }
 
-        _onDrain?.Invoke(this);
+        if (_bytesWritten != before)
+        {
+            OnWritten?.Invoke(this);
+        }
+
+        if (_state == State.Connected && _wbuf.Length == 0)
+        {
+            _onDrain?.Invoke(this);
+        }
     }
 
     private void ArmReadTimer()

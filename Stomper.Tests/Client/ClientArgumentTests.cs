@@ -1,0 +1,134 @@
+using EventLoop;
+using NUnit.Framework;
+
+namespace Stomper.Tests.Client;
+
+/// <summary>The original's argument checks, to the letter (its t/ tests of the constructor and accessors).</summary>
+[TestFixture]
+public sealed class ClientArgumentTests
+{
+    private Loop _loop = null!;
+
+    [SetUp]
+    public void SetUp() => _loop = new Loop(new FakeClock());
+
+    [TearDown]
+    public void TearDown() => _loop.Dispose();
+
+    [Test]
+    public void A_heartbeat_that_is_not_a_pair_is_refused()
+    {
+        Assert.That(() => new StomperClient(new() { Loop = _loop, Lazy = true, Heartbeat = [1000] }),
+            Throws.ArgumentException.With.Message.EqualTo("\"heartbeat\" must be specified as array reference"));
+    }
+
+    [Test]
+    public void Negative_heartbeat_values_are_refused()
+    {
+        Assert.That(() => new StomperClient(new() { Loop = _loop, Lazy = true, Heartbeat = [-1, 0] }),
+            Throws.ArgumentException.With.Message.EqualTo("\"heartbeat\" values must be an integer numbers"));
+    }
+
+    [Test]
+    public void Command_headers_without_a_table_are_refused()
+    {
+        Assert.That(() => new StomperClient(new() { Loop = _loop, Lazy = true, CommandHeaders = new Dictionary<string, IReadOnlyDictionary<string, string>> { ["SEND"] = null! } }),
+            Throws.ArgumentException.With.Message.EqualTo("\"command_headers\" must be specified as hash reference"));
+    }
+
+    [Test]
+    public void Negative_timeouts_are_refused_in_the_constructor_and_in_the_setters_and_null_restores_the_default()
+    {
+        Assert.That(() => new StomperClient(new() { Loop = _loop, Lazy = true, ConnectionTimeout = -1 }),
+            Throws.ArgumentException.With.Message.EqualTo("\"connection_timeout\" must be a positive number"));
+        Assert.That(() => new StomperClient(new() { Loop = _loop, Lazy = true, ReconnectInterval = -1 }),
+            Throws.ArgumentException.With.Message.EqualTo("\"reconnect_interval\" must be a positive number"));
+
+        using var client = new StomperClient(new() { Loop = _loop, Lazy = true, ConnectionTimeout = 10.5, ReconnectInterval = 5 });
+        Assert.That(() => client.ConnectionTimeout = -2, Throws.ArgumentException.With.Message.EqualTo("\"connection_timeout\" must be a positive number"));
+        Assert.That(() => client.ReconnectInterval = -2, Throws.ArgumentException.With.Message.EqualTo("\"reconnect_interval\" must be a positive number"));
+        Assert.That((client.ConnectionTimeout, client.ReconnectInterval), Is.EqualTo(((double?)10.5, (double?)5)));
+
+        client.ConnectionTimeout = null;
+        client.ReconnectInterval = null;
+        Assert.That((client.ConnectionTimeout, client.ReconnectInterval), Is.EqualTo(((double?)null, (double?)null)));
+    }
+
+    [Test]
+    public void SUBSCRIBE_without_on_message_and_ACK_without_a_message_are_refused()
+    {
+        using var client = new StomperClient(new() { Loop = _loop, Lazy = true });
+
+        Assert.That(() => client.Subscribe(new() { ["destination"] = "/queue/a" }),
+            Throws.ArgumentException.With.Message.EqualTo("\"on_message\" callback must be specified"));
+        Assert.That(() => client.Ack(new()), Throws.ArgumentException.With.Message.EqualTo("\"message\" parameter must be specified"));
+        Assert.That(() => client.Nack(new()), Throws.ArgumentException.With.Message.EqualTo("\"message\" parameter must be specified"));
+    }
+
+    [Test]
+    public void Host_and_port_default_to_localhost_61613_and_the_callbacks_are_read_write()
+    {
+        using var client = new StomperClient(new() { Loop = _loop, Lazy = true });
+        Action onConnect = () => { };
+        Action<StompError> onError = _ => { };
+
+        client.OnConnect = onConnect;
+        client.OnError = onError;
+
+        Assert.That((client.Host, client.Port), Is.EqualTo(("localhost", 61613)));
+        Assert.That(client.OnConnect, Is.SameAs(onConnect));
+        Assert.That(client.OnError, Is.SameAs(onError));
+    }
+
+    [Test]
+    public void Setting_on_error_to_null_restores_the_default_that_writes_to_standard_error()
+    {
+        using var client = new StomperClient(new() { Loop = _loop, Lazy = true });
+        client.OnError = null;
+        var saved = Console.Error;
+        using var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            client.OnError!(new StompError("boom", ErrorCode.E_IO));
+        }
+        finally
+        {
+            Console.SetError(saved);
+        }
+
+        Assert.That(captured.ToString(), Is.EqualTo("boom" + Environment.NewLine));
+    }
+
+    [Test]
+    public void Disposing_a_client_with_work_pending_warns_for_each_command_and_calls_no_callback()
+    {
+        var calls = 0;
+        var client = new StomperClient(new() { Loop = _loop, Lazy = true, Transport = _ => new ScriptedTransportFactory().Create() });
+        client.Send(new() { ["destination"] = "/queue/a" }, (_, _) => calls++);
+        client.Subscribe(new() { ["destination"] = "/queue/a" }, _ => calls++);
+        var saved = Console.Error;
+        using var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            client.Dispose();
+        }
+        finally
+        {
+            Console.SetError(saved);
+        }
+
+        Assert.That(captured.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[]
+        {
+            "Operation \"SEND\" aborted: Client object destroyed prematurely.",
+            "Operation \"SUBSCRIBE\" aborted: Client object destroyed prematurely.",
+        }));
+        Assert.That(calls, Is.Zero);
+    }
+
+    private sealed class ScriptedTransportFactory
+    {
+        public ITransport Create() => new Stomper.Tests.EventLoop.ScriptedTransport().Mock.Object;
+    }
+}

@@ -1,0 +1,99 @@
+using EventLoop;
+using Stomper.Tests.EventLoop;
+
+namespace Stomper.Tests.Client;
+
+/// <summary>
+/// A client on a fake clock over scripted Moq transports (one per connection), with the
+/// frames it wrote parsed back for assertions.
+/// </summary>
+internal sealed class ClientHarness : IDisposable
+{
+    public ClientHarness(Func<StomperOptions, StomperOptions>? configure = null)
+    {
+        Loop = new Loop(Clock);
+        var options = new StomperOptions
+        {
+            Host = "stomp.test",
+            Port = 61613,
+            Loop = Loop,
+            Transport = _ =>
+            {
+                var transport = new ScriptedTransport();
+                Transports.Add(transport);
+                return transport.Mock.Object;
+            },
+            OnError = err => Trace.Add("on_error: " + err.Message),
+            OnConnect = () => Trace.Add("on_connect"),
+            OnDisconnect = () => Trace.Add("on_disconnect"),
+        };
+        Client = new StomperClient(configure?.Invoke(options) ?? options);
+    }
+
+    public FakeClock Clock { get; } = new();
+
+    public Loop Loop { get; }
+
+    public StomperClient Client { get; }
+
+    public List<ScriptedTransport> Transports { get; } = [];
+
+    public ScriptedTransport Transport => Transports[^1];
+
+    /// <summary>What happened, in order, as the tests' callbacks record it.</summary>
+    public List<string> Trace { get; } = [];
+
+    /// <summary>Completes the TCP connect and answers CONNECT with CONNECTED.</summary>
+    public void Connect(string version = "1.2", string? heartBeat = null)
+    {
+        Transport.ConnectCompleted!(null);
+        var hb = heartBeat is null ? string.Empty : $"heart-beat:{heartBeat}\n";
+        Transport.Arrive($"CONNECTED\nversion:{version}\nsession:S1\n{hb}\n\0");
+    }
+
+    /// <summary>The frames the client wrote on the current connection.</summary>
+    public List<Frame> Sent(ScriptedTransport? transport = null)
+    {
+        var reader = new FrameReader(FrameSource.Client) { Version = StompVersion.V1_0 };
+        var bytes = (transport ?? Transport).Sent.SelectMany(b => b).ToArray().AsSpan();
+        var frames = new List<Frame>();
+        while (true)
+        {
+            var result = reader.TryRead(bytes, out var frame, out var consumed, out var error);
+            bytes = bytes[consumed..];
+            if (result == FrameReadResult.Frame)
+            {
+                frames.Add(frame!);
+                if (frame!.Command == "CONNECT")
+                {
+                    reader.Version = Client.Version;
+                }
+            }
+            else if (result == FrameReadResult.NeedMoreData)
+            {
+                return frames;
+            }
+            else if (result == FrameReadResult.Error)
+            {
+                throw new InvalidOperationException(error!.Message);
+            }
+        }
+    }
+
+    public Frame LastSent() => Sent()[^1];
+
+    public void Step(double seconds = 0)
+    {
+        Clock.Advance(seconds);
+        Loop.RunOnce(block: false);
+    }
+
+    public Action<Frame?, StompError?> Record(string label) => (receipt, err) =>
+        Trace.Add(err is null ? $"{label}: {(receipt is null ? "sent" : "receipt " + receipt.Headers["receipt-id"])}" : $"{label}: {err.Code} {err.Message}");
+
+    public void Dispose()
+    {
+        Client.Dispose();
+        Loop.Dispose();
+    }
+}

@@ -1,0 +1,109 @@
+namespace Stomper;
+
+/// <summary>
+/// The parameters of one command, as Perl passes them to <c>$stomper-&gt;send(%params)</c>:
+/// any STOMP header by name through the indexer, plus <see cref="Body"/>,
+/// <see cref="OnReceipt"/>, <see cref="OnMessage"/> (SUBSCRIBE), <see cref="Message"/>
+/// (ACK/NACK) and <see cref="OnNodeError"/> (cluster).
+/// </summary>
+/// <example>
+/// <code>
+/// client.Send(new() { ["destination"] = "/queue/foo", Body = "Hello, world!" });
+/// </code>
+/// </example>
+/// <remarks>
+/// The client reads the object when it writes the frame, which may be later (while
+/// connecting); it never changes it. One object may be sent many times.
+/// </remarks>
+public sealed class CommandParams
+{
+    private string[] _pairs = [];
+    private int _count;
+
+    /// <summary>
+    /// A header by name (case-sensitive, as STOMP's are): null when absent. Setting a
+    /// name again replaces its value; setting null removes it.
+    /// </summary>
+    public string? this[string name]
+    {
+        get
+        {
+            var i = IndexOf(name);
+            return i < 0 ? null : _pairs[i + 1];
+        }
+
+        set
+        {
+            ArgumentException.ThrowIfNullOrEmpty(name);
+            var i = IndexOf(name);
+            if (value is null)
+            {
+                if (i >= 0)
+                {
+                    Array.Copy(_pairs, i + 2, _pairs, i, (_count * 2) - i - 2);
+                    _count--;
+                    _pairs[_count * 2] = _pairs[(_count * 2) + 1] = null!;
+                }
+
+                return;
+            }
+
+            if (i >= 0)
+            {
+                _pairs[i + 1] = value;
+                return;
+            }
+
+            if (_pairs.Length == _count * 2)
+            {
+                Array.Resize(ref _pairs, Math.Max(8, _pairs.Length * 2));
+            }
+
+            _pairs[_count * 2] = name;
+            _pairs[(_count * 2) + 1] = value;
+            _count++;
+        }
+    }
+
+    /// <summary>How many headers are set.</summary>
+    public int HeaderCount => _count;
+
+    /// <summary>The body as text, sent as UTF-8 (Perl's <c>body =&gt; '...'</c>). Ignored when <see cref="BodyBytes"/> is set.</summary>
+    public string? Body { get; set; }
+
+    /// <summary>The body as bytes, byte-exact (NULs allowed: <c>content-length</c> is always sent).</summary>
+    public ReadOnlyMemory<byte>? BodyBytes { get; set; }
+
+    /// <summary>The command callback, <c>on_receipt =&gt; sub { my ($receipt, $err) = @_; }</c>.</summary>
+    public Action<Frame?, StompError?>? OnReceipt { get; set; }
+
+    /// <summary>SUBSCRIBE's <c>on_message =&gt; sub { my $msg = shift; }</c>.</summary>
+    public Action<Frame>? OnMessage { get; set; }
+
+    /// <summary>ACK/NACK's <c>message =&gt; $msg</c>: the MESSAGE frame to acknowledge.</summary>
+    public Frame? Message { get; set; }
+
+    /// <summary>The cluster's per-command <c>on_node_error =&gt; sub { my ($err, $host, $port) = @_; }</c>.</summary>
+    public Action<StompError, string, int>? OnNodeError { get; set; }
+
+    /// <summary>The header at a position, in the order set.</summary>
+    internal (string Name, string Value) HeaderAt(int index) => (_pairs[index * 2], _pairs[(index * 2) + 1]);
+
+    /// <summary>The body's length in bytes on the wire.</summary>
+    internal int BodyLength => BodyBytes is { } bytes ? bytes.Length : Body is { } text ? System.Text.Encoding.UTF8.GetByteCount(text) : 0;
+
+    internal bool HasBody => BodyBytes is not null || Body is not null;
+
+    private int IndexOf(string name)
+    {
+        for (var i = 0; i < _count * 2; i += 2)
+        {
+            if (string.Equals(_pairs[i], name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}

@@ -1,0 +1,26 @@
+namespace Stomper;
+
+/// <summary>
+/// The AnyEvent::Handle parameters a client passes to its connection
+/// (<c>handle_params =&gt; { autocork =&gt; 1, linger =&gt; 60 }</c>).
+/// </summary>
+public sealed class HandleParams
+{
+    /// <summary><c>autocork</c>: gather the frames of one loop pass into one write. Faster for publishers.</summary>
+    public bool Autocork { get; init; }
+
+    /// <summary><c>linger</c>: seconds a closed connection keeps flushing unsent frames (AnyEvent's default 3600).</summary>
+    public double Linger { get; init; } = 3600;
+
+    /// <summary><c>no_delay</c>: disable Nagle's algorithm.</summary>
+    public bool NoDelay { get; init; }
+
+    /// <summary><c>keepalive</c>: TCP keep-alive probes.</summary>
+    public bool KeepAlive { get; init; }
+
+    /// <summary><c>read_size</c>: bytes asked for per read.</summary>
+    public int ReadSize { get; init; } = 64 * 1024;
+
+    /// <summary><c>wbuf_max</c>: a connection error when more than this many bytes wait to be written; 0 for no limit.</summary>
+    public int WbufMax { get; init; }
+}

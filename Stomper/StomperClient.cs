@@ -1,0 +1,868 @@
+using System.Globalization;
+using EventLoop;
+using static Stomper.ErrorCode;
+
+namespace Stomper;
+
+/// <summary>
+/// The single-node STOMP client, the twin of AnyEvent::Stomper: commands are methods
+/// taking a <see cref="CommandParams"/> bag, results arrive in callbacks on the loop
+/// thread. Commands issued before the session is up are queued and sent, in order,
+/// once CONNECTED arrives; after a disconnect the next command reconnects.
+/// </summary>
+/// <remarks>
+/// <para>Failure order, as in the original: the client's <see cref="OnError"/>; then every
+/// live subscription's <c>on_receipt</c> hears <c>Subscription "&lt;id&gt;" lost: ...</c>
+/// (not when the client itself closed); then every queued or unanswered command hears
+/// <c>Operation "&lt;NAME&gt;" aborted: ...</c>; then <see cref="OnDisconnect"/> if the
+/// session was up.</para>
+/// <para>Where the original breaks the specification we follow the specification:
+/// header escaping by version, the first of repeated headers wins, and heart-beats flow
+/// in a direction only when both sides asked for them.</para>
+/// </remarks>
+public sealed class StomperClient : IDisposable
+{
+    private static readonly Action<StompError> s_defaultOnError = err => Console.Error.WriteLine(err.Message);
+
+    private readonly Loop _loop;
+    private readonly StomperOptions _options;
+    private readonly int _cx;
+    private readonly int _cy;
+    private readonly (string Name, string Value)[] _defaultHeaders;
+    private readonly Dictionary<string, (string Name, string Value)[]> _commandHeaders = new(StringComparer.Ordinal);
+    private readonly Queue<PendingCommand> _queued = new();
+    private readonly Queue<(long Mark, PendingCommand Command)> _unwritten = new();
+    private readonly Dictionary<string, (PendingCommand Command, string? SubscriptionId)> _awaitingReceipt = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
+    private readonly Action _confirmWrites;
+    private Action<StompError> _onError = s_defaultOnError;
+    private double? _connectionTimeout;
+    private double? _reconnectInterval;
+    private Handle? _handle;
+    private FrameReader? _reader;
+    private StompVersion _version = StompVersion.V1_0;
+    private State _state;
+    private TimerWatcher? _handshakeTimer;
+    private TimerWatcher? _reconnectTimer;
+    private TimerWatcher? _beatTimer;
+    private long _beatMark;
+    private long _sequence;
+    private long _receiptSequence;
+    private bool _confirmScheduled;
+    private bool _disposed;
+
+    /// <summary>Creates the client and, unless <see cref="StomperOptions.Lazy"/>, starts connecting.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message is the original's text.</exception>
+    public StomperClient(StomperOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var heartbeat = options.Heartbeat ?? [0, 0];
+        if (heartbeat.Length != 2)
+        {
+            throw Errors.HeartbeatNotArray();
+        }
+
+        if (heartbeat[0] < 0 || heartbeat[1] < 0)
+        {
+            throw Errors.HeartbeatNotIntegers();
+        }
+
+        if (options.CommandHeaders is { } commandHeaders)
+        {
+            foreach (var (command, headers) in commandHeaders)
+            {
+                _commandHeaders[command.ToUpperInvariant()] = headers is null
+                    ? throw Errors.CommandHeadersNotHash()
+                    : [.. headers.Select(kv => (kv.Key, kv.Value))];
+            }
+        }
+
+        ConnectionTimeout = options.ConnectionTimeout;
+        ReconnectInterval = options.ReconnectInterval;
+        _options = options;
+        _loop = options.Loop ?? Loop.Default;
+        _cx = heartbeat[0];
+        _cy = heartbeat[1];
+        _defaultHeaders = options.DefaultHeaders is { } defaults ? [.. defaults.Select(kv => (kv.Key, kv.Value))] : [];
+        Host = options.Host;
+        Port = options.Port;
+        OnConnect = options.OnConnect;
+        OnDisconnect = options.OnDisconnect;
+        OnError = options.OnError;
+        _confirmWrites = ConfirmWrites;
+        if (!options.Lazy)
+        {
+            Connect();
+        }
+    }
+
+    private enum State
+    {
+        Disconnected,
+        Connecting,
+        Connected,
+    }
+
+    /// <summary>The server's host (<c>$stomper-&gt;host</c>).</summary>
+    public string Host { get; }
+
+    /// <summary>The server's port (<c>$stomper-&gt;port</c>).</summary>
+    public int Port { get; }
+
+    /// <summary>The loop the client runs on.</summary>
+    public Loop Loop => _loop;
+
+    /// <summary>True while the session is up (CONNECTED received, connection alive).</summary>
+    public bool IsConnected => _state == State.Connected;
+
+    /// <summary>The protocol version the server chose; 1.0 until connected.</summary>
+    public StompVersion Version => _version;
+
+    /// <summary>CONNECTED's <c>session</c> header, once connected.</summary>
+    public string? Session { get; private set; }
+
+    /// <summary>
+    /// <c>connection_timeout</c> in seconds, read and write; null restores the default (the kernel's).
+    /// </summary>
+    /// <exception cref="ArgumentException"><c>"connection_timeout" must be a positive number</c>.</exception>
+    public double? ConnectionTimeout
+    {
+        get => _connectionTimeout;
+        set => _connectionTimeout = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ConnectionTimeoutNotPositive() : value;
+    }
+
+    /// <summary><c>reconnect_interval</c> in seconds, read and write; null restores the default (reconnect at once).</summary>
+    /// <exception cref="ArgumentException"><c>"reconnect_interval" must be a positive number</c>.</exception>
+    public double? ReconnectInterval
+    {
+        get => _reconnectInterval;
+        set => _reconnectInterval = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ReconnectIntervalNotPositive() : value;
+    }
+
+    /// <summary><c>on_connect</c>, read and write.</summary>
+    public Action? OnConnect { get; set; }
+
+    /// <summary><c>on_disconnect</c>, read and write.</summary>
+    public Action? OnDisconnect { get; set; }
+
+    /// <summary><c>on_error</c>, read and write; setting null restores the default, which writes the message and a newline to standard error.</summary>
+    public Action<StompError>? OnError
+    {
+        get => _onError;
+        set => _onError = value ?? s_defaultOnError;
+    }
+
+    /// <summary>SEND: sends a message to a destination.</summary>
+    public void Send(CommandParams parameters) => Execute(StompCommands.Send, parameters);
+
+    /// <summary>SEND with the command callback <c>($receipt, $err)</c> as the trailing argument.</summary>
+    public void Send(CommandParams parameters, Action<Frame?, StompError?> onReceipt) => Execute(StompCommands.Send, parameters, onReceipt);
+
+    /// <summary>SUBSCRIBE: <see cref="CommandParams.OnMessage"/> is required.</summary>
+    /// <exception cref="ArgumentException"><c>"on_message" callback must be specified</c>.</exception>
+    public void Subscribe(CommandParams parameters) => Execute(StompCommands.Subscribe, parameters);
+
+    /// <summary>SUBSCRIBE with the message callback as the trailing argument (Perl's single trailing sub).</summary>
+    public void Subscribe(CommandParams parameters, Action<Frame> onMessage)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        parameters.OnMessage = onMessage;
+        Execute(StompCommands.Subscribe, parameters);
+    }
+
+    /// <summary>UNSUBSCRIBE: removes a subscription by <c>id</c> (or <c>destination</c>).</summary>
+    public void Unsubscribe(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Unsubscribe, parameters, onReceipt);
+
+    /// <summary>
+    /// ACK: acknowledges <see cref="CommandParams.Message"/> (0.32+), or the message
+    /// named by an <c>id</c> header as the seed (0.30) does.
+    /// </summary>
+    /// <exception cref="ArgumentException"><c>"message" parameter must be specified</c>.</exception>
+    public void Ack(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Ack, parameters, onReceipt);
+
+    /// <summary>NACK: the opposite of <see cref="Ack"/>.</summary>
+    /// <exception cref="ArgumentException"><c>"message" parameter must be specified</c>.</exception>
+    public void Nack(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Nack, parameters, onReceipt);
+
+    /// <summary>BEGIN: starts a transaction.</summary>
+    public void Begin(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Begin, parameters, onReceipt);
+
+    /// <summary>COMMIT: commits a transaction.</summary>
+    public void Commit(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Commit, parameters, onReceipt);
+
+    /// <summary>ABORT: rolls a transaction back.</summary>
+    public void Abort(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Abort, parameters, onReceipt);
+
+    /// <summary>DISCONNECT: the graceful close; the connection closes when its RECEIPT arrives.</summary>
+    public void Disconnect(CommandParams? parameters = null, Action<Frame?, StompError?>? onReceipt = null) =>
+        Execute(StompCommands.Disconnect, parameters ?? new CommandParams(), onReceipt);
+
+    /// <summary>
+    /// Runs any client command by name (<c>$stomper-&gt;execute('SEND', %params, $cb)</c>).
+    /// A callback given here is the command callback (for SUBSCRIBE, use
+    /// <see cref="CommandParams.OnMessage"/>).
+    /// </summary>
+    public void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var name = ClientCommand(command);
+        if (name == StompCommands.Subscribe && parameters.OnMessage is null)
+        {
+            throw Errors.OnMessageNotSpecified();
+        }
+
+        if (name is StompCommands.Ack or StompCommands.Nack && parameters.Message is null
+            && parameters["id"] is null && parameters["message-id"] is null)
+        {
+            throw Errors.MessageNotSpecified();
+        }
+
+        var pending = new PendingCommand(name, parameters, onReceipt, ++_sequence);
+        if (_state == State.Connected)
+        {
+            Write(pending);
+            return;
+        }
+
+        _queued.Enqueue(pending);
+        if (_state == State.Disconnected && _reconnectTimer is null)
+        {
+            Connect();
+        }
+    }
+
+    /// <summary>
+    /// Closes the connection at once (<c>$stomper-&gt;force_disconnect</c>): everything
+    /// pending is aborted with <see cref="E_CONN_CLOSED_BY_CLIENT"/>. The client stays
+    /// usable: the next command connects again.
+    /// </summary>
+    public void ForceDisconnect()
+    {
+        if (_state != State.Disconnected || _queued.Count > 0)
+        {
+            Disconnect(Errors.ConnectionClosedByClient());
+        }
+    }
+
+    /// <summary>
+    /// Destroys the client: the connection closes and, for every command still pending,
+    /// the original's warning <c>Operation "&lt;NAME&gt;" aborted: Client object destroyed
+    /// prematurely.</c> is written to standard error. No callback is called.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (var command in DrainPending())
+        {
+            Console.Error.WriteLine(Errors.ClientDestroyedWarning(command.Name));
+        }
+
+        _subscriptions.Clear();
+        CloseConnection();
+        _reconnectTimer?.Dispose();
+        _reconnectTimer = null;
+    }
+
+    private static string ClientCommand(string command) => command.ToUpperInvariant() switch
+    {
+        StompCommands.Send => StompCommands.Send,
+        StompCommands.Subscribe => StompCommands.Subscribe,
+        StompCommands.Unsubscribe => StompCommands.Unsubscribe,
+        StompCommands.Ack => StompCommands.Ack,
+        StompCommands.Nack => StompCommands.Nack,
+        StompCommands.Begin => StompCommands.Begin,
+        StompCommands.Commit => StompCommands.Commit,
+        StompCommands.Abort => StompCommands.Abort,
+        StompCommands.Disconnect => StompCommands.Disconnect,
+        _ => throw Errors.UnknownClientCommand(command),
+    };
+
+    private void Connect()
+    {
+        _state = State.Connecting;
+        _version = StompVersion.V1_0;
+        Session = null;
+        var handleParams = _options.HandleParams ?? new HandleParams();
+        _reader = new FrameReader(FrameSource.Server, _options.FrameLimits);
+        if (_connectionTimeout is > 0 and var timeout)
+        {
+            // The timeout covers the whole handshake: a server that accepts and then
+            // never answers CONNECT must not hang the client either.
+            _handshakeTimer = _loop.Timer(timeout, 0, () => Disconnect(Errors.CantConnect(Host, Port, "Connection timed out")));
+        }
+
+        _handle = new Handle(_loop, new HandleOptions
+        {
+            Host = Host,
+            Port = Port,
+            Autocork = handleParams.Autocork,
+            Linger = handleParams.Linger,
+            NoDelay = handleParams.NoDelay,
+            KeepAlive = handleParams.KeepAlive,
+            ReadSize = handleParams.ReadSize,
+            WbufMax = handleParams.WbufMax,
+            Transport = _options.Transport,
+            OnConnect = (_, _, _) => SendConnect(),
+            OnConnectError = (_, reason) => Disconnect(Errors.CantConnect(Host, Port, reason)),
+            OnError = (_, _, message) => Disconnect(Errors.Io(message)),
+            OnEof = _ => Disconnect(Errors.ConnectionClosedByRemoteHost()),
+            OnRead = Read,
+            OnRTimeout = _ => Disconnect(Errors.ReadTimedOut()),
+        });
+        _handle.OnWritten = _ => ScheduleWriteConfirmations();
+    }
+
+    private void SendConnect()
+    {
+        var handle = _handle!;
+        var mark = handle.BytesQueued;
+        try
+        {
+            var writer = new FrameWriter(handle.Writer, StompVersion.V1_0);
+            writer.WriteCommand(StompCommands.Connect);
+            var own = new CommandParams
+            {
+                ["accept-version"] = "1.0,1.1,1.2",
+                ["heart-beat"] = string.Create(CultureInfo.InvariantCulture, $"{_cx},{_cy}"),
+                ["login"] = _options.Login,
+                ["passcode"] = _options.Passcode,
+                ["host"] = _options.Vhost,
+            };
+            WriteHeaderLayers(ref writer, StompCommands.Connect, own, receiptOverride: null);
+            writer.EndHeaders();
+            writer.WriteBody([]);
+        }
+        catch (ArgumentException e)
+        {
+            handle.Rollback(mark);
+            Disconnect(Errors.CantConnect(Host, Port, e.Message));
+            return;
+        }
+
+        handle.Commit();
+    }
+
+    private void Read(Handle handle)
+    {
+        while (handle == _handle && !handle.IsDestroyed)
+        {
+            var result = _reader!.TryRead(handle.ReadBuffer, out var frame, out var consumed, out var error);
+            handle.Consume(consumed);
+            switch (result)
+            {
+                case FrameReadResult.NeedMoreData:
+                    return;
+                case FrameReadResult.Error:
+                    Disconnect(error!);
+                    return;
+                case FrameReadResult.Frame:
+                    Dispatch(frame!);
+                    break;
+            }
+        }
+    }
+
+    private void Dispatch(Frame frame)
+    {
+        switch (frame.Command)
+        {
+            case StompCommands.Connected when _state == State.Connecting:
+                Connected(frame);
+                break;
+            case StompCommands.Message when _state == State.Connected:
+                Deliver(frame);
+                break;
+            case StompCommands.Receipt when _state == State.Connected:
+                Receipt(frame);
+                break;
+            case StompCommands.Error:
+                ServerError(frame);
+                break;
+            default:
+                Disconnect(Errors.UnexpectedFrame(frame.Command));
+                break;
+        }
+    }
+
+    private void Connected(Frame frame)
+    {
+        _handshakeTimer?.Dispose();
+        _handshakeTimer = null;
+        if (!StompVersions.TryParse(frame.Headers["version"], out var version))
+        {
+            Disconnect(Errors.UnexpectedFrame($"CONNECTED (version \"{frame.Headers["version"]}\")"));
+            return;
+        }
+
+        _version = version;
+        _reader!.Version = version;
+        Session = frame.Headers["session"];
+        _state = State.Connected;
+        StartHeartBeats(frame.Headers["heart-beat"]);
+
+        // Queued commands go first, so that commands issued from on_connect follow them.
+        while (_state == State.Connected && _queued.TryDequeue(out var command))
+        {
+            Write(command);
+        }
+
+        if (_state == State.Connected)
+        {
+            OnConnect?.Invoke();
+        }
+    }
+
+    private void StartHeartBeats(string? serverHeartBeat)
+    {
+        var (sx, sy) = HeartBeat.Parse(serverHeartBeat);
+        var handle = _handle!;
+        if (HeartBeat.OutgoingInterval(_cx, sy) is > 0 and var outgoing)
+        {
+            // Check three times per interval and beat when nothing left since the last
+            // check: the broker hears from us at least every two thirds of the interval.
+            _beatMark = handle.BytesQueued;
+            _beatTimer = _loop.Timer(outgoing / 3000.0, outgoing / 3000.0, Beat);
+        }
+
+        if (HeartBeat.IncomingTimeout(_cy, sx) is > 0 and var incoming)
+        {
+            handle.RTimeout = incoming / 1000.0;
+        }
+    }
+
+    private void Beat()
+    {
+        if (_handle is not { } handle)
+        {
+            return;
+        }
+
+        if (handle.BytesQueued == _beatMark)
+        {
+            FrameWriter.WriteHeartBeat(handle.Writer);
+            handle.Commit();
+        }
+
+        _beatMark = handle.BytesQueued;
+    }
+
+    private void Deliver(Frame message)
+    {
+        var id = message.Headers["subscription"] ?? message.Headers["destination"] ?? string.Empty;
+
+        // A subscription made without an id is known by its destination, while the
+        // broker may still name one of its own in the MESSAGE.
+        if (!_subscriptions.TryGetValue(id, out var subscription)
+            && !(message.Headers["destination"] is { } destination && _subscriptions.TryGetValue(destination, out subscription)))
+        {
+            Disconnect(Errors.UnknownSubscription(id));
+            return;
+        }
+
+        if (subscription.Acks is { } acks && AckKey(message) is { } key)
+        {
+            acks.Add(key);
+        }
+
+        subscription.OnMessage(message);
+    }
+
+    private string? AckKey(Frame message) =>
+        (_version == StompVersion.V1_2 ? message.Headers["ack"] : null) ?? message.Headers["message-id"];
+
+    private void Receipt(Frame receipt)
+    {
+        var id = receipt.Headers["receipt-id"] ?? string.Empty;
+        if (!_awaitingReceipt.Remove(id, out var entry))
+        {
+            Disconnect(Errors.UnknownReceipt(id));
+            return;
+        }
+
+        var (command, subscriptionId) = entry;
+        switch (command.Name)
+        {
+            case StompCommands.Subscribe when subscriptionId is not null && _subscriptions.TryGetValue(subscriptionId, out var subscription):
+                subscription.Confirmed = true;
+                break;
+            case StompCommands.Unsubscribe when subscriptionId is not null:
+                _subscriptions.Remove(subscriptionId);
+                break;
+            case StompCommands.Disconnect:
+                Complete(command, receipt, null);
+                Disconnect(null);
+                return;
+        }
+
+        Complete(command, receipt, null);
+    }
+
+    private void ServerError(Frame frame)
+    {
+        var error = Errors.ErrorFrame(frame);
+        if (_state == State.Connected && frame.Headers["receipt-id"] is { } receiptId && _awaitingReceipt.Remove(receiptId, out var entry))
+        {
+            if (entry.Command.Name == StompCommands.Subscribe && entry.SubscriptionId is { } subscriptionId)
+            {
+                _subscriptions.Remove(subscriptionId);
+            }
+
+            Complete(entry.Command, null, error);
+            return;
+        }
+
+        // An ERROR that names no pending command (a refused login among them) is about
+        // the connection, which the server closes after it anyway.
+        Disconnect(error);
+    }
+
+    private void Write(PendingCommand command)
+    {
+        var handle = _handle!;
+        var parameters = command.Parameters;
+        var name = command.Name;
+        _commandHeaders.TryGetValue(name, out var commandHeaders);
+        var receipt = Lookup("receipt", parameters, commandHeaders);
+        string? subscriptionId = null;
+        if (receipt is null && name is StompCommands.Subscribe or StompCommands.Unsubscribe or StompCommands.Disconnect)
+        {
+            receipt = "auto";
+        }
+
+        string? receiptOverride = null;
+        if (receipt == "auto")
+        {
+            receipt = receiptOverride = string.Create(CultureInfo.InvariantCulture, $"R_{Session}.{++_receiptSequence}");
+        }
+
+        string? ackId = null;
+        string? ackSubscription = null;
+        if (name is StompCommands.Ack or StompCommands.Nack)
+        {
+            if (!SettleAcknowledgement(command, out ackId, out ackSubscription))
+            {
+                return;
+            }
+        }
+        else if (name is StompCommands.Subscribe or StompCommands.Unsubscribe)
+        {
+            subscriptionId = Lookup("id", parameters, commandHeaders) ?? Lookup("destination", parameters, commandHeaders) ?? string.Empty;
+        }
+
+        var mark = handle.BytesQueued;
+        try
+        {
+            var writer = new FrameWriter(handle.Writer, _version);
+            writer.WriteCommand(name);
+            var hasContentLength = WriteHeaderLayers(ref writer, name, parameters, receiptOverride);
+            if (ackId is not null)
+            {
+                WriteAckHeaders(ref writer, parameters, ackId, ackSubscription);
+            }
+
+            var bodyLength = parameters.BodyLength;
+            if (!hasContentLength && (parameters.HasBody || name == StompCommands.Send))
+            {
+                writer.WriteContentLength(bodyLength);
+            }
+
+            writer.EndHeaders();
+            if (parameters.BodyBytes is { } bytes)
+            {
+                writer.WriteBody(bytes.Span);
+            }
+            else
+            {
+                writer.WriteBody(parameters.Body ?? string.Empty);
+            }
+        }
+        catch (ArgumentException e)
+        {
+            handle.Rollback(mark);
+            _loop.Postpone(() => Complete(command, null, new StompError(e.Message, E_OPRN_ERROR)));
+            return;
+        }
+
+        if (name == StompCommands.Subscribe)
+        {
+            var ackMode = Lookup("ack", parameters, commandHeaders) ?? "auto";
+            _subscriptions[subscriptionId!] = new Subscription(subscriptionId!, ackMode, parameters.OnMessage!, command.ReplyTo);
+        }
+
+        if (receipt is not null)
+        {
+            _awaitingReceipt[receipt] = (command, subscriptionId);
+        }
+        else if (command.ReplyTo is not null)
+        {
+            _unwritten.Enqueue((handle.BytesQueued, command));
+        }
+
+        handle.Commit();
+    }
+
+    /// <summary>Writes the call's headers, then the command's defaults, then the global defaults, each name once; returns whether content-length was among them.</summary>
+    private bool WriteHeaderLayers(ref FrameWriter writer, string name, CommandParams own, string? receiptOverride)
+    {
+        var hasContentLength = false;
+        for (var i = 0; i < own.HeaderCount; i++)
+        {
+            var (header, value) = own.HeaderAt(i);
+            if (receiptOverride is not null && header == "receipt")
+            {
+                continue;
+            }
+
+            hasContentLength |= header == "content-length";
+            writer.WriteHeader(header, value);
+        }
+
+        _commandHeaders.TryGetValue(name, out var commandHeaders);
+        if (commandHeaders is not null)
+        {
+            foreach (var (header, value) in commandHeaders)
+            {
+                if ((receiptOverride is not null && header == "receipt") || own[header] is not null)
+                {
+                    continue;
+                }
+
+                hasContentLength |= header == "content-length";
+                writer.WriteHeader(header, value);
+            }
+        }
+
+        foreach (var (header, value) in _defaultHeaders)
+        {
+            if ((receiptOverride is not null && header == "receipt") || own[header] is not null || Find(commandHeaders, header) is not null)
+            {
+                continue;
+            }
+
+            hasContentLength |= header == "content-length";
+            writer.WriteHeader(header, value);
+        }
+
+        if (receiptOverride is not null)
+        {
+            writer.WriteHeader("receipt", receiptOverride);
+        }
+
+        return hasContentLength;
+    }
+
+    /// <summary>ACK/NACK by message: the headers its version wants, unless the caller gave them.</summary>
+    private void WriteAckHeaders(ref FrameWriter writer, CommandParams own, string ackId, string? subscription)
+    {
+        if (_version == StompVersion.V1_2)
+        {
+            if (own["id"] is null)
+            {
+                writer.WriteHeader("id", ackId);
+            }
+
+            return;
+        }
+
+        if (own["message-id"] is null)
+        {
+            writer.WriteHeader("message-id", ackId);
+        }
+
+        if (_version == StompVersion.V1_1 && subscription is not null && own["subscription"] is null)
+        {
+            writer.WriteHeader("subscription", subscription);
+        }
+    }
+
+    /// <summary>
+    /// Checks an ACK/NACK against the messages awaiting acknowledgement. By message: one
+    /// not pending is not sent and fails with <c>Unexpected ACK sent.</c>. By id (the
+    /// seed's form): sent as given, settling the message if the client knows it.
+    /// </summary>
+    private bool SettleAcknowledgement(PendingCommand command, out string? ackId, out string? subscriptionId)
+    {
+        ackId = null;
+        subscriptionId = null;
+        if (command.Parameters.Message is not { } message)
+        {
+            var id = command.Parameters["id"] ?? command.Parameters["message-id"];
+            foreach (var subscription in _subscriptions.Values)
+            {
+                if (id is not null && subscription.Acks?.Settle(id) == true)
+                {
+                    break;
+                }
+            }
+
+            return true;
+        }
+
+        subscriptionId = message.Headers["subscription"] ?? message.Headers["destination"];
+        ackId = AckKey(message);
+        if (subscriptionId is not null && ackId is not null
+            && _subscriptions.TryGetValue(subscriptionId, out var owner) && owner.Acks?.Settle(ackId) == true)
+        {
+            return true;
+        }
+
+        var error = Errors.UnexpectedAcknowledgement(command.Name);
+        _loop.Postpone(() => Complete(command, null, error));
+        return false;
+    }
+
+    private void ScheduleWriteConfirmations()
+    {
+        if (!_confirmScheduled && _unwritten.Count > 0)
+        {
+            // Confirm after the current callback, never inside the caller's Send.
+            _confirmScheduled = true;
+            _loop.Postpone(_confirmWrites);
+        }
+    }
+
+    private void ConfirmWrites()
+    {
+        _confirmScheduled = false;
+        var written = _handle?.BytesWritten ?? long.MinValue;
+        while (_unwritten.TryPeek(out var head) && head.Mark <= written)
+        {
+            _unwritten.Dequeue();
+            Complete(head.Command, null, null);
+        }
+    }
+
+    private void Complete(PendingCommand command, Frame? receipt, StompError? error)
+    {
+        if (command.ReplyTo is { } callback)
+        {
+            callback(receipt, error);
+        }
+        else if (error is not null)
+        {
+            _onError(error);
+        }
+    }
+
+    /// <summary>Ends the connection; with an error, runs the failure callbacks in the original's order.</summary>
+    private void Disconnect(StompError? error)
+    {
+        var wasConnected = _state == State.Connected;
+        var lost = error is not null && error.Code != E_CONN_CLOSED_BY_CLIENT
+            ? _subscriptions.Values.Where(s => s.Confirmed).ToList()
+            : [];
+        _subscriptions.Clear();
+        var aborted = DrainPending();
+        CloseConnection();
+
+        if (_reconnectInterval is > 0 and var interval)
+        {
+            _reconnectTimer?.Dispose();
+            _reconnectTimer = _loop.Timer(interval, 0, () =>
+            {
+                _reconnectTimer?.Dispose();
+                _reconnectTimer = null;
+                if (_queued.Count > 0 && _state == State.Disconnected && !_disposed)
+                {
+                    Connect();
+                }
+            });
+        }
+
+        // A clean DISCONNECT leaves nothing behind silently: what was issued after it is
+        // aborted as if the client had closed the connection.
+        var cause = error ?? Errors.ConnectionClosedByClient();
+        if (error is not null)
+        {
+            _onError(error);
+        }
+
+        foreach (var subscription in lost)
+        {
+            var lostError = Errors.SubscriptionLost(subscription.Id, error!);
+            if (subscription.OnReceipt is { } onReceipt)
+            {
+                onReceipt(null, lostError);
+            }
+            else
+            {
+                _onError(lostError);
+            }
+        }
+
+        foreach (var command in aborted)
+        {
+            Complete(command, null, Errors.OperationAborted(command.Name, cause));
+        }
+
+        if (wasConnected)
+        {
+            OnDisconnect?.Invoke();
+        }
+    }
+
+    /// <summary>Every command not yet answered, in the order issued, removed from the client.</summary>
+    private List<PendingCommand> DrainPending()
+    {
+        var pending = new List<PendingCommand>(_queued.Count + _unwritten.Count + _awaitingReceipt.Count);
+        pending.AddRange(_unwritten.Select(u => u.Command));
+        pending.AddRange(_awaitingReceipt.Values.Select(r => r.Command));
+        pending.AddRange(_queued);
+        _unwritten.Clear();
+        _awaitingReceipt.Clear();
+        _queued.Clear();
+        pending.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+        return pending;
+    }
+
+    private void CloseConnection()
+    {
+        _state = State.Disconnected;
+        _handshakeTimer?.Dispose();
+        _beatTimer?.Dispose();
+        _handshakeTimer = _beatTimer = null;
+        if (_handle is { } handle)
+        {
+            _handle = null;
+            handle.Linger = 0;
+            handle.Dispose();
+        }
+
+        _reader = null;
+    }
+
+    /// <summary>A header's value after precedence: the call's own, else the command's default, else the global default.</summary>
+    private string? Lookup(string header, CommandParams own, (string Name, string Value)[]? commandHeaders) =>
+        own[header] ?? Find(commandHeaders, header) ?? Find(_defaultHeaders, header);
+
+    private static string? Find((string Name, string Value)[]? headers, string name)
+    {
+        if (headers is null)
+        {
+            return null;
+        }
+
+        foreach (var (header, value) in headers)
+        {
+            if (header == name)
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A command on its way: the caller's parameters, the trailing callback, and its place in issue order.</summary>
+    private readonly record struct PendingCommand(string Name, CommandParams Parameters, Action<Frame?, StompError?>? Callback, long Sequence)
+    {
+        public Action<Frame?, StompError?>? ReplyTo => Callback ?? Parameters.OnReceipt;
+    }
+}

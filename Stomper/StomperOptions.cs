@@ -1,0 +1,69 @@
+using EventLoop;
+
+namespace Stomper;
+
+/// <summary>
+/// The constructor parameters of AnyEvent::Stomper, in PascalCase:
+/// <c>AnyEvent::Stomper-&gt;new(host =&gt; ..., heartbeat =&gt; [5000, 5000], on_error =&gt; sub {...})</c>
+/// is <c>new StomperClient(new() { Host = ..., Heartbeat = [5000, 5000], OnError = err =&gt; ... })</c>.
+/// </summary>
+public sealed class StomperOptions
+{
+    /// <summary>Server host name or address (default <c>localhost</c>).</summary>
+    public string Host { get; init; } = "localhost";
+
+    /// <summary>Server port (default 61613).</summary>
+    public int Port { get; init; } = 61613;
+
+    /// <summary>CONNECT's <c>login</c>.</summary>
+    public string? Login { get; init; }
+
+    /// <summary>CONNECT's <c>passcode</c>.</summary>
+    public string? Passcode { get; init; }
+
+    /// <summary>The virtual host, sent as CONNECT's <c>host</c> header.</summary>
+    public string? Vhost { get; init; }
+
+    /// <summary>
+    /// <c>[cx, cy]</c> in milliseconds: the smallest interval at which the client can send
+    /// heart-beats, and the interval at which it wants to receive them; 0 = none
+    /// (default <c>[0, 0]</c>).
+    /// </summary>
+    public int[]? Heartbeat { get; init; }
+
+    /// <summary>Seconds (fractional) to get from connect to CONNECTED; null: the kernel's connect timeout.</summary>
+    public double? ConnectionTimeout { get; init; }
+
+    /// <summary>Do not connect until the first command (<c>lazy =&gt; 1</c>).</summary>
+    public bool Lazy { get; init; }
+
+    /// <summary>After a disconnect, wait this many seconds before reconnecting; commands queue meanwhile. Null: reconnect on the next command.</summary>
+    public double? ReconnectInterval { get; init; }
+
+    /// <summary>Connection parameters (AnyEvent::Handle's).</summary>
+    public HandleParams? HandleParams { get; init; }
+
+    /// <summary>Headers added to every outgoing frame (the lowest precedence).</summary>
+    public IReadOnlyDictionary<string, string>? DefaultHeaders { get; init; }
+
+    /// <summary>Headers added to frames of one command: <c>command_headers =&gt; { SEND =&gt; { receipt =&gt; 'auto' } }</c>.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? CommandHeaders { get; init; }
+
+    /// <summary><c>on_connect</c>: the session is up (CONNECTED received).</summary>
+    public Action? OnConnect { get; init; }
+
+    /// <summary><c>on_disconnect</c>: a connection that was up is gone, for any reason.</summary>
+    public Action? OnDisconnect { get; init; }
+
+    /// <summary><c>on_error</c>: connection errors, and command errors of commands without a callback. Default: the message and a newline to standard error.</summary>
+    public Action<StompError>? OnError { get; init; }
+
+    /// <summary>Limits on what the server may send (frame size, header count, line length).</summary>
+    public FrameLimits? FrameLimits { get; init; }
+
+    /// <summary>The loop to run on (default <see cref="Loop.Default"/>).</summary>
+    public Loop? Loop { get; init; }
+
+    /// <summary>Makes the byte stream under the connection; the seam for Moq-mocked sockets. Default: TCP.</summary>
+    public Func<Loop, ITransport>? Transport { get; init; }
+}
