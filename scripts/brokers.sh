@@ -148,6 +148,8 @@ start_rabbit() { # node [fresh]
   fi
   [ -n "$fresh" ] && rm -rf "$d/mnesia"
   mkdir -p "$d/mnesia" "$d/log"
+  # One run per log file, so a failure shows this run's lines (the previous run: *.1).
+  [ -f "$d/log/$node@localhost.log" ] && mv -f "$d/log/$node@localhost.log" "$d/log/$node@localhost.log.1"
   cat >"$d/rabbitmq.conf" <<EOF
 listeners.tcp.1 = 127.0.0.1:${AMQP_PORTS[$i]}
 stomp.listeners.tcp.1 = 127.0.0.1:${STOMP_PORTS[$i]}
@@ -233,6 +235,7 @@ start_activemq() { # [fresh]
   done
   [ -n "${1:-}" ] && rm -rf "$d/kahadb" "$d/data"
   mkdir -p "$d/conf" "$d/data" "$d/log" "$d/tmp"
+  [ -f "$d/log/activemq.log" ] && mv -f "$d/log/activemq.log" "$d/log/activemq.log.1"
   cat >"$d/conf/log4j.properties" <<EOF
 log4j.rootLogger=INFO, logfile
 log4j.logger.org.springframework=WARN
@@ -346,7 +349,7 @@ cmd_start() {
   with_lock
   install_if_missing
   prepare_common
-  pgrep -x epmd >/dev/null || touch "$DIR/epmd.ours"
+  epmd -names >/dev/null 2>&1 || touch "$DIR/epmd.ours"   # no live epmd yet: ours to stop
   for node in "${RABBIT_NODES[@]}"; do [ -n "$(node_pids "$node")" ] && any_rabbit=1; done
   for node in "${RABBIT_NODES[@]}" activemq; do
     if [ -n "$(node_pids "$node")" ]; then
@@ -371,8 +374,8 @@ cmd_start() {
 }
 
 cmd_stop() {
-  [ -d "$DIR" ] || return 0
-  with_lock
+  # No state folder (say, artifacts/ was removed): still look for this checkout's processes.
+  [ -d "$DIR" ] && with_lock
   local node
   for node in "${RABBIT_NODES[@]}"; do stop_rabbit "$node" & done
   stop_activemq &
@@ -381,6 +384,7 @@ cmd_stop() {
   if [ -f "$DIR/epmd.ours" ]; then
     if ! epmd -names 2>/dev/null | grep -q '^name '; then
       local e; e=$(pgrep -x epmd || true); [ -n "$e" ] && kill $e 2>/dev/null || true
+      for _ in $(seq 25); do epmd -names >/dev/null 2>&1 || break; sleep 0.2; done
     fi
     rm -f "$DIR/epmd.ours"
   fi
