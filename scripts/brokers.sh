@@ -453,7 +453,7 @@ main() {
     pause) check_node "${2:-}"; cmd_signal STOP "$2" ;;
     resume) check_node "${2:-}"; cmd_signal CONT "$2" ;;
     restart) check_node "${2:-}"; cmd_restart "$2" ;;
-    *) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
   esac
 }
 
