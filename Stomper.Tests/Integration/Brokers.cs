@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using NUnit.Framework;
+
+namespace Stomper.Tests.Integration;
+
+/// <summary>A broker's STOMP address.</summary>
+public readonly record struct Endpoint(string Host, int Port)
+{
+    public static Endpoint Parse(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+        {
+            throw new FormatException($"'{text}' is not host:port");
+        }
+        return new Endpoint(text[..colon].Trim(), port);
+    }
+
+    public override string ToString() => $"{Host}:{Port}";
+}
+
+/// <summary>
+/// The real brokers the integration tests talk to, and the fault controls of
+/// <c>scripts/brokers.sh</c> (see docs/brokers.md).
+/// <para>Endpoints come from the environment, with the defaults of the script:
+/// STOMPER_RABBIT_NODES (comma separated host:port, node 1 first), STOMPER_ACTIVEMQ,
+/// STOMPER_LOGIN, STOMPER_PASSCODE. STOMPER_SKIP_BROKER_START=1 means the brokers are
+/// someone else's: the script is never run, and tests that kill or pause nodes fail.</para>
+/// </summary>
+public static class Brokers
+{
+    public static IReadOnlyList<Endpoint> RabbitNodes { get; } =
+        Env("STOMPER_RABBIT_NODES", "127.0.0.1:61613,127.0.0.1:61614,127.0.0.1:61615")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(Endpoint.Parse)
+            .ToArray();
+
+    public static Endpoint ActiveMq { get; } = Endpoint.Parse(Env("STOMPER_ACTIVEMQ", "127.0.0.1:61620"));
+
+    public static string Login { get; } = Env("STOMPER_LOGIN", "guest");
+
+    public static string Passcode { get; } = Env("STOMPER_PASSCODE", "guest");
+
+    public static bool SkipStart { get; } = Environment.GetEnvironmentVariable("STOMPER_SKIP_BROKER_START") == "1";
+
+    /// <summary>RabbitMQ node <paramref name="number"/> (1-based, as the script names them).</summary>
+    public static Endpoint Rabbit(int number) => RabbitNodes[number - 1];
+
+    private static readonly Lazy<string> Started = new(() => SkipStart ? "skipped" : Run(TimeSpan.FromMinutes(5), "start"));
+
+    /// <summary>
+    /// Starts the brokers once per test run (the script reuses brokers that already run).
+    /// Throws, so the calling fixture fails, when they cannot be started.
+    /// </summary>
+    public static void EnsureStarted() => _ = Started.Value;
+
+    /// <summary>Runs <c>start</c> again: returns once all four answer and the cluster has its three nodes.</summary>
+    public static void EnsureHealthy()
+    {
+        if (!SkipStart)
+        {
+            Run(TimeSpan.FromMinutes(5), "start");
+        }
+    }
+
+    public static void Kill(string node) => Fault("kill", node);
+
+    public static void Pause(string node) => Fault("pause", node);
+
+    public static void Resume(string node) => Fault("resume", node);
+
+    /// <summary>Starts the node again and returns once it is back in the cluster and answers CONNECT.</summary>
+    public static void Restart(string node) => Fault("restart", node);
+
+    private static void Fault(string command, string node)
+    {
+        if (SkipStart)
+        {
+            throw new InvalidOperationException(
+                $"'{command} {node}' needs the brokers of scripts/brokers.sh, but STOMPER_SKIP_BROKER_START=1");
+        }
+        Run(TimeSpan.FromMinutes(5), command, node);
+    }
+
+    /// <summary>The folder holding stomper.sln, found by walking up from the test assembly.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "stomper.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException($"no stomper.sln above {AppContext.BaseDirectory}");
+    }
+
+    private static string Run(TimeSpan timeout, params string[] args)
+    {
+        var script = Path.Combine(RepositoryRoot, "scripts", "brokers.sh");
+        var info = new ProcessStartInfo("bash")
+        {
+            WorkingDirectory = RepositoryRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(script);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var output = new StringBuilder();
+        using var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var command = $"scripts/brokers.sh {string.Join(' ', args)}";
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"{command} did not finish within {timeout}:\n{Text(output)}");
+        }
+        process.WaitForExit(); // drains the output events
+        var text = Text(output);
+        TestContext.Progress.WriteLine(text);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{command} failed (exit code {process.ExitCode}):\n{text}");
+        }
+        return text;
+    }
+
+    private static void Append(StringBuilder output, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+    }
+
+    private static string Text(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
+    private static string Env(string name, string fallback) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;
+}

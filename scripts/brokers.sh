@@ -1,0 +1,460 @@
+#!/usr/bin/env bash
+# Real STOMP brokers for the integration tests, all on 127.0.0.1:
+#   a RabbitMQ 3.10 cluster of three nodes (rabbit1..3@localhost, STOMP 61613-61615)
+#   and ActiveMQ 5.17 (STOMP 61620). See docs/brokers.md.
+#
+# Usage: scripts/brokers.sh start|stop|status|kill NODE|pause NODE|resume NODE|restart NODE
+#        NODE = rabbit1 | rabbit2 | rabbit3 | activemq
+#
+# All state (configs, mnesia, logs, pid files, Erlang cookie) lives under one folder,
+# $STOMPER_BROKERS_DIR (default: <repo>/artifacts/brokers). Other overrides:
+#   STOMPER_BROKERS_TIMEOUT        seconds `start`/`restart` may take (default 180)
+#   STOMPER_BROKERS_NO_INSTALL=1   never run apt-get; fail if a broker is missing
+#   STOMPER_RABBIT_STOMP_PORTS     "61613 61614 61615"
+#   STOMPER_RABBIT_AMQP_PORTS      "5672 5673 5674"
+#   STOMPER_RABBIT_DIST_PORTS      "25672 25673 25674"
+#   STOMPER_ACTIVEMQ_STOMP_PORT    61620
+#   STOMPER_ACTIVEMQ_OPENWIRE_PORT 61621
+#   STOMPER_LOGIN / STOMPER_PASSCODE   credentials the readiness probe uses (guest/guest)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DIR=${STOMPER_BROKERS_DIR:-$ROOT/artifacts/brokers}
+TIMEOUT=${STOMPER_BROKERS_TIMEOUT:-180}
+LOGIN=${STOMPER_LOGIN:-guest}
+PASSCODE=${STOMPER_PASSCODE:-guest}
+read -r -a STOMP_PORTS <<<"${STOMPER_RABBIT_STOMP_PORTS:-61613 61614 61615}"
+read -r -a AMQP_PORTS <<<"${STOMPER_RABBIT_AMQP_PORTS:-5672 5673 5674}"
+read -r -a DIST_PORTS <<<"${STOMPER_RABBIT_DIST_PORTS:-25672 25673 25674}"
+AMQ_STOMP_PORT=${STOMPER_ACTIVEMQ_STOMP_PORT:-61620}
+AMQ_OPENWIRE_PORT=${STOMPER_ACTIVEMQ_OPENWIRE_PORT:-61621}
+RABBIT_NODES=(rabbit1 rabbit2 rabbit3)
+RABBIT_LIB=/usr/lib/rabbitmq/bin
+AMQ_HOME=/usr/share/activemq
+# epmd (the Erlang port mapper) and the Erlang distribution stay on loopback.
+export ERL_EPMD_ADDRESS=127.0.0.1
+
+say() { printf 'brokers: %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------- helpers
+
+idx_of() { case $1 in rabbit1) echo 0 ;; rabbit2) echo 1 ;; rabbit3) echo 2 ;; *) return 1 ;; esac; }
+stomp_port_of() { if [ "$1" = activemq ]; then echo "$AMQ_STOMP_PORT"; else echo "${STOMP_PORTS[$(idx_of "$1")]}"; fi; }
+check_node() { case ${1:-} in rabbit1|rabbit2|rabbit3|activemq) ;; *) die "unknown node '${1:-}' (rabbit1, rabbit2, rabbit3 or activemq)" ;; esac; }
+
+# Sends CONNECT and succeeds only when the first frame back is CONNECTED.
+stomp_probe() { # port [seconds]
+  timeout "${2:-3}" bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf "CONNECT\naccept-version:1.0,1.1,1.2\nhost:/\nlogin:%s\npasscode:%s\n\n\0" "$2" "$3" >&3
+    IFS= read -r -d "" -u 3 frame || exit 1
+    printf "DISCONNECT\n\n\0" >&3 2>/dev/null || true
+    exec 3>&-
+    frame=${frame#"${frame%%[!$'"'"'\r\n'"'"']*}"}
+    [[ $frame == CONNECTED* ]]
+  ' probe "$1" "$LOGIN" "$PASSCODE" 2>/dev/null
+}
+
+port_in_use() { timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' x "$1" 2>/dev/null; }
+
+alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+proc_state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true; }  # R S D T Z ...
+
+cmdline_of() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline"; }
+
+# The OS pid(s) of a node: the pid file is checked against the process itself, and
+# /proc is scanned as a fallback (a node killed before it wrote its pid file).
+node_pids() {
+  local node=$1 pid p
+  if [ "$node" = activemq ]; then
+    is_node() { local c; c=$(cmdline_of "$1") || return 1; [[ $c == *java*"-Dactivemq.base=$DIR/activemq "*activemq.jar* ]]; }
+    pid=$(cat "$DIR/activemq/activemq.pid" 2>/dev/null || true)
+  else
+    # beam.smp gets its node name at run time, not on its command line: match the
+    # environment this script gave it (this checkout's data folder for that node).
+    is_node() {
+      local c e; c=$(cmdline_of "$1") || return 1; [[ $c == *beam.smp* ]] || return 1
+      e=$(tr '\0' '\n' 2>/dev/null <"/proc/$1/environ") || return 1
+      [[ $'\n'$e$'\n' == *$'\n'"RABBITMQ_MNESIA_BASE=$DIR/$node/mnesia"$'\n'* ]]
+    }
+    pid=$(cat "$DIR/$node/$node.pid" 2>/dev/null || true)
+  fi
+  if alive "$pid" && is_node "$pid"; then echo "$pid"; return 0; fi
+  for p in /proc/[0-9]*; do
+    is_node "${p#/proc/}" && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+node_log() { if [ "$1" = activemq ]; then echo "$DIR/activemq/log/activemq.log"; else echo "$DIR/$1/log/$1@localhost.log"; fi; }
+
+show_tail() {
+  local node=$1 f
+  for f in "$(node_log "$node")" "$DIR/$node/stdout.log"; do
+    [ -s "$f" ] || continue
+    printf -- '----- last 40 lines of %s -----\n' "$f" >&2
+    tail -n 40 "$f" >&2
+  done
+}
+fail_node() { say "ERROR: $1: $2"; show_tail "$1"; exit 1; }
+
+cookie() { cat "$DIR/erlang.cookie"; }
+ctl() { # rabbitmqctl as root, always with the shared cookie
+  HOME="$DIR/cli-home" "$RABBIT_LIB/rabbitmqctl" --erlang-cookie "$(cookie)" "$@"
+}
+
+# ---------------------------------------------------------------- install
+
+install_if_missing() {
+  local missing=()
+  [ -x "$RABBIT_LIB/rabbitmq-server" ] || missing+=(rabbitmq-server)
+  [ -f "$AMQ_HOME/bin/activemq.jar" ] || missing+=(activemq)
+  [ ${#missing[@]} -eq 0 ] && return
+  [ "${STOMPER_BROKERS_NO_INSTALL:-}" = 1 ] && die "missing ${missing[*]} and STOMPER_BROKERS_NO_INSTALL=1"
+  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}: install them as root (apt-get install rabbitmq-server activemq)"
+  say "installing ${missing[*]} from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends "${missing[@]}" >"$DIR/apt.log" 2>&1; then
+    apt-get update >>"$DIR/apt.log" 2>&1 || true
+    apt-get install -y --no-install-recommends "${missing[@]}" >>"$DIR/apt.log" 2>&1 ||
+      { tail -n 40 "$DIR/apt.log" >&2; die "apt-get install ${missing[*]} failed"; }
+  fi
+}
+
+# ---------------------------------------------------------------- RabbitMQ
+
+prepare_common() {
+  mkdir -p "$DIR/rabbitmq-home" "$DIR/cli-home"
+  if [ ! -s "$DIR/erlang.cookie" ]; then
+    (umask 077; head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr '0-9a-f' 'A-P' >"$DIR/erlang.cookie")
+  fi
+  # The servers (user rabbitmq) and the CLI (root) read the same cookie from their HOME.
+  install -m 400 -o rabbitmq -g rabbitmq "$DIR/erlang.cookie" "$DIR/rabbitmq-home/.erlang.cookie"
+  install -m 400 "$DIR/erlang.cookie" "$DIR/cli-home/.erlang.cookie"
+  chown rabbitmq:rabbitmq "$DIR/rabbitmq-home"
+  chmod 755 "$DIR"
+}
+
+start_rabbit() { # node [fresh]
+  local node=$1 fresh=${2:-} i d
+  i=$(idx_of "$node"); d=$DIR/$node
+  local p
+  for p in "${STOMP_PORTS[$i]}" "${AMQP_PORTS[$i]}" "${DIST_PORTS[$i]}"; do
+    port_in_use "$p" && die "$node: port 127.0.0.1:$p is already in use by another process (another checkout's brokers? stop them, or see the port overrides in scripts/brokers.sh)"
+  done
+  if epmd -names 2>/dev/null | grep -q "^name $node at"; then
+    die "$node: a node named $node@localhost is already registered with epmd (another checkout's brokers?); stop it first"
+  fi
+  [ -n "$fresh" ] && rm -rf "$d/mnesia"
+  mkdir -p "$d/mnesia" "$d/log"
+  # One run per log file, so a failure shows this run's lines (the previous run: *.1).
+  [ -f "$d/log/$node@localhost.log" ] && mv -f "$d/log/$node@localhost.log" "$d/log/$node@localhost.log.1"
+  cat >"$d/rabbitmq.conf" <<EOF
+listeners.tcp.1 = 127.0.0.1:${AMQP_PORTS[$i]}
+stomp.listeners.tcp.1 = 127.0.0.1:${STOMP_PORTS[$i]}
+loopback_users = none
+# A paused (SIGSTOP) node can leave the others with a partition: heal it by itself.
+cluster_partition_handling = autoheal
+log.file.level = info
+log.console = false
+EOF
+  echo '[rabbitmq_stomp].' >"$d/enabled_plugins"
+  : >"$d/rabbitmq-env.conf"
+  rm -f "$d/$node.pid"
+  chown -R rabbitmq:rabbitmq "$d"
+  (
+    cd "$d"
+    exec setsid setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups env -i \
+      PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+      HOME="$DIR/rabbitmq-home" \
+      ERL_EPMD_ADDRESS=127.0.0.1 \
+      RABBITMQ_NODENAME="$node@localhost" \
+      RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+      RABBITMQ_NODE_PORT="${AMQP_PORTS[$i]}" \
+      RABBITMQ_DIST_PORT="${DIST_PORTS[$i]}" \
+      RABBITMQ_CONF_ENV_FILE="$d/rabbitmq-env.conf" \
+      RABBITMQ_CONFIG_FILE="$d/rabbitmq.conf" \
+      RABBITMQ_CONFIG_FILES="$d/conf.d" \
+      RABBITMQ_ADVANCED_CONFIG_FILE="$d/advanced.config" \
+      RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins" \
+      RABBITMQ_MNESIA_BASE="$d/mnesia" \
+      RABBITMQ_LOG_BASE="$d/log" \
+      RABBITMQ_PID_FILE="$d/$node.pid" \
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+      "$RABBIT_LIB/rabbitmq-server"
+  ) </dev/null >"$d/stdout.log" 2>&1 9>&- &
+  echo $! >"$d/launcher.pid"
+}
+
+# Nodes of the cluster that $1 sees running (empty when it does not answer).
+running_nodes_seen_by() {
+  ctl -n "$1@localhost" -q cluster_status --formatter json 2>/dev/null |
+    grep -o '"running_nodes":\[[^]]*\]' | grep -o 'rabbit[0-9]*@localhost' || true
+}
+
+# Joins $1 to the cluster unless it is already in it (rabbit2 and rabbit3 join rabbit1).
+ensure_joined() {
+  local node=$1 target=rabbit1 seen
+  [ "$node" = rabbit1 ] && target=rabbit2
+  # The target must be running; fall back to any other running node.
+  if [ -z "$(node_pids "$target")" ]; then
+    for t in "${RABBIT_NODES[@]}"; do [ "$t" != "$node" ] && [ -n "$(node_pids "$t")" ] && { target=$t; break; }; done
+  fi
+  [ -n "$(node_pids "$target")" ] || return 0   # a cluster of one: nothing to join
+  seen=$(running_nodes_seen_by "$target")
+  grep -qx "$node@localhost" <<<"$seen" && return 0
+  say "joining $node to the cluster of $target"
+  { ctl -n "$node@localhost" stop_app &&
+    ctl -n "$node@localhost" join_cluster "$target@localhost" &&
+    ctl -n "$node@localhost" start_app; } >>"$DIR/$node/cluster.log" 2>&1 ||
+    { tail -n 20 "$DIR/$node/cluster.log" >&2; fail_node "$node" "could not join the cluster of $target"; }
+}
+
+stop_rabbit() { # node: graceful, then kill -9 whatever remains
+  local node=$1 pids
+  pids=$(node_pids "$node")
+  [ -n "$pids" ] || return 0
+  for p in $pids; do kill -CONT "$p" 2>/dev/null || true; done
+  HOME="$DIR/cli-home" timeout 30 "$RABBIT_LIB/rabbitmqctl" --erlang-cookie "$(cookie)" \
+    -n "$node@localhost" -q stop >/dev/null 2>&1 || true
+  for _ in $(seq 50); do
+    pids=$(node_pids "$node"); [ -z "$pids" ] && break; sleep 0.2
+  done
+  pids=$(node_pids "$node")
+  [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
+  rm -f "$DIR/$node/$node.pid"
+}
+
+# ---------------------------------------------------------------- ActiveMQ
+
+start_activemq() { # [fresh]
+  local d=$DIR/activemq p
+  for p in "$AMQ_STOMP_PORT" "$AMQ_OPENWIRE_PORT"; do
+    port_in_use "$p" && die "activemq: port 127.0.0.1:$p is already in use by another process (another checkout's brokers? stop them, or see the port overrides in scripts/brokers.sh)"
+  done
+  [ -n "${1:-}" ] && rm -rf "$d/kahadb" "$d/data"
+  mkdir -p "$d/conf" "$d/data" "$d/log" "$d/tmp"
+  [ -f "$d/log/activemq.log" ] && mv -f "$d/log/activemq.log" "$d/log/activemq.log.1"
+  cat >"$d/conf/log4j.properties" <<EOF
+log4j.rootLogger=INFO, logfile
+log4j.logger.org.springframework=WARN
+log4j.logger.org.apache.xbean=WARN
+log4j.appender.logfile=org.apache.log4j.RollingFileAppender
+log4j.appender.logfile.file=$d/log/activemq.log
+log4j.appender.logfile.maxFileSize=1024KB
+log4j.appender.logfile.maxBackupIndex=3
+log4j.appender.logfile.layout=org.apache.log4j.PatternLayout
+log4j.appender.logfile.layout.ConversionPattern=%d | %-5p | %m | %c | %t%n
+EOF
+  cat >"$d/conf/activemq.xml" <<EOF
+<beans xmlns="http://www.springframework.org/schema/beans"
+       xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+       xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans-2.0.xsd
+       http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
+  <bean class="org.springframework.beans.factory.config.PropertyPlaceholderConfigurer"/>
+  <broker xmlns="http://activemq.apache.org/schema/core" useJmx="false" brokerName="stomper"
+          dataDirectory="$d/data">
+    <persistenceAdapter>
+      <kahaDB directory="$d/kahadb"/>
+    </persistenceAdapter>
+    <transportConnectors>
+      <transportConnector name="openwire" uri="tcp://127.0.0.1:$AMQ_OPENWIRE_PORT"/>
+      <transportConnector name="stomp" uri="stomp://127.0.0.1:$AMQ_STOMP_PORT"/>
+    </transportConnectors>
+  </broker>
+</beans>
+EOF
+  (
+    cd "$d"
+    exec setsid java -Xms64m -Xmx512m -Djava.awt.headless=true \
+      -Djava.io.tmpdir="$d/tmp" -Dlog4j.configuration="file:$d/conf/log4j.properties" \
+      -Dactivemq.home="$AMQ_HOME" -Dactivemq.base="$d" \
+      -Dactivemq.conf="$d/conf" -Dactivemq.data="$d/log" \
+      -jar "$AMQ_HOME/bin/activemq.jar" start "xbean:file:$d/conf/activemq.xml"
+  ) </dev/null >"$d/stdout.log" 2>&1 9>&- &
+  echo $! >"$d/activemq.pid"
+}
+
+stop_activemq() {
+  local pids
+  pids=$(node_pids activemq)
+  [ -n "$pids" ] || return 0
+  kill -CONT $pids 2>/dev/null || true
+  kill -TERM $pids 2>/dev/null || true
+  for _ in $(seq 75); do
+    [ -z "$(node_pids activemq)" ] && break; sleep 0.2
+  done
+  pids=$(node_pids activemq)
+  [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
+  rm -f "$DIR/activemq/activemq.pid"
+}
+
+# ---------------------------------------------------------------- waiting
+
+# Waits until every named node answers CONNECT with CONNECTED, failing early when a
+# node's process is gone and late (with its log) when the deadline passes.
+wait_ready() { # deadline node...
+  local deadline=$1; shift
+  local pending=("$@") still node
+  while :; do
+    still=()
+    for node in "${pending[@]}"; do
+      if stomp_probe "$(stomp_port_of "$node")" 3; then continue; fi
+      if [ -z "$(node_pids "$node")" ] && ! alive "$(cat "$DIR/$node/launcher.pid" 2>/dev/null || true)"; then
+        fail_node "$node" "its process exited before it answered STOMP CONNECT on 127.0.0.1:$(stomp_port_of "$node")"
+      fi
+      still+=("$node")
+    done
+    [ ${#still[@]} -eq 0 ] && return 0
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      fail_node "${still[0]}" "no CONNECTED on 127.0.0.1:$(stomp_port_of "${still[0]}") within ${TIMEOUT}s (also waiting for: ${still[*]})"
+    fi
+    pending=("${still[@]}")
+    sleep 1
+  done
+}
+
+# Waits until every node sees all three running (a healed partition included).
+wait_cluster() { # deadline
+  local node seen ok
+  while :; do
+    ok=1
+    for node in "${RABBIT_NODES[@]}"; do
+      seen=$(running_nodes_seen_by "$node")
+      [ "$(grep -c . <<<"$seen")" -eq 3 ] || { ok=; break; }
+    done
+    [ -n "$ok" ] && return 0
+    [ "$(date +%s)" -ge "$1" ] && fail_node "$node" "the cluster does not have 3 running nodes within ${TIMEOUT}s ($node sees: $(echo $seen))"
+    sleep 1
+  done
+}
+
+# A node whose process is alive and answers CONNECT (a stopped one is resumed first).
+healthy() {
+  local node=$1 pids p
+  pids=$(node_pids "$node")
+  [ -n "$pids" ] || return 1
+  for p in $pids; do [ "$(proc_state "$p")" = T ] && kill -CONT "$p"; done
+  stomp_probe "$(stomp_port_of "$node")" 5
+}
+
+# ---------------------------------------------------------------- commands
+
+with_lock() { mkdir -p "$DIR"; exec 9>"$DIR/.lock"; flock -w "$((TIMEOUT + 60))" 9 || die "another brokers.sh holds $DIR/.lock"; }
+
+cmd_start() {
+  local t0 deadline to_start=() node any_rabbit=
+  t0=$(date +%s); deadline=$((t0 + TIMEOUT))
+  with_lock
+  install_if_missing
+  prepare_common
+  epmd -names >/dev/null 2>&1 || touch "$DIR/epmd.ours"   # no live epmd yet: ours to stop
+  for node in "${RABBIT_NODES[@]}"; do [ -n "$(node_pids "$node")" ] && any_rabbit=1; done
+  for node in "${RABBIT_NODES[@]}" activemq; do
+    if [ -n "$(node_pids "$node")" ]; then
+      # Alive: reuse it when it answers; a node still booting is waited for below.
+      healthy "$node" && say "$node: already running" || say "$node: running, waiting for it"
+    else
+      to_start+=("$node")
+    fi
+  done
+  for node in "${to_start[@]}"; do
+    say "$node: starting"
+    if [ "$node" = activemq ]; then start_activemq fresh
+    elif [ -z "$any_rabbit" ]; then start_rabbit "$node" fresh   # no node up: a new cluster
+    else start_rabbit "$node"; fi                                  # rejoins with its state
+  done
+  wait_ready "$deadline" "${RABBIT_NODES[@]}"
+  ensure_joined rabbit2
+  ensure_joined rabbit3
+  wait_cluster "$deadline"
+  wait_ready "$deadline" "${RABBIT_NODES[@]}" activemq
+  say "ready in $(($(date +%s) - t0))s: RabbitMQ STOMP 127.0.0.1:${STOMP_PORTS[*]} (one cluster), ActiveMQ STOMP 127.0.0.1:$AMQ_STOMP_PORT; state in $DIR"
+}
+
+cmd_stop() {
+  # No state folder (say, artifacts/ was removed): still look for this checkout's processes.
+  [ -d "$DIR" ] && with_lock
+  local node
+  for node in "${RABBIT_NODES[@]}"; do stop_rabbit "$node" & done
+  stop_activemq &
+  wait
+  # epmd: only when this script started it and no other Erlang node still uses it.
+  if [ -f "$DIR/epmd.ours" ]; then
+    if ! epmd -names 2>/dev/null | grep -q '^name '; then
+      local e; e=$(pgrep -x epmd || true); [ -n "$e" ] && kill $e 2>/dev/null || true
+      for _ in $(seq 25); do epmd -names >/dev/null 2>&1 || break; sleep 0.2; done
+    fi
+    rm -f "$DIR/epmd.ours"
+  fi
+  say "stopped"
+}
+
+cmd_status() {
+  local node pids state stomp
+  for node in "${RABBIT_NODES[@]}" activemq; do
+    pids=$(node_pids "$node" | tr '\n' ' ')
+    if [ -z "$pids" ]; then state=down; stomp=-
+    else
+      state=running; [ "$(proc_state "${pids%% *}")" = T ] && state=paused
+      stomp=no; [ "$state" = running ] && stomp_probe "$(stomp_port_of "$node")" 3 && stomp=CONNECTED
+    fi
+    printf '%-9s %-8s pid %-8s stomp 127.0.0.1:%s %s\n' "$node" "$state" "${pids:--}" "$(stomp_port_of "$node")" "$stomp"
+  done
+  for node in "${RABBIT_NODES[@]}"; do
+    pids=$(node_pids "$node")
+    if [ -n "$pids" ] && [ "$(proc_state "${pids%% *}")" != T ]; then
+      printf 'cluster (seen by %s): %s\n' "$node" "$(running_nodes_seen_by "$node" | tr '\n' ' ')"
+      break
+    fi
+  done
+}
+
+cmd_signal() { # SIG node
+  local sig=$1 node=$2 pids
+  pids=$(node_pids "$node")
+  [ -n "$pids" ] || die "$node is not running"
+  kill "-$sig" $pids
+  if [ "$sig" = 9 ]; then
+    for _ in $(seq 50); do [ -z "$(node_pids "$node")" ] && break; sleep 0.1; done
+    [ "$node" != activemq ] && rm -f "$DIR/$node/$node.pid"
+  fi
+  say "$node: sent SIG$( [ "$sig" = 9 ] && echo KILL || echo "$sig") to $(echo $pids)"
+}
+
+cmd_restart() {
+  local node=$1 deadline
+  deadline=$(($(date +%s) + TIMEOUT))
+  with_lock
+  prepare_common
+  if [ "$node" = activemq ]; then
+    stop_activemq; start_activemq
+    wait_ready "$deadline" activemq
+  else
+    stop_rabbit "$node"
+    start_rabbit "$node"
+    wait_ready "$deadline" "$node"
+    ensure_joined "$node"
+    # Back in the cluster: every node sees all three running.
+    wait_cluster "$deadline"
+    wait_ready "$deadline" "$node"
+  fi
+  say "$node: restarted"
+}
+
+main() {
+  local cmd=${1:-}
+  case $cmd in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    kill) check_node "${2:-}"; cmd_signal 9 "$2" ;;
+    pause) check_node "${2:-}"; cmd_signal STOP "$2" ;;
+    resume) check_node "${2:-}"; cmd_signal CONT "$2" ;;
+    restart) check_node "${2:-}"; cmd_restart "$2" ;;
+    *) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+  esac
+}
+
+main "$@"
