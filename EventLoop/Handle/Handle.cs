@@ -562,46 +562,33 @@ public sealed class Handle : IDisposable
         _wtimer = _state == State.Connected && _wtimeout > 0 ? _loop.Timer(_wtimeout, 0, CheckWriteTimeout) : null;
     }
 
-    // One timer per direction, re-armed for the time still left since the last
-    // activity, instead of a new timer on every read or write.
-    private void CheckReadTimeout()
-    {
-        var idle = _loop.NowMonotonic - _lastRead;
-        if (idle < _rtimeout)
-        {
-            _rtimer!.Restart(_rtimeout - idle);
-            return;
-        }
-
-        _lastRead = _loop.NowMonotonic;
-        _rtimer!.Restart(_rtimeout);
-        if (OnRTimeout is { } onTimeout)
-        {
-            onTimeout(this);
-        }
-        else
-        {
-            Fatal("Connection timed out");
-        }
-    }
+    private void CheckReadTimeout() => CheckTimeout(ref _lastRead, _rtimeout, _rtimer!, OnRTimeout);
 
     private void CheckWriteTimeout()
     {
+        // Only time spent with data waiting counts against the write timeout.
         if (_wbuf.Length == 0)
         {
             _lastWrite = _loop.NowMonotonic;
         }
 
-        var idle = _loop.NowMonotonic - _lastWrite;
-        if (idle < _wtimeout)
+        CheckTimeout(ref _lastWrite, _wtimeout, _wtimer!, OnWTimeout);
+    }
+
+    // One timer per direction, re-armed for the time still left since the last
+    // activity, instead of a new timer on every read or write.
+    private void CheckTimeout(ref double lastActivity, double timeout, TimerWatcher timer, Action<Handle>? onTimeout)
+    {
+        var idle = _loop.NowMonotonic - lastActivity;
+        if (idle < timeout)
         {
-            _wtimer!.Restart(_wtimeout - idle);
+            timer.Restart(timeout - idle);
             return;
         }
 
-        _lastWrite = _loop.NowMonotonic;
-        _wtimer!.Restart(_wtimeout);
-        if (OnWTimeout is { } onTimeout)
+        lastActivity = _loop.NowMonotonic;
+        timer.Restart(timeout);
+        if (onTimeout is not null)
         {
             onTimeout(this);
         }

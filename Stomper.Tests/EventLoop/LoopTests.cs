@@ -198,12 +198,9 @@ public sealed class LoopTests
     public void An_io_watcher_calls_back_while_its_socket_is_readable_and_stops_when_disposed()
     {
         using var loop = new Loop();
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        client.Connect(listener.LocalEndPoint!);
-        using var server = listener.Accept();
+        var (client, server) = ConnectedPair();
+        using var clientSocket = client;
+        using var serverSocket = server;
         var cv = loop.Cv();
         var calls = 0;
         IoWatcher? watcher = null;
@@ -228,16 +225,23 @@ public sealed class LoopTests
     public void A_write_watcher_fires_when_the_socket_can_take_data()
     {
         using var loop = new Loop();
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        client.Connect(listener.LocalEndPoint!);
-        using var server = listener.Accept();
+        var (client, server) = ConnectedPair();
+        using var clientSocket = client;
+        using var serverSocket = server;
         var cv = loop.Cv();
         using var watcher = AEStyle(loop, client, cv);
 
         Assert.That(cv.Recv<bool>(), Is.True);
+    }
+
+    private static (Socket Client, Socket Server) ConnectedPair()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndPoint!);
+        return (client, listener.Accept());
     }
 
     private static IoWatcher AEStyle(Loop loop, Socket socket, CondVar cv) => loop.Io(socket, IoDirection.Write, () => cv.Send(true));
