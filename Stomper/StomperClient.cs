@@ -20,7 +20,7 @@ namespace Stomper;
 /// header escaping by version, the first of repeated headers wins, and heart-beats flow
 /// in a direction only when both sides asked for them.</para>
 /// </remarks>
-public sealed class StomperClient : IDisposable
+public sealed class StomperClient : IStomperClient
 {
     private static readonly Action<StompError> s_defaultOnError = err => Console.Error.WriteLine(err.Message);
 

@@ -1,0 +1,23 @@
+namespace Stomper;
+
+/// <summary>
+/// The public face of a single-node client that the cluster works through; tests of the
+/// cluster mock it with Moq. <see cref="StomperClient"/> is the implementation.
+/// </summary>
+public interface IStomperClient : IDisposable
+{
+    /// <summary>The node's host.</summary>
+    string Host { get; }
+
+    /// <summary>The node's port.</summary>
+    int Port { get; }
+
+    /// <summary>True while the node's session is up.</summary>
+    bool IsConnected { get; }
+
+    /// <summary>Runs a command by name; see <see cref="StomperClient.Execute"/>.</summary>
+    void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null);
+
+    /// <summary>Closes the node's connection at once, aborting what is pending.</summary>
+    void ForceDisconnect();
+}
