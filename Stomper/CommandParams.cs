@@ -86,6 +86,17 @@ public sealed class CommandParams
     /// <summary>The cluster's per-command <c>on_node_error =&gt; sub { my ($err, $host, $port) = @_; }</c>.</summary>
     public Action<StompError, string, int>? OnNodeError { get; set; }
 
+    /// <summary>A copy with another message callback and no command callback: what the cluster hands a node.</summary>
+    internal CommandParams CopyWithOnMessage(Action<Frame> onMessage) => new()
+    {
+        _pairs = (string[])_pairs.Clone(),
+        _count = _count,
+        Body = Body,
+        BodyBytes = BodyBytes,
+        Message = Message,
+        OnMessage = onMessage,
+    };
+
     /// <summary>The header at a position, in the order set.</summary>
     internal (string Name, string Value) HeaderAt(int index) => (_pairs[index * 2], _pairs[(index * 2) + 1]);
 

@@ -1,0 +1,68 @@
+using EventLoop;
+
+namespace Stomper.Cluster;
+
+/// <summary>
+/// The constructor parameters of AnyEvent::Stomper::Cluster, in PascalCase. Everything
+/// but <see cref="Nodes"/> and the <c>on_node_*</c>/<c>on_error</c> callbacks is handed
+/// to every node's client.
+/// </summary>
+public sealed class ClusterOptions
+{
+    /// <summary>The nodes (<c>nodes =&gt; [...]</c>); required and not empty. Repeated host:port pairs count once.</summary>
+    public IReadOnlyList<ClusterNode>? Nodes { get; init; }
+
+    /// <summary><c>login</c>, the same for every node.</summary>
+    public string? Login { get; init; }
+
+    /// <summary><c>passcode</c>, the same for every node.</summary>
+    public string? Passcode { get; init; }
+
+    /// <summary><c>vhost</c>, the same for every node.</summary>
+    public string? Vhost { get; init; }
+
+    /// <summary><c>heartbeat =&gt; [cx, cy]</c> in milliseconds.</summary>
+    public int[]? Heartbeat { get; init; }
+
+    /// <summary><c>connection_timeout</c> in seconds (fractional).</summary>
+    public double? ConnectionTimeout { get; init; }
+
+    /// <summary><c>reconnect_interval</c> in seconds (fractional).</summary>
+    public double? ReconnectInterval { get; init; }
+
+    /// <summary><c>handle_params</c>.</summary>
+    public HandleParams? HandleParams { get; init; }
+
+    /// <summary><c>default_headers</c>.</summary>
+    public IReadOnlyDictionary<string, string>? DefaultHeaders { get; init; }
+
+    /// <summary><c>command_headers</c>.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? CommandHeaders { get; init; }
+
+    /// <summary><c>on_node_connect =&gt; sub { my ($host, $port) = @_; }</c>.</summary>
+    public Action<string, int>? OnNodeConnect { get; init; }
+
+    /// <summary><c>on_node_disconnect =&gt; sub { my ($host, $port) = @_; }</c>.</summary>
+    public Action<string, int>? OnNodeDisconnect { get; init; }
+
+    /// <summary><c>on_node_error =&gt; sub { my ($err, $host, $port) = @_; }</c>: errors of a whole node, and command errors on a node.</summary>
+    public Action<StompError, string, int>? OnNodeError { get; init; }
+
+    /// <summary><c>on_error</c>: command errors of commands without a callback. Default: the message and a newline to standard error.</summary>
+    public Action<StompError>? OnError { get; init; }
+
+    /// <summary>Limits on what a server may send.</summary>
+    public FrameLimits? FrameLimits { get; init; }
+
+    /// <summary>The loop to run on (default <see cref="Loop.Default"/>).</summary>
+    public Loop? Loop { get; init; }
+
+    /// <summary>Makes each node's byte stream; the seam for mocked sockets.</summary>
+    public Func<Loop, ITransport>? Transport { get; init; }
+
+    /// <summary>Picks the first active node (default <see cref="System.Random.Shared"/>); tests pass a seeded one.</summary>
+    public Random? Random { get; init; }
+
+    /// <summary>Makes each node's client from its options (default: a <see cref="StomperClient"/>); tests pass Moq mocks.</summary>
+    public Func<StomperOptions, IStomperClient>? NodeFactory { get; init; }
+}

@@ -1,0 +1,248 @@
+using System.Runtime.CompilerServices;
+using EventLoop;
+using static Stomper.ErrorCode;
+
+namespace Stomper.Cluster;
+
+/// <summary>
+/// The cluster client, the twin of AnyEvent::Stomper::Cluster: one lazy
+/// <see cref="StomperClient"/> per node, every command sent to the active node, and
+/// failover to the next node when the active one fails.
+/// </summary>
+/// <remarks>
+/// <para>The first active node is chosen at random. A node error whose code is neither
+/// <see cref="E_OPRN_ERROR"/> nor <see cref="E_CONN_CLOSED_BY_CLIENT"/> makes the next
+/// node active. A failed SEND, SUBSCRIBE or BEGIN (with any other code) runs again on the
+/// now-active node, until every node has failed it once in a row; each failure is
+/// reported to <c>on_node_error</c> (the command's, else the cluster's) first. A
+/// subscription lost with its node therefore comes back on the next one: its
+/// <c>on_receipt</c> is called again with the new RECEIPT, and messages delivered
+/// before that and not acknowledged may be delivered again (brokers mark them
+/// <c>redelivered:true</c>).</para>
+/// <para>Where the original falls short: ACK/NACK of a message go to the node that
+/// delivered it, not to whichever node is active; the cluster stays usable after
+/// <see cref="ForceDisconnect"/>; the retry count starts afresh after a success.</para>
+/// </remarks>
+public sealed class StomperCluster : IDisposable
+{
+    private static readonly Action<StompError> s_defaultOnError = err => Console.Error.WriteLine(err.Message);
+
+    private readonly NodeRing _ring;
+    private readonly ConditionalWeakTable<Frame, IStomperClient> _deliveredBy = [];
+    private Action<StompError> _onError = s_defaultOnError;
+
+    /// <summary>Creates the cluster client; no node connects before the first command.</summary>
+    /// <exception cref="ArgumentException"><c>Nodes not specified</c>, <c>Nodes must be specified as array reference</c> (a null entry), <c>Specified empty list of nodes</c>, or a node client's own argument error.</exception>
+    public StomperCluster(ClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var nodes = options.Nodes ?? throw Errors.NodesNotSpecified();
+        if (nodes.Any(n => n is null || string.IsNullOrEmpty(n.Host)))
+        {
+            throw Errors.NodesNotArray();
+        }
+
+        if (nodes.Count == 0)
+        {
+            throw Errors.NodesEmpty();
+        }
+
+        OnNodeConnect = options.OnNodeConnect;
+        OnNodeDisconnect = options.OnNodeDisconnect;
+        OnNodeError = options.OnNodeError;
+        OnError = options.OnError;
+        Loop = options.Loop ?? Loop.Default;
+        var factory = options.NodeFactory ?? (o => new StomperClient(o));
+        var clients = nodes.Distinct().Select(node => MakeNode(node, options, factory)).ToArray();
+        _ring = new NodeRing(clients, (options.Random ?? Random.Shared).Next(clients.Length));
+    }
+
+    /// <summary>The loop the cluster runs on.</summary>
+    public Loop Loop { get; }
+
+    /// <summary><c>on_node_connect</c>, read and write.</summary>
+    public Action<string, int>? OnNodeConnect { get; set; }
+
+    /// <summary><c>on_node_disconnect</c>, read and write.</summary>
+    public Action<string, int>? OnNodeDisconnect { get; set; }
+
+    /// <summary><c>on_node_error</c>, read and write.</summary>
+    public Action<StompError, string, int>? OnNodeError { get; set; }
+
+    /// <summary><c>$cluster-&gt;on_error([$cb])</c>: read and write; null restores the default (standard error).</summary>
+    public Action<StompError>? OnError
+    {
+        get => _onError;
+        set => _onError = value ?? s_defaultOnError;
+    }
+
+    /// <summary>The node that commands go to now.</summary>
+    public IStomperClient ActiveNode => _ring.Active;
+
+    /// <summary>The node clients, one per distinct host:port, in the order given (<c>$cluster-&gt;nodes</c>).</summary>
+    public IReadOnlyList<IStomperClient> Nodes() => _ring.All;
+
+    /// <summary>SEND; repeated on the next node if the node fails.</summary>
+    public void Send(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Send, parameters, onReceipt);
+
+    /// <summary>SUBSCRIBE; follows the active node when its node fails.</summary>
+    public void Subscribe(CommandParams parameters) => Execute(StompCommands.Subscribe, parameters);
+
+    /// <summary>SUBSCRIBE with the message callback as the trailing argument.</summary>
+    public void Subscribe(CommandParams parameters, Action<Frame> onMessage)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        parameters.OnMessage = onMessage;
+        Execute(StompCommands.Subscribe, parameters);
+    }
+
+    /// <summary>UNSUBSCRIBE.</summary>
+    public void Unsubscribe(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Unsubscribe, parameters, onReceipt);
+
+    /// <summary>ACK, sent to the node that delivered <see cref="CommandParams.Message"/> (by id: to the active node).</summary>
+    public void Ack(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Ack, parameters, onReceipt);
+
+    /// <summary>NACK, sent like <see cref="Ack"/>.</summary>
+    public void Nack(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Nack, parameters, onReceipt);
+
+    /// <summary>BEGIN; repeated on the next node if the node fails.</summary>
+    public void Begin(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Begin, parameters, onReceipt);
+
+    /// <summary>COMMIT.</summary>
+    public void Commit(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Commit, parameters, onReceipt);
+
+    /// <summary>ABORT.</summary>
+    public void Abort(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Abort, parameters, onReceipt);
+
+    /// <summary>DISCONNECT from the active node.</summary>
+    public void Disconnect(CommandParams? parameters = null, Action<Frame?, StompError?>? onReceipt = null) =>
+        Execute(StompCommands.Disconnect, parameters ?? new CommandParams(), onReceipt);
+
+    /// <summary>Runs any command by name (<c>$cluster-&gt;execute('SEND', ...)</c>).</summary>
+    public void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(parameters);
+        Run(new ClusterCommand(this, command.ToUpperInvariant(), parameters, onReceipt ?? parameters.OnReceipt));
+    }
+
+    /// <summary>
+    /// Closes every node's connection at once; all uncompleted operations are aborted
+    /// with <see cref="E_CONN_CLOSED_BY_CLIENT"/>. Unlike the original, the cluster stays
+    /// usable: the next command connects again.
+    /// </summary>
+    public void ForceDisconnect()
+    {
+        foreach (var node in _ring.All)
+        {
+            node.ForceDisconnect();
+        }
+    }
+
+    /// <summary>Destroys every node client.</summary>
+    public void Dispose()
+    {
+        foreach (var node in _ring.All)
+        {
+            node.Dispose();
+        }
+    }
+
+    private static bool IsNodeFailure(StompError error) => error.Code is not (E_OPRN_ERROR or E_CONN_CLOSED_BY_CLIENT);
+
+    private IStomperClient MakeNode(ClusterNode node, ClusterOptions options, Func<StomperOptions, IStomperClient> factory)
+    {
+        IStomperClient? client = null;
+        client = factory(new StomperOptions
+        {
+            Host = node.Host,
+            Port = node.Port,
+            Login = options.Login,
+            Passcode = options.Passcode,
+            Vhost = options.Vhost,
+            Heartbeat = options.Heartbeat,
+            ConnectionTimeout = options.ConnectionTimeout,
+            ReconnectInterval = options.ReconnectInterval,
+            HandleParams = options.HandleParams,
+            DefaultHeaders = options.DefaultHeaders,
+            CommandHeaders = options.CommandHeaders,
+            FrameLimits = options.FrameLimits,
+            Loop = options.Loop,
+            Transport = options.Transport,
+            Lazy = true,
+            OnConnect = () => OnNodeConnect?.Invoke(node.Host, node.Port),
+            OnDisconnect = () => OnNodeDisconnect?.Invoke(node.Host, node.Port),
+            OnError = err =>
+            {
+                OnNodeError?.Invoke(err, node.Host, node.Port);
+                if (IsNodeFailure(err))
+                {
+                    _ring.FailOver(client!);
+                }
+            },
+        });
+        return client;
+    }
+
+    private void Run(ClusterCommand command)
+    {
+        var parameters = command.Parameters;
+        var node = command.Name is StompCommands.Ack or StompCommands.Nack
+            && parameters.Message is { } message && _deliveredBy.TryGetValue(message, out var deliverer)
+            ? deliverer
+            : _ring.Active;
+        command.Node = node;
+        var nodeParameters = parameters;
+        if (command.Name == StompCommands.Subscribe && parameters.OnMessage is { } onMessage)
+        {
+            // Remember which node delivered each message, so that its ACK goes there.
+            nodeParameters = parameters.CopyWithOnMessage(frame =>
+            {
+                _deliveredBy.AddOrUpdate(frame, node);
+                onMessage(frame);
+            });
+        }
+
+        node.Execute(command.Name, nodeParameters, command.OnNodeReply);
+    }
+
+    /// <summary>One cluster command across its attempts on the nodes.</summary>
+    private sealed class ClusterCommand(StomperCluster cluster, string name, CommandParams parameters, Action<Frame?, StompError?>? callback)
+    {
+        private int _failures;
+
+        public string Name { get; } = name;
+
+        public CommandParams Parameters { get; } = parameters;
+
+        public IStomperClient Node { get; set; } = null!;
+
+        public void OnNodeReply(Frame? receipt, StompError? error)
+        {
+            if (error is null)
+            {
+                _failures = 0;
+                callback?.Invoke(receipt, null);
+                return;
+            }
+
+            var onNodeError = Parameters.OnNodeError ?? cluster.OnNodeError;
+            onNodeError?.Invoke(error, Node.Host, Node.Port);
+            if (Name is StompCommands.Send or StompCommands.Subscribe or StompCommands.Begin
+                && IsNodeFailure(error) && ++_failures < cluster._ring.Count)
+            {
+                cluster.Run(this);
+                return;
+            }
+
+            if (callback is not null)
+            {
+                callback(null, error);
+            }
+            else
+            {
+                cluster._onError(error);
+            }
+        }
+    }
+}

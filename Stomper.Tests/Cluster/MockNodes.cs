@@ -1,0 +1,70 @@
+using Moq;
+using Stomper.Cluster;
+
+namespace Stomper.Tests.Cluster;
+
+/// <summary>A cluster over Moq node clients: each node records the commands it was given and exposes the options the cluster built it with.</summary>
+internal sealed class MockNodes
+{
+    public MockNodes(int count, int seed = 1, Func<ClusterOptions, ClusterOptions>? configure = null)
+    {
+        var options = new ClusterOptions
+        {
+            Nodes = [.. Enumerable.Range(1, count).Select(i => new ClusterNode($"node{i}", 61612 + i))],
+            Random = new Random(seed),
+            Loop = new global::EventLoop.Loop(new global::EventLoop.FakeClock()),
+            NodeFactory = o =>
+            {
+                var node = new Node(o);
+                Nodes.Add(node);
+                return node.Mock.Object;
+            },
+            OnNodeError = (err, host, port) => Trace.Add($"on_node_error {host}: {err.Message}"),
+            OnError = err => Trace.Add("on_error: " + err.Message),
+        };
+        Cluster = new StomperCluster(configure?.Invoke(options) ?? options);
+    }
+
+    public StomperCluster Cluster { get; }
+
+    public List<Node> Nodes { get; } = [];
+
+    public List<string> Trace { get; } = [];
+
+    public Node Active => Nodes.Single(n => ReferenceEquals(n.Mock.Object, Cluster.ActiveNode));
+
+    public Action<Frame?, StompError?> Record(string label) => (receipt, err) =>
+        Trace.Add(err is null ? $"{label}: ok" : $"{label}: {err.Message}");
+
+    internal sealed class Node
+    {
+        public Node(StomperOptions options)
+        {
+            Options = options;
+            Mock.SetupGet(n => n.Host).Returns(options.Host);
+            Mock.SetupGet(n => n.Port).Returns(options.Port);
+            Mock.Setup(n => n.Execute(It.IsAny<string>(), It.IsAny<CommandParams>(), It.IsAny<Action<Frame?, StompError?>?>()))
+                .Callback<string, CommandParams, Action<Frame?, StompError?>?>((name, p, cb) => Commands.Add((name, p, cb)));
+        }
+
+        public StomperOptions Options { get; }
+
+        public Mock<IStomperClient> Mock { get; } = new();
+
+        public List<(string Name, CommandParams Params, Action<Frame?, StompError?>? Callback)> Commands { get; } = [];
+
+        public string Host => Options.Host;
+
+        /// <summary>The node fails as a whole (its client's on_error), then aborts what it had, as a real client does.</summary>
+        public void Fail(StompError error)
+        {
+            Options.OnError!(error);
+            var pending = Commands.ToList();
+            Commands.Clear();
+            foreach (var (name, _, callback) in pending)
+            {
+                callback?.Invoke(null, new StompError($"Operation \"{name}\" aborted: {error.Message}", error.Code));
+            }
+        }
+    }
+}
