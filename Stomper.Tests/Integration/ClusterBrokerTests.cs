@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Globalization;
+using EventLoop;
+using NUnit.Framework;
+using Stomper.Cluster;
+
+namespace Stomper.Tests.Integration;
+
+/// <summary>Failover of the cluster client on the real three-node RabbitMQ cluster, with a quorum queue.</summary>
+[TestFixture]
+[Category("Integration")]
+[NonParallelizable]
+public sealed class ClusterBrokerTests
+{
+    private Loop _loop = null!;
+
+    [OneTimeSetUp]
+    public void StartBrokers() => Brokers.EnsureStarted();
+
+    [SetUp]
+    public void SetUp() => _loop = new Loop();
+
+    [TearDown]
+    public void TearDown() => _loop.Dispose();
+
+    private static string NodeName(IStomperClient node) => "rabbit" + (Brokers.RabbitNodes.ToList().FindIndex(n => n.Port == node.Port) + 1);
+
+    private StomperCluster Cluster(int seed, int[]? heartbeat = null, List<string>? trace = null) => new(new ClusterOptions
+    {
+        Nodes = [.. Brokers.RabbitNodes.Select(n => new ClusterNode(n.Host, n.Port))],
+        Login = Brokers.Login,
+        Passcode = Brokers.Passcode,
+        Heartbeat = heartbeat,
+        ConnectionTimeout = 5,
+        Loop = _loop,
+        Random = new Random(seed),
+        OnNodeConnect = (host, port) => trace?.Add($"{_loop.Time():F3} connect {port}"),
+        OnNodeError = (err, host, port) => trace?.Add($"{_loop.Time():F3} error {port}: {err.Message}"),
+        OnError = err => trace?.Add($"{_loop.Time():F3} on_error: {err.Message}"),
+    });
+
+    [Test]
+    public void Killing_the_active_node_mid_stream_loses_no_receipted_message_and_calls_every_send_back_once()
+    {
+        const int Total = 5000;
+        const int Window = 200;
+        var queue = $"/queue/stomper-failover-{Guid.NewGuid():N}";
+        var trace = new List<string>();
+        using var publisher = Cluster(seed: 7, trace: trace);
+        using var subscriber = Cluster(seed: 7);
+        var victim = NodeName(publisher.ActiveNode);
+        Assert.That(NodeName(subscriber.ActiveNode), Is.EqualTo(victim), "both start on the node that will die");
+
+        var received = new HashSet<int>();
+        var subscriptions = 0;
+        var subscribed = _loop.Cv();
+        subscriber.Subscribe(new()
+        {
+            ["id"] = "failover",
+            ["destination"] = queue,
+            ["x-queue-type"] = "quorum",
+            ["ack"] = "client-individual",
+            ["prefetch-count"] = "500",
+            OnReceipt = (_, err) =>
+            {
+                if (err is null && ++subscriptions == 1)
+                {
+                    subscribed.Send();
+                }
+            },
+            OnMessage = m =>
+            {
+                received.Add(int.Parse(m.Body, CultureInfo.InvariantCulture));
+                subscriber.Ack(new() { Message = m });
+            },
+        });
+        Wait(subscribed, 30);
+
+        var callbacks = new int[Total];
+        var receipted = new HashSet<int>();
+        var failed = new List<string>();
+        var next = 0;
+        var done = 0;
+        var killed = false;
+        var allAnswered = _loop.Cv();
+        void SendNext()
+        {
+            var n = next++;
+            publisher.Send(new() { ["destination"] = queue, ["x-queue-type"] = "quorum", ["receipt"] = "auto", Body = n.ToString(CultureInfo.InvariantCulture) }, (receipt, err) =>
+            {
+                callbacks[n]++;
+                if (err is null)
+                {
+                    receipted.Add(n);
+                }
+                else
+                {
+                    failed.Add($"{n}: {err.Message}");
+                }
+
+                if (++done == Total)
+                {
+                    allAnswered.Send();
+                }
+
+                if (done == 1000 && !killed)
+                {
+                    killed = true;
+                    Task.Run(() => Brokers.Kill(victim));
+                }
+
+                if (next < Total)
+                {
+                    SendNext();
+                }
+            });
+        }
+
+        try
+        {
+            for (var i = 0; i < Window; i++)
+            {
+                SendNext();
+            }
+
+            Wait(allAnswered, 120);
+            var allReceived = _loop.Cv();
+            using var poll = _loop.Timer(0, 0.1, () =>
+            {
+                if (receipted.IsSubsetOf(received))
+                {
+                    allReceived.Send();
+                }
+            });
+            Wait(allReceived, 120);
+        }
+        finally
+        {
+            Brokers.Restart(victim);
+        }
+
+        Assert.That(callbacks, Is.All.EqualTo(1), "every SEND's callback exactly once");
+        Assert.That(NodeName(publisher.ActiveNode), Is.Not.EqualTo(victim), "the publisher carried on through another node");
+        Assert.That(subscriptions, Is.GreaterThanOrEqualTo(2), "the subscription came back by itself");
+        Assert.That(receipted.Count, Is.GreaterThan(Total * 0.9), string.Join("\n", failed.Take(5)));
+        Assert.That(receipted.Except(received), Is.Empty, "every receipted message was received at least once");
+        TestContext.Out.WriteLine($"killed {victim}; receipted {receipted.Count}, received {received.Count}, failed {failed.Count}");
+        TestContext.Out.WriteLine(string.Join("\n", trace.Take(20)));
+    }
+
+    [Test]
+    public void Pausing_the_active_node_with_heart_beats_fails_over_within_four_seconds()
+    {
+        var trace = new List<string>();
+        using var cluster = Cluster(seed: 3, heartbeat: [1000, 1000], trace: trace);
+        var first = cluster.ActiveNode;
+        var victim = NodeName(first);
+        var ready = _loop.Cv();
+        cluster.Send(new() { ["destination"] = "/queue/stomper-pause", ["receipt"] = "auto", Body = "warm-up" }, (_, err) => ready.Send(err));
+        Assert.That(Wait(ready, 30)[0], Is.Null);
+
+        var clock = Stopwatch.StartNew();
+        Brokers.Pause(victim);
+        try
+        {
+            var delivered = _loop.Cv();
+            cluster.Send(new() { ["destination"] = "/queue/stomper-pause", ["receipt"] = "auto", Body = "after pause" }, (receipt, err) => delivered.Send(receipt, err, clock.Elapsed.TotalSeconds));
+            var result = Wait(delivered, 30);
+
+            Assert.That(result[1], Is.Null, string.Join("\n", trace));
+            Assert.That(cluster.ActiveNode, Is.Not.SameAs(first));
+            Assert.That((double)result[2]!, Is.LessThan(4.0), string.Join("\n", trace));
+            TestContext.Out.WriteLine($"paused {victim}; receipt through the next node after {(double)result[2]!:F2} s");
+        }
+        finally
+        {
+            Brokers.Resume(victim);
+            Brokers.EnsureHealthy();
+        }
+    }
+
+    private object?[] Wait(CondVar cv, double seconds)
+    {
+        using var guard = _loop.Timer(seconds, 0, () => cv.Croak($"nothing after {seconds} s"));
+        return cv.Recv();
+    }
+}
