@@ -56,6 +56,7 @@ public sealed class FakeBroker : IDisposable
     private long _connectionsAccepted;
     private long _bytesReceived;
     private long _heartBeatsSent;
+    private long _heartBeatsWithheld;
     private bool _disposed;
 
     /// <summary>Binds 127.0.0.1 on a free port; <see cref="Start"/> begins serving.</summary>
@@ -106,6 +107,9 @@ public sealed class FakeBroker : IDisposable
 
     /// <summary>Heart-beat EOLs sent to all clients.</summary>
     public long HeartBeatsSent => Interlocked.Read(ref _heartBeatsSent);
+
+    /// <summary>Heart-beats due while silent and therefore not sent.</summary>
+    public long HeartBeatsWithheld => Interlocked.Read(ref _heartBeatsWithheld);
 
     internal object Gate { get; } = new();
 
@@ -227,7 +231,7 @@ public sealed class FakeBroker : IDisposable
         ArgumentNullException.ThrowIfNull(command);
         ReceivedFrame? found = null;
         WaitFor(
-            _ => (found = Locked(() => _received.Find(r => r.Command == command && (where is null || where(r))))) is not null,
+            _ => (found = Received.FirstOrDefault(r => r.Command == command && (where is null || where(r)))) is not null,
             where is null ? $"a {command} frame" : $"a {command} frame that matches the test's condition",
             timeout);
         return found!;
@@ -548,6 +552,12 @@ public sealed class FakeBroker : IDisposable
 
     internal void CountHeartBeatSent() => Interlocked.Increment(ref _heartBeatsSent);
 
+    internal void CountHeartBeatWithheld()
+    {
+        Interlocked.Increment(ref _heartBeatsWithheld);
+        Changed();
+    }
+
     internal string NextSession() => $"session-{Port}-{++_sessions}";
 
     internal void RecordFrame(FakeConnection connection, Frame frame)
@@ -652,6 +662,10 @@ public sealed class FakeBroker : IDisposable
             {
                 var listener = _listener;
                 _acceptWatcher = _loop.Io(listener, IoDirection.Read, () => AcceptAll(listener));
+
+                // Empty a queue left full by Ignore before the caller goes on, so that
+                // its next connect is not dropped by a queue still full of fillers.
+                AcceptAll(listener);
             }
         }
 

@@ -364,12 +364,15 @@ public sealed class FakeBrokerTests
     public async Task An_ignoring_broker_leaves_a_connect_hanging_and_serves_again_afterwards()
     {
         _broker.SetAcceptMode(AcceptMode.Ignore);
-        using var hanging = new TcpClient();
+        var hanging = new TcpClient();
 
         var connect = hanging.ConnectAsync(IPAddress.Loopback, _broker.Port);
         var winner = await Task.WhenAny(connect, Task.Delay(300));
 
         Assert.That(winner, Is.Not.SameAs(connect), "the connect completed although the backlog is full");
+
+        // Before accepting again: its SYN retry would otherwise be accepted too.
+        hanging.Dispose();
         _broker.SetAcceptMode(AcceptMode.Accept);
         Assert.That(Client().Connect().Command, Is.EqualTo(StompCommands.Connected));
         Assert.That(_broker.ConnectionsAccepted, Is.EqualTo(1), "the broker's own backlog fillers are not counted");
@@ -392,6 +395,23 @@ public sealed class FakeBrokerTests
         var beats = broker.WaitForHeartBeats(3, connection: 0);
         Assert.That(beats.Select(b => b.At), Is.Ordered);
         Assert.That(broker.HeartBeatsSent, Is.GreaterThanOrEqualTo(3));
+    }
+
+    [Test]
+    public void A_silent_broker_withholds_its_heart_beats_until_Resume()
+    {
+        using var broker = new FakeBroker(new FakeBrokerOptions { HeartBeatSend = 5 }).Start();
+        var client = Client(broker);
+        client.Connect(heartBeat: "0,5");
+        client.ReadHeartBeats(1);
+
+        broker.GoSilent();
+        var sentWhenSilenced = broker.HeartBeatsSent;
+        broker.WaitFor(b => b.HeartBeatsWithheld >= 3, "three heart-beats to fall due while silent");
+
+        Assert.That(broker.HeartBeatsSent, Is.EqualTo(sentWhenSilenced));
+        broker.Resume();
+        broker.WaitFor(b => b.HeartBeatsSent > sentWhenSilenced, "heart-beats to flow again");
     }
 
     [Test]

@@ -514,8 +514,14 @@ public sealed class FakeConnection
 
     private void Beat()
     {
-        if (_state != State.Open || IsSilent)
+        if (_state != State.Open)
         {
+            return;
+        }
+
+        if (IsSilent)
+        {
+            _broker.CountHeartBeatWithheld();
             return;
         }
 
