@@ -17,6 +17,7 @@ internal sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
     private byte[] _array;
     private int _start;
     private int _end;
+    private bool _disposed;
 
     public ByteBuffer(int initialCapacity)
     {
@@ -91,6 +92,8 @@ internal sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
     /// <summary>Makes room for at least <paramref name="sizeHint"/> bytes (one, when 0) after the end.</summary>
     public void Reserve(int sizeHint)
     {
+        // A destroyed handle's buffer is gone: writing on would rent arrays nobody returns.
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var need = Math.Max(sizeHint, 1);
         if (_array.Length - _end >= need)
         {
@@ -117,6 +120,7 @@ internal sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
 
     public void Dispose()
     {
+        _disposed = true;
         var array = _array;
         _array = [];
         _start = _end = 0;

@@ -210,7 +210,11 @@ public sealed class Handle : IDisposable
     /// <summary>Called after every flush that handed bytes to the transport (not in AnyEvent::Handle; the client uses it to confirm writes).</summary>
     public Action<Handle>? OnWritten { get; set; }
 
-    /// <summary>Writes go straight into the write buffer through this; call <see cref="Commit"/> when a message is complete.</summary>
+    /// <summary>
+    /// Writes go straight into the write buffer through this; call <see cref="Commit"/>
+    /// when a message is complete. Once the handle is destroyed it throws
+    /// <see cref="ObjectDisposedException"/> rather than buffer what can never leave.
+    /// </summary>
     public IBufferWriter<byte> Writer => _wbuf;
 
     /// <summary><c>rtimeout</c> in seconds; setting it restarts the count.</summary>

@@ -253,6 +253,17 @@ public sealed class HandleMockTests
     }
 
     [Test]
+    public void Writing_through_the_buffer_writer_of_a_destroyed_handle_is_refused_instead_of_buffered()
+    {
+        var handle = new Handle(_loop, _transport.Options(new() { Linger = 0 }));
+        _transport.ConnectCompleted!(null);
+        handle.Dispose();
+
+        Assert.That(() => handle.Writer.GetSpan(1000), Throws.TypeOf<ObjectDisposedException>());
+        Assert.That(handle.WriteBufferLength, Is.Zero);
+    }
+
+    [Test]
     public void The_read_timeout_fires_after_rtimeout_seconds_without_data_and_again_after_each_further_interval()
     {
         var timeouts = new List<double>();
