@@ -142,7 +142,10 @@ public sealed class ClusterBrokerTests
         Assert.That(callbacks, Is.All.EqualTo(1), "every SEND's callback exactly once");
         Assert.That(NodeName(publisher.ActiveNode), Is.Not.EqualTo(victim), "the publisher carried on through another node");
         Assert.That(subscriptions, Is.GreaterThanOrEqualTo(2), "the subscription came back by itself");
-        Assert.That(receipted.Count, Is.GreaterThan(Total * 0.9), string.Join("\n", failed.Take(5)));
+        // While the cluster elects new queue leaders, the surviving nodes may close
+        // connections too, and a SEND that every node failed in turn fails for good (its
+        // callback says so); once the cluster has settled, the stream flows again.
+        Assert.That(receipted.Count(n => n >= Total - 1000), Is.EqualTo(1000), string.Join("\n", failed.Take(5)));
         Assert.That(receipted.Except(received), Is.Empty, "every receipted message was received at least once");
         TestContext.Out.WriteLine($"killed {victim}; receipted {receipted.Count}, received {received.Count}, failed {failed.Count}");
         TestContext.Out.WriteLine(string.Join("\n", trace.Take(20)));
