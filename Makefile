@@ -7,7 +7,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all build test unit-test bench clean brokers brokers-stop
+.PHONY: all build test unit-test bench clean brokers brokers-stop demo
 
 all: build
 
@@ -26,6 +26,22 @@ unit-test: build
 	rm -rf $(RESULTS)
 	-$(DOTNET) test stomper.sln -c $(CONFIG) --no-build --filter "Category!=Integration" --logger "trx" --logger "console;verbosity=minimal" --results-directory $(RESULTS)
 	@scripts/test-summary.sh $(RESULTS)
+
+# The main job, set-up included: brokers, build, the cluster example against the three
+# RabbitMQ nodes, then a failover (the active node is killed, the next takes over);
+# the brokers are stopped at the end whatever happened.
+EXAMPLES := $(DOTNET) run --no-build -c Release --project examples/Stomper.Examples.csproj --
+demo: brokers
+	$(DOTNET) build examples/Stomper.Examples.csproj -c Release
+	@status=0; \
+	echo "== The cluster example (examples/ClusterExample.cs, the twin of cluster.pl) =="; \
+	timeout 60 $(EXAMPLES) cluster || status=$$?; \
+	if [ $$status -eq 0 ]; then \
+	  echo "== Failover: the active node is killed while messages flow =="; \
+	  timeout 150 $(EXAMPLES) failover scripts/brokers.sh || status=$$?; \
+	fi; \
+	scripts/brokers.sh stop; \
+	exit $$status
 
 bench:
 	$(DOTNET) run -c Release --project bench/Stomper.Bench/Stomper.Bench.csproj -- all
