@@ -1,9 +1,42 @@
+using System.Globalization;
 using Stomper.Bench;
 
 // Benchmarks are programs, not tests: they measure and print, they assert nothing.
+//   all [scale]      loop benchmarks, workloads 1-3 and 5 (Stomper and stomp.py), micro-benchmarks
+//   local [scale]    workloads 1-3 against the local peer only
+//   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
+//   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
+//   peer             (internal) serve the minimal STOMP peer until standard input closes
 var what = args.Length > 0 ? args[0] : "all";
+var scale = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
+if (what == "peer")
+{
+    PeerProcess.Serve();
+    return;
+}
+
 Console.WriteLine($"Stomper benchmarks on {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 if (what is "all" or "loop")
 {
     LoopBenchmarks.Run();
+}
+
+var suite = new Suite(scale);
+if (what is "all" or "local")
+{
+    suite.Local();
+}
+
+if (what is "all" or "brokers")
+{
+    // 100,000 per run, as in docs/brokers.md: at the brokers' ~50k msg/s a million would
+    // take minutes per client and pile up in their memory for no better figure.
+    suite.Brokers(Math.Max(1000, (int)(100_000 * scale)));
+}
+
+suite.PrintTable();
+
+if (what is "all" or "micro")
+{
+    MicroBenchmarks.Run(args.Skip(1).ToArray());
 }
