@@ -71,8 +71,8 @@ public class ClientSendBenchmarks
     public void Setup()
     {
         _loop = new Loop();
-        var transport = new SinkTransport();
-        _client = new StomperClient(new StomperOptions { Loop = _loop, Transport = _ => transport });
+        _client = new StomperClient(new StomperOptions { Loop = _loop, Transport = loop => new SinkTransport(loop) });
+        _loop.RunOnce(block: false);
         _loop.RunOnce(block: false);
         if (!_client.IsConnected)
         {
@@ -91,12 +91,12 @@ public class ClientSendBenchmarks
     public void Send() => _client.Send(_send);
 
     /// <summary>Connects at once, answers the first read with CONNECTED, takes every write whole.</summary>
-    private sealed class SinkTransport : ITransport
+    private sealed class SinkTransport(Loop loop) : ITransport
     {
         private static readonly byte[] Connected = Encoding.ASCII.GetBytes("CONNECTED\nversion:1.2\nsession:sink\n\n\0");
         private bool _answered;
 
-        public void Connect(string host, int port, Action<string?> completed) => completed(null);
+        public void Connect(string host, int port, Action<string?> completed) => loop.Post(() => completed(null));
 
         public void WatchRead(Action? onReadable)
         {
