@@ -6,9 +6,18 @@ using Stomper.Bench;
 //   local [scale]    workloads 1-3 against the local peer only
 //   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
+//   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, roundtrip)
 //   peer             (internal) serve the minimal STOMP peer until standard input closes
 var what = args.Length > 0 ? args[0] : "all";
-var scale = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
+var scale = args.Length > 1 && what != "profile" ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
+if (what == "profile")
+{
+    // profile <workload> [rounds] [scale]: one workload again and again, for perf record.
+    var profiling = new Suite(args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 1.0);
+    profiling.Profile(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
+    return;
+}
+
 if (what == "peer")
 {
     PeerProcess.Serve();

@@ -42,6 +42,23 @@ internal sealed class Suite
         Add(StompPy.Run("roundtrip", "127.0.0.1", peer.Port, trips));
     }
 
+    /// <summary>One Stomper workload on the local peer, repeated: something steady to point a profiler at.</summary>
+    public void Profile(string workload, int rounds)
+    {
+        using var peer = PeerProcess.Start();
+        var target = BenchTarget.Single("127.0.0.1", peer.Port);
+        for (var i = 0; i < rounds; i++)
+        {
+            Add(workload switch
+            {
+                "publish" => Workloads.Publish(workload, target, new HandleParams(), Count(1_000_000), "/queue/bench"),
+                "publish-autocork" => Workloads.Publish(workload, target, new HandleParams { Autocork = true }, Count(1_000_000), "/queue/bench"),
+                "consume" => Workloads.Consume(workload, target, Count(1_000_000)),
+                _ => Workloads.RoundTrip(workload, target, Count(20_000)),
+            });
+        }
+    }
+
     /// <summary>
     /// Workload 5: publishing to the real brokers, beside raw pre-encoded frames (the broker's
     /// own ceiling). Uses brokers already running; otherwise starts them and stops them after.
