@@ -47,5 +47,5 @@ suite.PrintTable();
 
 if (what is "all" or "micro")
 {
-    MicroBenchmarks.Run(args.Skip(1).ToArray());
+    MicroBenchmarks.Run(what == "micro" ? args.Skip(1).ToArray() : []);
 }

@@ -11,15 +11,17 @@ namespace Stomper.Bench;
 /// </summary>
 internal static class Workloads
 {
-    /// <summary>SENDs issued per loop pass: a producer that yields to the loop between chunks.</summary>
-    private const int Chunk = 1000;
+    /// <summary>SENDs a producer issues before it waits for the last of them to be written.</summary>
+    private const int Chunk = 10_000;
 
     public static readonly string Body100 = new('x', 100);
 
     /// <summary>
-    /// Workload 1: <paramref name="count"/> SENDs of one parameter object, issued in chunks
-    /// from an idle watcher (which runs only in passes where no I/O was due, so a full socket
-    /// holds the producer back), then DISCONNECT, timed until its RECEIPT.
+    /// Workload 1: <paramref name="count"/> SENDs of one parameter object, in chunks; the
+    /// last SEND of a chunk carries a callback, which the client calls once that frame has
+    /// been written to the socket, and that callback issues the next chunk. So the producer
+    /// keeps at most a chunk ahead of the socket, as a real one would, and never spins.
+    /// Then DISCONNECT, timed until its RECEIPT.
     /// </summary>
     public static Result Publish(string workload, BenchTarget target, HandleParams handleParams, int count, string destination)
     {
@@ -29,23 +31,32 @@ internal static class Workloads
         var parameters = new CommandParams { ["destination"] = destination, Body = Body100 };
         var cv = loop.Cv();
         var sent = 0;
-        IdleWatcher? producer = null;
-        var m = Measurement.Start();
-        producer = loop.Idle(() =>
+        Action<Frame?, StompError?> nextChunk = null!;
+        nextChunk = (_, error) =>
         {
+            if (error is not null)
+            {
+                Finish(cv, error);
+                return;
+            }
+
+            if (sent == count)
+            {
+                client.Execute(StompCommands.Disconnect, new CommandParams(), (_, error) => Finish(cv, error));
+                return;
+            }
+
             var n = Math.Min(Chunk, count - sent);
-            for (var i = 0; i < n; i++)
+            for (var i = 1; i < n; i++)
             {
                 client.Execute(StompCommands.Send, parameters);
             }
 
+            client.Execute(StompCommands.Send, parameters, nextChunk);
             sent += n;
-            if (sent == count)
-            {
-                producer!.Dispose();
-                client.Execute(StompCommands.Disconnect, new CommandParams(), (_, error) => Finish(cv, error));
-            }
-        });
+        };
+        var m = Measurement.Start();
+        nextChunk(null, null);
         cv.Recv();
         return m.Stop(workload, target.Client, count);
     }

@@ -47,9 +47,11 @@ class Listener(stomp.ConnectionListener):
 
 
 def connect(args, listener):
-    conn = stomp.Connection12([(args.host, args.port)], heartbeats=(0, 0), auto_content_length=True)
+    # vhost: stomp.py would otherwise send the host name as the "host" header, which
+    # RabbitMQ takes for a virtual host and refuses.
+    conn = stomp.Connection12([(args.host, args.port)], heartbeats=(0, 0), auto_content_length=True, vhost="/")
     conn.set_listener("bench", listener)
-    conn.connect(args.login, args.passcode, wait=True, headers={"host": "/"})
+    conn.connect(args.login, args.passcode, wait=True)
     return conn
 
 
