@@ -86,6 +86,9 @@ internal sealed class Suite
             {
                 var workload = name + "-publish";
                 var target = BenchTarget.Single("127.0.0.1", port, "guest", "guest");
+                // Warm the broker (a JVM, or Erlang's allocators) as well as our JIT, so the
+                // first client timed does not pay for the broker's start.
+                RawSender.Publish("warmup", "127.0.0.1", port, count / 2, destination, "guest", "guest");
                 Workloads.Publish("warmup", target, new HandleParams { Autocork = true }, count / 10, destination);
                 Workloads.Publish("warmup", target, new HandleParams(), count / 10, destination);
                 Add(RawSender.Publish(workload, "127.0.0.1", port, count, destination, "guest", "guest"));
