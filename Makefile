@@ -7,7 +7,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all build test unit-test bench clean brokers brokers-stop demo
+.PHONY: all build test unit-test bench bench-deps clean brokers brokers-stop demo
 
 all: build
 
@@ -43,8 +43,18 @@ demo: brokers
 	scripts/brokers.sh stop; \
 	exit $$status
 
-bench:
-	$(DOTNET) run -c Release --project bench/Stomper.Bench/Stomper.Bench.csproj -- all
+# Issue 6's benchmarks in one go (docs/performance.md): the loop benchmarks, workloads
+# 1-3 against a local peer for Stomper and stomp.py, workload 5 against RabbitMQ and
+# ActiveMQ (started for the run when not already up), then the micro-benchmarks.
+# stomp.py is Debian's python3-stomp, run by the system python3.
+# BENCH_SCALE=0.1 divides the message counts for a quick look.
+BENCH_SCALE ?= 1
+bench: bench-deps
+	$(DOTNET) build bench/Stomper.Bench/Stomper.Bench.csproj -c Release
+	$(DOTNET) artifacts/bin/Stomper.Bench/release/Stomper.Bench.dll all $(BENCH_SCALE)
+
+bench-deps:
+	@/usr/bin/python3 -c 'import stomp' 2>/dev/null || { apt-get update && apt-get install -y --no-install-recommends python3-stomp; }
 
 clean:
 	-scripts/brokers.sh stop

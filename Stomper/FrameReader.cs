@@ -42,6 +42,9 @@ public sealed class FrameReader
         "content-length", "accept-version",
     ];
 
+    // The known names grouped by length: a lookup compares against one or two of them.
+    private static readonly int[][] KnownByLength = GroupByLength(KnownNames);
+
     private readonly FrameSource _source;
     private readonly FrameLimits _limits;
 
@@ -55,6 +58,12 @@ public sealed class FrameReader
     private int _bodyStart;
     private int _contentLength = -1;
     private StompError? _fault;
+
+    // The last value seen per known header name: destination, subscription and
+    // content-length repeat from one MESSAGE to the next, and reusing the string saves an
+    // allocation per header. Strings are immutable, so sharing them is safe.
+    private readonly string?[] _lastValue = new string?[KnownNames.Length];
+    private int _nameSlot;
 
     /// <summary>Creates a reader for frames sent by <paramref name="source"/>.</summary>
     /// <param name="source">
@@ -316,8 +325,9 @@ public sealed class FrameReader
             return false;
         }
 
+        _nameSlot = -1;
         string? name = Decode(line[..colon], isName: true, ref error);
-        string? value = name is null ? null : Decode(line[(colon + 1)..], isName: false, ref error);
+        string? value = name is null ? null : RepeatedValue(line[(colon + 1)..]) ?? Decode(line[(colon + 1)..], isName: false, ref error);
         if (name is null || value is null)
         {
             return false;
@@ -366,17 +376,59 @@ public sealed class FrameReader
         }
     }
 
-    private static string NameOf(ReadOnlySpan<byte> raw)
+    /// <summary>The name as a string, the known ones without allocating; notes which known name it was in <see cref="_nameSlot"/>.</summary>
+    private string NameOf(ReadOnlySpan<byte> raw)
     {
-        foreach (string known in KnownNames)
+        if (raw.Length < KnownByLength.Length)
         {
-            if (known.Length == raw.Length && Ascii.Equals(raw, known))
+            foreach (int slot in KnownByLength[raw.Length])
             {
-                return known;
+                if (Ascii.Equals(raw, KnownNames[slot]))
+                {
+                    _nameSlot = slot;
+                    return KnownNames[slot];
+                }
             }
         }
 
         return Encoding.UTF8.GetString(raw);
+    }
+
+    private static int[][] GroupByLength(string[] names)
+    {
+        var groups = new int[names.Max(n => n.Length) + 1][];
+        for (int length = 0; length < groups.Length; length++)
+        {
+            groups[length] = Enumerable.Range(0, names.Length).Where(i => names[i].Length == length).ToArray();
+        }
+
+        return groups;
+    }
+
+    /// <summary>
+    /// The value of a known header when its raw bytes equal the last value read for that
+    /// name and need no unescaping; otherwise null, and the caller decodes (and we remember).
+    /// </summary>
+    private string? RepeatedValue(ReadOnlySpan<byte> raw)
+    {
+        int slot = _nameSlot;
+        if (slot < 0 || (_unescape && raw.IndexOf((byte)'\\') >= 0))
+        {
+            return null;
+        }
+
+        if (_lastValue[slot] is { } last && last.Length == raw.Length && Ascii.Equals(raw, last))
+        {
+            return last;
+        }
+
+        // Remember only short ASCII values: those are the ones that repeat.
+        if (raw.Length <= 64 && Ascii.IsValid(raw))
+        {
+            return _lastValue[slot] = Encoding.ASCII.GetString(raw);
+        }
+
+        return null;
     }
 
     private bool TryStartBody(ref StompError? error)

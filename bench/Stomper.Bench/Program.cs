@@ -1,9 +1,51 @@
+using System.Globalization;
 using Stomper.Bench;
 
 // Benchmarks are programs, not tests: they measure and print, they assert nothing.
+//   all [scale]      loop benchmarks, workloads 1-3 and 5 (Stomper and stomp.py), micro-benchmarks
+//   local [scale]    workloads 1-3 against the local peer only
+//   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
+//   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
+//   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, roundtrip)
+//   peer             (internal) serve the minimal STOMP peer until standard input closes
 var what = args.Length > 0 ? args[0] : "all";
+var scale = args.Length > 1 && what != "profile" ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
+if (what == "profile")
+{
+    // profile <workload> [rounds] [scale]: one workload again and again, for perf record.
+    var profiling = new Suite(args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 1.0);
+    profiling.Profile(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
+    return;
+}
+
+if (what == "peer")
+{
+    PeerProcess.Serve();
+    return;
+}
+
 Console.WriteLine($"Stomper benchmarks on {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 if (what is "all" or "loop")
 {
     LoopBenchmarks.Run();
+}
+
+var suite = new Suite(scale);
+if (what is "all" or "local")
+{
+    suite.Local();
+}
+
+if (what is "all" or "brokers")
+{
+    // 100,000 per run, as in docs/brokers.md: at the brokers' ~50k msg/s a million would
+    // take minutes per client and pile up in their memory for no better figure.
+    suite.Brokers(Math.Max(1000, (int)(100_000 * scale)));
+}
+
+suite.PrintTable();
+
+if (what is "all" or "micro")
+{
+    MicroBenchmarks.Run(what == "micro" ? args.Skip(1).ToArray() : []);
 }

@@ -1,0 +1,41 @@
+using EventLoop;
+
+namespace Stomper.Bench;
+
+/// <summary>
+/// What a workload needs of a client: commands by name and a close. The single-node
+/// client and (later) the cluster client each get a one-line adapter, so every workload
+/// runs unchanged through either.
+/// </summary>
+internal interface IBenchClient : IDisposable
+{
+    void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null);
+}
+
+/// <summary>Makes a client on a loop, with the handle parameters the workload asks for.</summary>
+internal delegate IBenchClient ClientFactory(Loop loop, HandleParams handleParams);
+
+/// <summary>A client under test: its name in the results and how to make one.</summary>
+internal sealed record BenchTarget(string Client, ClientFactory Create)
+{
+    /// <summary>The single-node <see cref="StomperClient"/> against one host and port.</summary>
+    public static BenchTarget Single(string host, int port, string? login = null, string? passcode = null) =>
+        new("Stomper", (loop, handleParams) => new SingleNode(new StomperClient(new StomperOptions
+        {
+            Host = host,
+            Port = port,
+            Login = login,
+            Passcode = passcode,
+            Loop = loop,
+            HandleParams = handleParams,
+            OnError = error => Console.Error.WriteLine($"bench client error: {error.Message}"),
+        })));
+
+    private sealed class SingleNode(StomperClient client) : IBenchClient
+    {
+        public void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) =>
+            client.Execute(command, parameters, onReceipt);
+
+        public void Dispose() => client.Dispose();
+    }
+}

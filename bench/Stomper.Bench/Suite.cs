@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+
+namespace Stomper.Bench;
+
+/// <summary>
+/// Runs the workloads of issue 6 for Stomper and for stomp.py, prints each result's BENCH
+/// line as it comes, and a table with the ratio to stomp.py at the end.
+/// </summary>
+internal sealed class Suite
+{
+    private readonly List<Result> _results = [];
+    private readonly double _scale;
+
+    /// <param name="scale">Multiplies every message count (1 for the issue's counts; less for a quick look).</param>
+    public Suite(double scale) => _scale = scale;
+
+    private int Count(int full) => Math.Max(1000, (int)(full * _scale));
+
+    /// <summary>Workloads 1 to 3 against the local peer, Stomper and stomp.py alike.</summary>
+    public void Local()
+    {
+        using var peer = PeerProcess.Start();
+        var target = BenchTarget.Single("127.0.0.1", peer.Port);
+        var million = Count(1_000_000);
+        var trips = Count(20_000);
+
+        // One untimed run of each first, as long as the timed one: tiered JIT and dynamic PGO
+        // need a few hundred milliseconds of steady work before the hot paths reach tier 1
+        // (a consume run timed cold measured 1.5-1.8M msg/s against 3.2-3.6M warm).
+        Workloads.Publish("warmup", target, new HandleParams(), million, "/queue/bench");
+        Workloads.Publish("warmup", target, new HandleParams { Autocork = true }, million, "/queue/bench");
+        Workloads.Consume("warmup", target, million);
+        Workloads.RoundTrip("warmup", target, trips);
+
+        Add(RawSender.Publish("publish", "127.0.0.1", peer.Port, million, "/queue/bench"));
+        Add(Workloads.Publish("publish", target, new HandleParams(), million, "/queue/bench"));
+        Add(Workloads.Publish("publish", target with { Client = "Stomper-autocork" }, new HandleParams { Autocork = true }, million, "/queue/bench"));
+        Add(StompPy.Run("publish", "127.0.0.1", peer.Port, million));
+        Add(Workloads.Consume("consume", target, million));
+        Add(StompPy.Run("consume", "127.0.0.1", peer.Port, million));
+        Add(Workloads.RoundTrip("roundtrip", target, trips));
+        Add(StompPy.Run("roundtrip", "127.0.0.1", peer.Port, trips));
+    }
+
+    /// <summary>One Stomper workload on the local peer, repeated: something steady to point a profiler at.</summary>
+    public void Profile(string workload, int rounds)
+    {
+        using var peer = PeerProcess.Start();
+        var target = BenchTarget.Single("127.0.0.1", peer.Port);
+        for (var i = 0; i < rounds; i++)
+        {
+            Add(workload switch
+            {
+                "publish" => Workloads.Publish(workload, target, new HandleParams(), Count(1_000_000), "/queue/bench"),
+                "publish-autocork" => Workloads.Publish(workload, target, new HandleParams { Autocork = true }, Count(1_000_000), "/queue/bench"),
+                "consume" => Workloads.Consume(workload, target, Count(1_000_000)),
+                _ => Workloads.RoundTrip(workload, target, Count(20_000)),
+            });
+        }
+    }
+
+    /// <summary>
+    /// Workload 5: publishing to the real brokers, beside raw pre-encoded frames (the broker's
+    /// own ceiling). Uses brokers already running; otherwise starts them and stops them after.
+    /// </summary>
+    public void Brokers(int count)
+    {
+        var started = false;
+        if (!Listening(61613) || !Listening(61620))
+        {
+            started = true;
+            if (!Script("start"))
+            {
+                Console.Error.WriteLine("broker workloads skipped: scripts/brokers.sh start failed");
+                return;
+            }
+        }
+
+        try
+        {
+            // A topic without subscribers: the broker takes and drops every message, so runs
+            // leave nothing queued behind them.
+            foreach (var (name, port, destination) in new[] { ("rabbitmq", 61613, "/topic/stomper-bench"), ("activemq", 61620, "/topic/stomper-bench") })
+            {
+                var workload = name + "-publish";
+                var target = BenchTarget.Single("127.0.0.1", port, "guest", "guest");
+                // Warm the broker (a JVM, or Erlang's allocators) as well as our JIT, so the
+                // first client timed does not pay for the broker's start.
+                RawSender.Publish("warmup", "127.0.0.1", port, count / 2, destination, "guest", "guest");
+                Workloads.Publish("warmup", target, new HandleParams { Autocork = true }, count / 10, destination);
+                Workloads.Publish("warmup", target, new HandleParams(), count / 10, destination);
+                Add(RawSender.Publish(workload, "127.0.0.1", port, count, destination, "guest", "guest"));
+                Add(Workloads.Publish(workload, target, new HandleParams(), count, destination));
+                Add(Workloads.Publish(workload, target with { Client = "Stomper-autocork" }, new HandleParams { Autocork = true }, count, destination));
+                Add(StompPy.Run(workload, "127.0.0.1", port, count, destination, "guest", "guest"));
+            }
+        }
+        finally
+        {
+            if (started)
+            {
+                Script("stop");
+            }
+        }
+    }
+
+    /// <summary>The table: each result beside stomp.py's on the same workload (and, on brokers, the raw ceiling).</summary>
+    public void PrintTable()
+    {
+        if (_results.Count == 0)
+        {
+            return;
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine();
+        Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Cpu()}, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        Console.WriteLine();
+        Console.WriteLine("| workload | client | msgs/s | CPU s per M msgs | alloc B/msg | x stomp.py | % of raw | extra |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---|");
+        foreach (var r in _results)
+        {
+            var py = _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == "stomp.py");
+            var raw = _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == "raw");
+            var ratio = py is null || r.Client == "stomp.py" ? "" : (r.MsgsPerSecond / py.MsgsPerSecond).ToString("F1", inv);
+            var ofRaw = raw is null || r.Client == "raw" ? "" : (100 * r.MsgsPerSecond / raw.MsgsPerSecond).ToString("F0", inv) + "%";
+            var alloc = double.IsNaN(r.AllocBytesPerMsg) ? "n/a" : r.AllocBytesPerMsg.ToString("F1", inv);
+            var extra = string.Join(" ", r.Extra.Select(e => string.Format(inv, "{0}={1:F1}", e.Key, e.Value)));
+            Console.WriteLine(string.Format(inv, "| {0} | {1} | {2:N0} | {3:F3} | {4} | {5} | {6} | {7} |",
+                r.Workload, r.Client, r.MsgsPerSecond, r.CpuSecondsPerMillion, alloc, ratio, ofRaw, extra));
+        }
+    }
+
+    private void Add(Result? result)
+    {
+        if (result is null)
+        {
+            return;
+        }
+
+        _results.Add(result);
+        Console.WriteLine(result.BenchLine());
+    }
+
+    private static bool Listening(int port)
+    {
+        try
+        {
+            using var probe = new TcpClient();
+            probe.Connect("127.0.0.1", port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Script(string verb)
+    {
+        var script = StompPy.Script is { } py ? Path.GetFullPath(Path.Combine(Path.GetDirectoryName(py)!, "..", "..", "scripts", "brokers.sh")) : "scripts/brokers.sh";
+        using var process = Process.Start(new ProcessStartInfo("bash") { ArgumentList = { script, verb }, UseShellExecute = false })!;
+        process.WaitForExit();
+        return process.ExitCode == 0;
+    }
+
+    private static string Cpu()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            return line?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+        }
+        catch (IOException)
+        {
+            return "unknown CPU";
+        }
+    }
+}

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using EventLoop;
+
+namespace Stomper.Bench;
+
+/// <summary>
+/// The client workloads of issue 6, each written once against <see cref="IBenchClient"/>:
+/// publish without receipts then DISCONNECT with a receipt, consume a flood with auto
+/// ack, and SEND-then-wait-for-RECEIPT round trips.
+/// </summary>
+internal static class Workloads
+{
+    /// <summary>SENDs a producer issues before it waits for the last of them to be written.</summary>
+    private const int Chunk = 10_000;
+
+    public static readonly string Body100 = new('x', 100);
+
+    /// <summary>
+    /// Workload 1: <paramref name="count"/> SENDs of one parameter object, in chunks; the
+    /// last SEND of a chunk carries a callback, which the client calls once that frame has
+    /// been written to the socket, and that callback issues the next chunk. So the producer
+    /// keeps at most a chunk ahead of the socket, as a real one would, and never spins.
+    /// Then DISCONNECT, timed until its RECEIPT.
+    /// </summary>
+    public static Result Publish(string workload, BenchTarget target, HandleParams handleParams, int count, string destination)
+    {
+        using var loop = new Loop();
+        using var client = target.Create(loop, handleParams);
+        Ready(loop, client, destination);
+        var parameters = new CommandParams { ["destination"] = destination, Body = Body100 };
+        var cv = loop.Cv();
+        var sent = 0;
+        Action<Frame?, StompError?> nextChunk = null!;
+        nextChunk = (_, error) =>
+        {
+            if (error is not null)
+            {
+                Finish(cv, error);
+                return;
+            }
+
+            if (sent == count)
+            {
+                client.Execute(StompCommands.Disconnect, new CommandParams(), (_, error) => Finish(cv, error));
+                return;
+            }
+
+            var n = Math.Min(Chunk, count - sent);
+            for (var i = 1; i < n; i++)
+            {
+                client.Execute(StompCommands.Send, parameters);
+            }
+
+            client.Execute(StompCommands.Send, parameters, nextChunk);
+            sent += n;
+        };
+        var m = Measurement.Start();
+        nextChunk(null, null);
+        cv.Recv();
+        return m.Stop(workload, target.Client, count);
+    }
+
+    /// <summary>Workload 2: SUBSCRIBE (auto ack) and count <paramref name="count"/> MESSAGE frames from the flooding peer.</summary>
+    public static Result Consume(string workload, BenchTarget target, int count)
+    {
+        using var loop = new Loop();
+        using var client = target.Create(loop, new HandleParams());
+        Ready(loop, client, "/queue/ready");
+        var cv = loop.Cv();
+        var received = 0;
+        var subscribe = new CommandParams
+        {
+            ["destination"] = "/queue/bench",
+            ["id"] = "bench",
+            ["ack"] = "auto",
+            ["x-count"] = count.ToString(CultureInfo.InvariantCulture),
+            OnMessage = _ =>
+            {
+                if (++received == count)
+                {
+                    cv.Send();
+                }
+            },
+        };
+        var m = Measurement.Start();
+        client.Execute(StompCommands.Subscribe, subscribe, (_, error) =>
+        {
+            if (error is not null && !cv.Ready)
+            {
+                cv.Croak(error.Message);
+            }
+        });
+        cv.Recv();
+        var result = m.Stop(workload, target.Client, count);
+        Close(loop, client);
+        return result;
+    }
+
+    /// <summary>Workload 3: each SEND waits for its RECEIPT before the next; latency percentiles in microseconds.</summary>
+    public static Result RoundTrip(string workload, BenchTarget target, int count)
+    {
+        using var loop = new Loop();
+        using var client = target.Create(loop, new HandleParams { NoDelay = true });
+        Ready(loop, client, "/queue/ready");
+        var parameters = new CommandParams { ["destination"] = "/queue/bench", ["receipt"] = "auto", Body = Body100 };
+        var cv = loop.Cv();
+        var latencies = new long[count];
+        var done = 0;
+        long started = 0;
+        Action<Frame?, StompError?> onReceipt = null!;
+        onReceipt = (_, error) =>
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (error is not null)
+            {
+                cv.Croak(error.Message);
+                return;
+            }
+
+            latencies[done++] = now - started;
+            if (done == count)
+            {
+                cv.Send();
+                return;
+            }
+
+            started = Stopwatch.GetTimestamp();
+            client.Execute(StompCommands.Send, parameters, onReceipt);
+        };
+        var m = Measurement.Start();
+        started = Stopwatch.GetTimestamp();
+        client.Execute(StompCommands.Send, parameters, onReceipt);
+        cv.Recv();
+        var result = m.Stop(workload, target.Client, count);
+        Close(loop, client);
+        Array.Sort(latencies);
+        double Micros(double q) => latencies[Math.Min(count - 1, (int)(q * count))] * 1e6 / Stopwatch.Frequency;
+        return result with { Extra = new Dictionary<string, double> { ["p50_us"] = Micros(0.50), ["p99_us"] = Micros(0.99) } };
+    }
+
+    /// <summary>Connects and waits for one receipted SEND, so the timed part starts on a live session.</summary>
+    private static void Ready(Loop loop, IBenchClient client, string destination)
+    {
+        var cv = loop.Cv();
+        client.Execute(StompCommands.Send, new CommandParams { ["destination"] = destination, ["receipt"] = "auto", Body = "ready" }, (_, error) => Finish(cv, error));
+        cv.Recv();
+    }
+
+    private static void Close(Loop loop, IBenchClient client)
+    {
+        var cv = loop.Cv();
+        client.Execute(StompCommands.Disconnect, new CommandParams(), (_, error) => Finish(cv, error));
+        cv.Recv();
+    }
+
+    private static void Finish(CondVar cv, StompError? error)
+    {
+        if (cv.Ready)
+        {
+            return;
+        }
+
+        if (error is null)
+        {
+            cv.Send();
+        }
+        else
+        {
+            cv.Croak(error.Message);
+        }
+    }
+}
