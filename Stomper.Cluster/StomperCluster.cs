@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using EventLoop;
 using static Stomper.ErrorCode;
 
@@ -28,7 +27,7 @@ public sealed class StomperCluster : IDisposable
     private static readonly Action<StompError> s_defaultOnError = err => Console.Error.WriteLine(err.Message);
 
     private readonly NodeRing _ring;
-    private readonly ConditionalWeakTable<Frame, IStomperClient> _deliveredBy = [];
+    private readonly Stack<ClusterCommand> _spareCommands = new();
     private Action<StompError> _onError = s_defaultOnError;
 
     /// <summary>Creates the cluster client; no node connects before the first command.</summary>
@@ -123,7 +122,7 @@ public sealed class StomperCluster : IDisposable
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(parameters);
-        Run(new ClusterCommand(this, command.ToUpperInvariant(), parameters, onReceipt ?? parameters.OnReceipt));
+        Run(Rent(ClientCommandName(command), parameters, onReceipt ?? parameters.OnReceipt));
     }
 
     /// <summary>
@@ -188,17 +187,18 @@ public sealed class StomperCluster : IDisposable
     {
         var parameters = command.Parameters;
         var node = command.Name is StompCommands.Ack or StompCommands.Nack
-            && parameters.Message is { } message && _deliveredBy.TryGetValue(message, out var deliverer)
+            && parameters.Message?.DeliveredBy is IStomperClient deliverer
             ? deliverer
             : _ring.Active;
         command.Node = node;
         var nodeParameters = parameters;
         if (command.Name == StompCommands.Subscribe && parameters.OnMessage is { } onMessage)
         {
-            // Remember which node delivered each message, so that its ACK goes there.
+            // Stamp each message with the node that delivered it, so that its ACK goes
+            // there: one wrapper per subscription, nothing per message.
             nodeParameters = parameters.CopyWithOnMessage(frame =>
             {
-                _deliveredBy.AddOrUpdate(frame, node);
+                frame.DeliveredBy = node;
                 onMessage(frame);
             });
         }
@@ -206,43 +206,98 @@ public sealed class StomperCluster : IDisposable
         node.Execute(command.Name, nodeParameters, command.OnNodeReply);
     }
 
-    /// <summary>One cluster command across its attempts on the nodes.</summary>
-    private sealed class ClusterCommand(StomperCluster cluster, string name, CommandParams parameters, Action<Frame?, StompError?>? callback)
+    /// <summary>A command object for one call: reused once a previous call has finished, so a stream of SENDs allocates none.</summary>
+    private ClusterCommand Rent(string name, CommandParams parameters, Action<Frame?, StompError?>? callback)
     {
+        var command = _spareCommands.TryPop(out var spare) ? spare : new ClusterCommand(this);
+        command.Start(name, parameters, callback);
+        return command;
+    }
+
+    private static string ClientCommandName(string command) => command switch
+    {
+        // The usual spellings need no new string; anything else is upper-cased and left
+        // to the node client to accept or refuse.
+        StompCommands.Send or StompCommands.Subscribe or StompCommands.Unsubscribe or StompCommands.Ack or StompCommands.Nack
+            or StompCommands.Begin or StompCommands.Commit or StompCommands.Abort or StompCommands.Disconnect => command,
+        _ => command.ToUpperInvariant(),
+    };
+
+    /// <summary>One cluster command across its attempts on the nodes.</summary>
+    private sealed class ClusterCommand
+    {
+        private readonly StomperCluster _cluster;
+        private Action<Frame?, StompError?>? _callback;
         private int _failures;
 
-        public string Name { get; } = name;
+        public ClusterCommand(StomperCluster cluster)
+        {
+            _cluster = cluster;
+            OnNodeReply = Reply;
+        }
 
-        public CommandParams Parameters { get; } = parameters;
+        public string Name { get; private set; } = string.Empty;
+
+        public CommandParams Parameters { get; private set; } = null!;
 
         public IStomperClient Node { get; set; } = null!;
 
-        public void OnNodeReply(Frame? receipt, StompError? error)
+        /// <summary>The callback handed to the node, made once per object.</summary>
+        public Action<Frame?, StompError?> OnNodeReply { get; }
+
+        public void Start(string name, CommandParams parameters, Action<Frame?, StompError?>? callback)
+        {
+            Name = name;
+            Parameters = parameters;
+            _callback = callback;
+            _failures = 0;
+        }
+
+        private void Reply(Frame? receipt, StompError? error)
         {
             if (error is null)
             {
                 _failures = 0;
-                callback?.Invoke(receipt, null);
+                Finish()?.Invoke(receipt, null);
                 return;
             }
 
-            var onNodeError = Parameters.OnNodeError ?? cluster.OnNodeError;
+            var onNodeError = Parameters.OnNodeError ?? _cluster.OnNodeError;
             onNodeError?.Invoke(error, Node.Host, Node.Port);
             if (Name is StompCommands.Send or StompCommands.Subscribe or StompCommands.Begin
-                && IsNodeFailure(error) && ++_failures < cluster._ring.Count)
+                && IsNodeFailure(error) && ++_failures < _cluster._ring.Count)
             {
-                cluster.Run(this);
+                _cluster.Run(this);
                 return;
             }
 
-            if (callback is not null)
+            if (Finish() is { } callback)
             {
                 callback(null, error);
             }
             else
             {
-                cluster._onError(error);
+                _cluster._onError(error);
             }
+        }
+
+        /// <summary>
+        /// Hands back the callback and, unless this is a subscription (whose callback
+        /// hears of every re-subscription), returns the object for reuse first, so that a
+        /// command issued from the callback can take it.
+        /// </summary>
+        private Action<Frame?, StompError?>? Finish()
+        {
+            var callback = _callback;
+            if (Name != StompCommands.Subscribe)
+            {
+                _callback = null;
+                Parameters = null!;
+                Node = null!;
+                _cluster._spareCommands.Push(this);
+            }
+
+            return callback;
         }
     }
 }

@@ -15,6 +15,9 @@ public sealed class Frame
 {
     private string? _body;
 
+    /// <summary>The cluster node whose client delivered this MESSAGE, so that its ACK goes back there.</summary>
+    internal object? DeliveredBy { get; set; }
+
     /// <summary>Creates a frame with a byte body.</summary>
     /// <param name="command">The command, e.g. <c>SEND</c>.</param>
     /// <param name="headers">The headers; <see langword="null"/> for none.</param>

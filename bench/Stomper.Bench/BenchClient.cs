@@ -1,4 +1,5 @@
 using EventLoop;
+using Stomper.Cluster;
 
 namespace Stomper.Bench;
 
@@ -30,6 +31,24 @@ internal sealed record BenchTarget(string Client, ClientFactory Create)
             HandleParams = handleParams,
             OnError = error => Console.Error.WriteLine($"bench client error: {error.Message}"),
         })));
+
+    /// <summary>The cluster client over one node, so that its own cost shows against the single-node client's.</summary>
+    public static BenchTarget Cluster(string host, int port) =>
+        new("Stomper.Cluster", (loop, handleParams) => new ClusterNodes(new StomperCluster(new ClusterOptions
+        {
+            Nodes = [new ClusterNode(host, port)],
+            Loop = loop,
+            HandleParams = handleParams,
+            OnError = error => Console.Error.WriteLine($"bench cluster error: {error.Message}"),
+        })));
+
+    private sealed class ClusterNodes(StomperCluster cluster) : IBenchClient
+    {
+        public void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) =>
+            cluster.Execute(command, parameters, onReceipt);
+
+        public void Dispose() => cluster.Dispose();
+    }
 
     private sealed class SingleNode(StomperClient client) : IBenchClient
     {

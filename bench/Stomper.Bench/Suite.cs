@@ -42,6 +42,17 @@ internal sealed class Suite
         Add(StompPy.Run("consume", "127.0.0.1", peer.Port, million));
         Add(Workloads.RoundTrip("roundtrip", target, trips));
         Add(StompPy.Run("roundtrip", "127.0.0.1", peer.Port, trips));
+
+        // Workload 4: the same through the cluster client; stomp.py has no cluster
+        // client, so its single-node figures are the baseline.
+        var cluster = BenchTarget.Cluster("127.0.0.1", peer.Port);
+        Workloads.Publish("warmup", cluster, new HandleParams { Autocork = true }, million, "/queue/bench");
+        Workloads.Consume("warmup", cluster, million);
+        Add(Workloads.Publish("cluster-publish", cluster, new HandleParams(), million, "/queue/bench"));
+        Add(Workloads.Publish("cluster-publish", cluster with { Client = "Stomper.Cluster-autocork" }, new HandleParams { Autocork = true }, million, "/queue/bench"));
+        Add(StompPy.Run("cluster-publish", "127.0.0.1", peer.Port, million));
+        Add(Workloads.Consume("cluster-consume", cluster, million));
+        Add(StompPy.Run("cluster-consume", "127.0.0.1", peer.Port, million));
     }
 
     /// <summary>One Stomper workload on the local peer, repeated: something steady to point a profiler at.</summary>
