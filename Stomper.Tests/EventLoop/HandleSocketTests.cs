@@ -92,6 +92,24 @@ public sealed class HandleSocketTests
     }
 
     [Test]
+    public void An_IPv6_address_connects_as_well_as_an_IPv4_one()
+    {
+        using var listener6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+        listener6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        listener6.Listen();
+        var cv = _loop.Cv();
+        using var client = new Handle(_loop, new HandleOptions
+        {
+            Host = "::1",
+            Port = ((IPEndPoint)listener6.LocalEndPoint!).Port,
+            OnConnect = (_, host, _) => cv.Send("connected to " + host),
+            OnConnectError = (_, message) => cv.Send(message),
+        });
+
+        Assert.That(cv.Recv<string>(), Is.EqualTo("connected to ::1"));
+    }
+
+    [Test]
     public void A_refused_connect_reports_the_system_reason_to_on_connect_error()
     {
         var cv = _loop.Cv();
