@@ -418,7 +418,11 @@ public sealed class Loop : IDisposable
         }
 
         Socket.Select(_readSet, _writeSet.Count > 0 ? _writeSet : null, _errorSet.Count > 0 ? _errorSet : null, timeoutMicroseconds);
-        _wakeup.Reset();
+        if (!_wakeup.IsIdle || _readSet.Contains(_wakeup.Socket))
+        {
+            _wakeup.Reset();
+        }
+
         return _readSet.Count + _writeSet.Count + _errorSet.Count;
     }
 

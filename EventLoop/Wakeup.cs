@@ -47,19 +47,21 @@ internal sealed class Wakeup : IDisposable
         }
     }
 
-    /// <summary>Called on the loop thread before it looks at the queue, so no signal is lost.</summary>
+    /// <summary>
+    /// Called on the loop thread after the wait and before it looks at the queue. The
+    /// datagrams go first and the flag after: a post that slips in between sends a fresh
+    /// datagram, which wakes the next wait. (Clearing the flag first would let the drain
+    /// swallow that datagram while the flag stays set, and every later post would then
+    /// skip its datagram: a loop asleep with work queued.)
+    /// </summary>
     public void Reset()
     {
-        if (Volatile.Read(ref _pending) == 0)
-        {
-            return;
-        }
-
-        Volatile.Write(ref _pending, 0);
         while (_receiver.Available > 0)
         {
             _receiver.Receive(_drain, SocketFlags.None, out _);
         }
+
+        Volatile.Write(ref _pending, 0);
     }
 
     public void Dispose()

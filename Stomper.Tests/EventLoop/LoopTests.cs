@@ -61,6 +61,46 @@ public sealed class LoopTests
     }
 
     [Test]
+    public void Posts_in_bursts_from_free_running_threads_never_leave_the_loop_asleep_with_work_queued()
+    {
+        // A lost wake-up shows only under a flood: a post landing between the loop
+        // clearing its wake-up flag and draining the wake-up socket.
+        const int Threads = 2;
+        const int PerThread = 300_000;
+        var loop = new Loop();
+        var done = loop.Cv();
+        var seen = 0;
+        Action tick = () =>
+        {
+            if (++seen == Threads * PerThread)
+            {
+                done.Send();
+            }
+        };
+        var runner = new Thread(() => done.Recv()) { IsBackground = true };
+        runner.Start();
+        var producers = Enumerable.Range(0, Threads).Select(_ => new Thread(() =>
+        {
+            // Small bursts with pauses, so that the loop keeps falling asleep between them.
+            for (var i = 0; i < PerThread; i++)
+            {
+                loop.Post(tick);
+                if (i % 8 == 0)
+                {
+                    Thread.Yield();
+                }
+            }
+        })).ToList();
+        producers.ForEach(p => p.Start());
+        producers.ForEach(p => p.Join());
+
+        // On failure the loop is left to its stuck thread: disposing a loop that a thread
+        // is still running would only crash that thread.
+        Assert.That(runner.Join(TimeSpan.FromSeconds(30)), Is.True, $"the loop fell asleep after {Volatile.Read(ref seen)} of {Threads * PerThread} posts");
+        loop.Dispose();
+    }
+
+    [Test]
     public void A_post_wakes_a_loop_that_sleeps_with_nothing_to_wait_for()
     {
         using var loop = new Loop();
