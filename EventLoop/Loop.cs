@@ -102,7 +102,9 @@ public sealed class Loop : IDisposable
     /// Calls <paramref name="callback"/> once after <paramref name="after"/> seconds and
     /// then, when <paramref name="interval"/> is above 0, every <paramref name="interval"/>
     /// seconds until disposed (<c>AE::timer $after, $interval, $cb</c>). Both take
-    /// fractions; a negative <paramref name="after"/> counts as 0.
+    /// fractions; a negative <paramref name="after"/> counts as 0. Inside a callback the
+    /// time counts from the pass's cached <see cref="Now"/>, as in AnyEvent; outside the
+    /// loop it counts from the clock's current reading.
     /// </summary>
     public TimerWatcher Timer(double after, double interval, Action callback)
     {
@@ -110,6 +112,14 @@ public sealed class Loop : IDisposable
         if (double.IsNaN(after) || double.IsNaN(interval) || interval < 0 || double.IsInfinity(interval))
         {
             throw new ArgumentOutOfRangeException(nameof(interval), "Timer interval must be a finite number, 0 or above");
+        }
+
+        // Inside a callback the pass's cached time is the reference, as AE::now is; from
+        // outside the loop (set-up code, or after the loop sat idle between runs) a stale
+        // cached time would make the timer fire early, so take the clock's reading.
+        if (!_inPass)
+        {
+            NowUpdate();
         }
 
         var timer = new TimerWatcher(this, interval, callback);

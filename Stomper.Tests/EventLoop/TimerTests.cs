@@ -194,15 +194,37 @@ public sealed class TimerTests
     }
 
     [Test]
-    public void Timers_count_from_the_cached_now_as_in_AnyEvent()
+    public void Timers_armed_inside_a_callback_count_from_the_passes_cached_now_as_in_AnyEvent()
+    {
+        var fired = 0;
+        var inner = new List<TimerWatcher>();
+        using var outer = _loop.Timer(0, 0, () =>
+        {
+            // The callback "took" 5 s; without now_update the pass still believes it is the old time.
+            _clock.Advance(5);
+            inner.Add(_loop.Timer(5, 0, () => fired++));
+        });
+        _loop.RunOnce(block: false);
+
+        _loop.RunOnce(block: false);
+
+        Assert.That(fired, Is.EqualTo(1));
+        inner.ForEach(t => t.Dispose());
+    }
+
+    [Test]
+    public void Timers_armed_outside_the_loop_count_from_the_clocks_current_reading()
     {
         var fired = 0;
         _clock.Advance(5);
 
-        // Without now_update the loop still believes it is the old time.
+        // The loop sat idle for 5 s; a 5 s timeout armed now must not fire at once.
         using var timer = _loop.Timer(5, 0, () => fired++);
         _loop.RunOnce(block: false);
+        Assert.That(fired, Is.Zero);
 
+        _clock.Advance(5);
+        _loop.RunOnce(block: false);
         Assert.That(fired, Is.EqualTo(1));
     }
 
