@@ -22,7 +22,7 @@ namespace Stomper.Cluster;
 /// delivered it, not to whichever node is active; the cluster stays usable after
 /// <see cref="ForceDisconnect"/>; the retry count starts afresh after a success.</para>
 /// </remarks>
-public sealed class StomperCluster : IDisposable
+public sealed class StomperCluster : CommandMethods, IDisposable
 {
     private static readonly Action<StompError> s_defaultOnError = err => Console.Error.WriteLine(err.Message);
 
@@ -81,44 +81,12 @@ public sealed class StomperCluster : IDisposable
     /// <summary>The node clients, one per distinct host:port, in the order given (<c>$cluster-&gt;nodes</c>).</summary>
     public IReadOnlyList<IStomperClient> Nodes() => _ring.All;
 
-    /// <summary>SEND; repeated on the next node if the node fails.</summary>
-    public void Send(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Send, parameters, onReceipt);
-
-    /// <summary>SUBSCRIBE; follows the active node when its node fails.</summary>
-    public void Subscribe(CommandParams parameters) => Execute(StompCommands.Subscribe, parameters);
-
-    /// <summary>SUBSCRIBE with the message callback as the trailing argument.</summary>
-    public void Subscribe(CommandParams parameters, Action<Frame> onMessage)
-    {
-        ArgumentNullException.ThrowIfNull(parameters);
-        parameters.OnMessage = onMessage;
-        Execute(StompCommands.Subscribe, parameters);
-    }
-
-    /// <summary>UNSUBSCRIBE.</summary>
-    public void Unsubscribe(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Unsubscribe, parameters, onReceipt);
-
-    /// <summary>ACK, sent to the node that delivered <see cref="CommandParams.Message"/> (by id: to the active node).</summary>
-    public void Ack(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Ack, parameters, onReceipt);
-
-    /// <summary>NACK, sent like <see cref="Ack"/>.</summary>
-    public void Nack(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Nack, parameters, onReceipt);
-
-    /// <summary>BEGIN; repeated on the next node if the node fails.</summary>
-    public void Begin(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Begin, parameters, onReceipt);
-
-    /// <summary>COMMIT.</summary>
-    public void Commit(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Commit, parameters, onReceipt);
-
-    /// <summary>ABORT.</summary>
-    public void Abort(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Abort, parameters, onReceipt);
-
-    /// <summary>DISCONNECT from the active node.</summary>
-    public void Disconnect(CommandParams? parameters = null, Action<Frame?, StompError?>? onReceipt = null) =>
-        Execute(StompCommands.Disconnect, parameters ?? new CommandParams(), onReceipt);
-
-    /// <summary>Runs any command by name (<c>$cluster-&gt;execute('SEND', ...)</c>).</summary>
-    public void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
+    /// <summary>
+    /// Runs any command by name (<c>$cluster-&gt;execute('SEND', ...)</c>) on the active
+    /// node (ACK/NACK of a message: on the node that delivered it). SEND, SUBSCRIBE and
+    /// BEGIN are repeated on the next node when their node fails.
+    /// </summary>
+    public override void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(parameters);

@@ -20,7 +20,7 @@ namespace Stomper;
 /// header escaping by version, the first of repeated headers wins, and heart-beats flow
 /// in a direction only when both sides asked for them.</para>
 /// </remarks>
-public sealed class StomperClient : IStomperClient
+public sealed class StomperClient : CommandMethods, IStomperClient
 {
     private static readonly Action<StompError> s_defaultOnError = err => Console.Error.WriteLine(err.Message);
 
@@ -152,57 +152,8 @@ public sealed class StomperClient : IStomperClient
         set => _onError = value ?? s_defaultOnError;
     }
 
-    /// <summary>SEND: sends a message to a destination.</summary>
-    public void Send(CommandParams parameters) => Execute(StompCommands.Send, parameters);
-
-    /// <summary>SEND with the command callback <c>($receipt, $err)</c> as the trailing argument.</summary>
-    public void Send(CommandParams parameters, Action<Frame?, StompError?> onReceipt) => Execute(StompCommands.Send, parameters, onReceipt);
-
-    /// <summary>SUBSCRIBE: <see cref="CommandParams.OnMessage"/> is required.</summary>
-    /// <exception cref="ArgumentException"><c>"on_message" callback must be specified</c>.</exception>
-    public void Subscribe(CommandParams parameters) => Execute(StompCommands.Subscribe, parameters);
-
-    /// <summary>SUBSCRIBE with the message callback as the trailing argument (Perl's single trailing sub).</summary>
-    public void Subscribe(CommandParams parameters, Action<Frame> onMessage)
-    {
-        ArgumentNullException.ThrowIfNull(parameters);
-        parameters.OnMessage = onMessage;
-        Execute(StompCommands.Subscribe, parameters);
-    }
-
-    /// <summary>UNSUBSCRIBE: removes a subscription by <c>id</c> (or <c>destination</c>).</summary>
-    public void Unsubscribe(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Unsubscribe, parameters, onReceipt);
-
-    /// <summary>
-    /// ACK: acknowledges <see cref="CommandParams.Message"/> (0.32+), or the message
-    /// named by an <c>id</c> header as the seed (0.30) does.
-    /// </summary>
-    /// <exception cref="ArgumentException"><c>"message" parameter must be specified</c>.</exception>
-    public void Ack(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Ack, parameters, onReceipt);
-
-    /// <summary>NACK: the opposite of <see cref="Ack"/>.</summary>
-    /// <exception cref="ArgumentException"><c>"message" parameter must be specified</c>.</exception>
-    public void Nack(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Nack, parameters, onReceipt);
-
-    /// <summary>BEGIN: starts a transaction.</summary>
-    public void Begin(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Begin, parameters, onReceipt);
-
-    /// <summary>COMMIT: commits a transaction.</summary>
-    public void Commit(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Commit, parameters, onReceipt);
-
-    /// <summary>ABORT: rolls a transaction back.</summary>
-    public void Abort(CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => Execute(StompCommands.Abort, parameters, onReceipt);
-
-    /// <summary>DISCONNECT: the graceful close; the connection closes when its RECEIPT arrives.</summary>
-    public void Disconnect(CommandParams? parameters = null, Action<Frame?, StompError?>? onReceipt = null) =>
-        Execute(StompCommands.Disconnect, parameters ?? new CommandParams(), onReceipt);
-
-    /// <summary>
-    /// Runs any client command by name (<c>$stomper-&gt;execute('SEND', %params, $cb)</c>).
-    /// A callback given here is the command callback (for SUBSCRIBE, use
-    /// <see cref="CommandParams.OnMessage"/>).
-    /// </summary>
-    public void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
+    /// <inheritdoc/>
+    public override void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(parameters);
