@@ -18,13 +18,13 @@ build:
 # the closing line "N passed, N failed" is what CI reads.
 test: brokers build
 	rm -rf $(RESULTS)
-	-$(DOTNET) test stomper.sln -c $(CONFIG) --no-build --logger "trx" --logger "console;verbosity=minimal" --results-directory $(RESULTS)
+	-$(DOTNET) test stomper.sln -c $(CONFIG) --no-build --blame-hang-timeout 8m --logger "trx" --logger "console;verbosity=minimal" --results-directory $(RESULTS)
 	@scripts/test-summary.sh $(RESULTS)
 
 # Unit tests only: no broker needed.
 unit-test: build
 	rm -rf $(RESULTS)
-	-$(DOTNET) test stomper.sln -c $(CONFIG) --no-build --filter "Category!=Integration" --logger "trx" --logger "console;verbosity=minimal" --results-directory $(RESULTS)
+	-$(DOTNET) test stomper.sln -c $(CONFIG) --no-build --blame-hang-timeout 8m --filter "Category!=Integration" --logger "trx" --logger "console;verbosity=minimal" --results-directory $(RESULTS)
 	@scripts/test-summary.sh $(RESULTS)
 
 # The main job, set-up included: brokers, build, the cluster example against the three
