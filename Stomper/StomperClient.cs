@@ -314,11 +314,25 @@ public sealed class StomperClient : CommandMethods, IStomperClient
                     Disconnect(error!);
                     return;
                 case FrameReadResult.Frame:
-                    Dispatch(frame!);
+                    try
+                    {
+                        Dispatch(frame!);
+                    }
+                    catch
+                    {
+                        // A user callback threw and the exception leaves the loop. Frames
+                        // still in the read buffer were read off the socket already, so no
+                        // readiness will announce them again: go on from there next pass.
+                        ResumeReadLater(handle);
+                        throw;
+                    }
+
                     break;
             }
         }
     }
+
+    private void ResumeReadLater(Handle handle) => _loop.Postpone(() => Read(handle));
 
     private void Dispatch(Frame frame)
     {

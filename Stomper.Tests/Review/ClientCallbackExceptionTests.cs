@@ -1,0 +1,43 @@
+using NUnit.Framework;
+using Stomper.Tests.Client;
+
+namespace Stomper.Tests.Review;
+
+/// <summary>
+/// An exception thrown by a user callback leaves the loop (design.md: "the caller may run
+/// it again"); the client must still deliver every frame it has read and call every other
+/// command callback exactly once when the loop runs on.
+/// </summary>
+[TestFixture]
+public sealed class ClientCallbackExceptionTests
+{
+    [Test]
+    public void Frames_already_read_are_still_dispatched_after_an_on_message_callback_throws()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        var bodies = new List<string>();
+        h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, msg =>
+        {
+            bodies.Add(msg.Body);
+            if (msg.Body == "boom")
+            {
+                throw new InvalidOperationException("user bug");
+            }
+        });
+        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));
+        var sendReceipt = h.LastSent().Headers["receipt"];
+
+        // One read brings three frames; the first one's handler throws.
+        Assert.Throws<InvalidOperationException>(() => h.Transport.Arrive(
+            "MESSAGE\nsubscription:s1\nmessage-id:m1\ndestination:/queue/a\n\nboom\0"
+            + "MESSAGE\nsubscription:s1\nmessage-id:m2\ndestination:/queue/a\n\nafter\0"
+            + $"RECEIPT\nreceipt-id:{sendReceipt}\n\n\0"));
+        h.Step();
+
+        Assert.That(bodies, Is.EqualTo(new[] { "boom", "after" }));
+        Assert.That(h.Trace, Has.Member($"send: receipt {sendReceipt}"));
+        Assert.That(h.Client.IsConnected, Is.True);
+    }
+}
