@@ -696,10 +696,20 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     {
         _confirmScheduled = false;
         var written = _handle?.BytesWritten ?? long.MinValue;
-        while (_unwritten.TryPeek(out var head) && head.Mark <= written)
+        try
         {
-            _unwritten.Dequeue();
-            Complete(head.Command, null, null);
+            while (_unwritten.TryPeek(out var head) && head.Mark <= written)
+            {
+                _unwritten.Dequeue();
+                Complete(head.Command, null, null);
+            }
+        }
+        catch
+        {
+            // A callback threw: the commands behind it were written too, and no further
+            // write may come to confirm them.
+            ScheduleWriteConfirmations();
+            throw;
         }
     }
 

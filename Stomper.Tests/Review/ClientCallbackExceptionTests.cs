@@ -40,4 +40,18 @@ public sealed class ClientCallbackExceptionTests
         Assert.That(h.Trace, Has.Member($"send: receipt {sendReceipt}"));
         Assert.That(h.Client.IsConnected, Is.True);
     }
+
+    [Test]
+    public void Write_confirmations_go_on_after_a_send_callback_throws()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        h.Client.Send(new() { ["destination"] = "/queue/a" }, (_, _) => throw new InvalidOperationException("user bug"));
+        h.Client.Send(new() { ["destination"] = "/queue/a" }, h.Record("second"));
+
+        Assert.Throws<InvalidOperationException>(() => h.Step());
+        h.Step();
+
+        Assert.That(h.Trace, Is.EqualTo(new[] { "on_connect", "second: sent" }));
+    }
 }
