@@ -761,32 +761,56 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         // A clean DISCONNECT leaves nothing behind silently: what was issued after it is
         // aborted as if the client had closed the connection.
         var cause = error ?? Errors.ConnectionClosedByClient();
+        var notices = new List<Action>(lost.Count + aborted.Count + 2);
         if (error is not null)
         {
-            _onError(error);
+            notices.Add(() => _onError(error));
         }
 
         foreach (var subscription in lost)
         {
             var lostError = Errors.SubscriptionLost(subscription.Id, error!);
-            if (subscription.OnReceipt is { } onReceipt)
-            {
-                onReceipt(null, lostError);
-            }
-            else
-            {
-                _onError(lostError);
-            }
+            notices.Add(subscription.OnReceipt is { } onReceipt ? () => onReceipt(null, lostError) : () => _onError(lostError));
         }
 
         foreach (var command in aborted)
         {
-            Complete(command, null, Errors.OperationAborted(command.Name, cause));
+            notices.Add(() => Complete(command, null, Errors.OperationAborted(command.Name, cause)));
         }
 
         if (wasConnected)
         {
-            OnDisconnect?.Invoke();
+            notices.Add(() => OnDisconnect?.Invoke());
+        }
+
+        Notify(notices, 0);
+    }
+
+    /// <summary>
+    /// Runs the failure callbacks in order. The commands they answer are already gone from
+    /// the client, so when one throws, the rest run on the next pass instead of never.
+    /// </summary>
+    private void Notify(List<Action> notices, int from)
+    {
+        for (var i = from; i < notices.Count; i++)
+        {
+            try
+            {
+                notices[i]();
+            }
+            catch
+            {
+                NotifyLater(notices, i + 1);
+                throw;
+            }
+        }
+    }
+
+    private void NotifyLater(List<Action> notices, int from)
+    {
+        if (from < notices.Count)
+        {
+            _loop.Postpone(() => Notify(notices, from));
         }
     }
 

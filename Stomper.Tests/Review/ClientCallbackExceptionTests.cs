@@ -54,4 +54,52 @@ public sealed class ClientCallbackExceptionTests
 
         Assert.That(h.Trace, Is.EqualTo(new[] { "on_connect", "second: sent" }));
     }
+
+    [Test]
+    public void Every_failure_callback_still_runs_after_on_error_throws()
+    {
+        var trace = new List<string>();
+        using var h = new ClientHarness(o => new StomperOptions
+        {
+            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport,
+            OnError = _ => throw new InvalidOperationException("user bug"),
+            OnDisconnect = () => trace.Add("on_disconnect"),
+        });
+        h.Connect();
+        h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", OnReceipt = (_, e) => trace.Add("subscribe: " + e?.Message) }, _ => { });
+        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, e) => trace.Add("send: " + e?.Message));
+        trace.Clear();
+
+        Assert.Throws<InvalidOperationException>(() => h.Transport.ArriveEof());
+        h.Step();
+
+        Assert.That(trace, Is.EqualTo(new[]
+        {
+            "subscribe: Subscription \"s1\" lost: Connection closed by remote host.",
+            "send: Operation \"SEND\" aborted: Connection closed by remote host.",
+            "on_disconnect",
+        }));
+    }
+
+    [Test]
+    public void After_a_failure_callback_throws_the_rest_run_once_each_and_in_order()
+    {
+        var trace = new List<string>();
+        using var h = new ClientHarness();
+        h.Connect();
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, _) =>
+        {
+            trace.Add("first");
+            throw new InvalidOperationException("user bug");
+        });
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, _) => trace.Add("second"));
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, _) => trace.Add("third"));
+
+        Assert.Throws<InvalidOperationException>(() => h.Client.ForceDisconnect());
+        h.Step();
+        h.Step();
+
+        Assert.That(trace, Is.EqualTo(new[] { "first", "second", "third" }));
+    }
 }
