@@ -461,8 +461,17 @@ public sealed class StomperClient : CommandMethods, IStomperClient
                 _subscriptions.Remove(subscriptionId);
                 break;
             case StompCommands.Disconnect:
-                Complete(command, receipt, null);
-                Disconnect(null);
+                try
+                {
+                    Complete(command, receipt, null);
+                }
+                finally
+                {
+                    // The session is over whatever the callback does; left open, the
+                    // server's close would later be reported as an error.
+                    Disconnect(null);
+                }
+
                 return;
         }
 

@@ -102,4 +102,20 @@ public sealed class ClientCallbackExceptionTests
 
         Assert.That(trace, Is.EqualTo(new[] { "first", "second", "third" }));
     }
+
+    [Test]
+    public void A_DISCONNECT_whose_callback_throws_still_closes_the_session_cleanly()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        h.Client.Disconnect(null, (_, _) => throw new InvalidOperationException("user bug"));
+        var receipt = h.LastSent().Headers["receipt"];
+
+        Assert.Throws<InvalidOperationException>(() => h.Transport.Arrive($"RECEIPT\nreceipt-id:{receipt}\n\n\0"));
+        h.Transport.ArriveEof();
+        h.Step();
+
+        Assert.That(h.Client.IsConnected, Is.False);
+        Assert.That(h.Trace, Is.EqualTo(new[] { "on_connect", "on_disconnect" }));
+    }
 }
