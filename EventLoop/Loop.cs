@@ -556,8 +556,13 @@ public sealed class Loop : IDisposable
 
     private int RunPosted()
     {
+        // Only what was posted before this point, as with postponed callbacks: a producer
+        // posting as fast as the loop drains (another thread, or a callback re-posting
+        // itself) would otherwise hold the pass open forever and starve timers and sockets.
+        // What is left keeps the next wait from sleeping.
+        var count = _posted.Count;
         var calls = 0;
-        while (_posted.TryDequeue(out var callback))
+        while (calls < count && _posted.TryDequeue(out var callback))
         {
             calls++;
             Invoke(callback);

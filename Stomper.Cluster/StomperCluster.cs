@@ -141,10 +141,18 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             OnDisconnect = () => OnNodeDisconnect?.Invoke(node.Host, node.Port),
             OnError = err =>
             {
-                OnNodeError?.Invoke(err, node.Host, node.Port);
-                if (IsNodeFailure(err))
+                try
                 {
-                    _ring.FailOver(client!);
+                    OnNodeError?.Invoke(err, node.Host, node.Port);
+                }
+                finally
+                {
+                    // Whatever the user's callback does, the dead node must not stay
+                    // active: the node's aborted commands retry on the active node.
+                    if (IsNodeFailure(err))
+                    {
+                        _ring.FailOver(client!);
+                    }
                 }
             },
         });
@@ -231,7 +239,20 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             }
 
             var onNodeError = Parameters.OnNodeError ?? _cluster.OnNodeError;
-            onNodeError?.Invoke(error, Node.Host, Node.Port);
+            try
+            {
+                onNodeError?.Invoke(error, Node.Host, Node.Port);
+            }
+            finally
+            {
+                // The node will not call again: a throwing on_node_error must still let
+                // the command run again or be answered.
+                RetryOrFail(error);
+            }
+        }
+
+        private void RetryOrFail(StompError error)
+        {
             if (Name is StompCommands.Send or StompCommands.Subscribe or StompCommands.Begin
                 && IsNodeFailure(error) && ++_failures < _cluster._ring.Count)
             {

@@ -314,11 +314,25 @@ public sealed class StomperClient : CommandMethods, IStomperClient
                     Disconnect(error!);
                     return;
                 case FrameReadResult.Frame:
-                    Dispatch(frame!);
+                    try
+                    {
+                        Dispatch(frame!);
+                    }
+                    catch
+                    {
+                        // A user callback threw and the exception leaves the loop. Frames
+                        // still in the read buffer were read off the socket already, so no
+                        // readiness will announce them again: go on from there next pass.
+                        ResumeReadLater(handle);
+                        throw;
+                    }
+
                     break;
             }
         }
     }
+
+    private void ResumeReadLater(Handle handle) => _loop.Postpone(() => Read(handle));
 
     private void Dispatch(Frame frame)
     {
@@ -447,8 +461,17 @@ public sealed class StomperClient : CommandMethods, IStomperClient
                 _subscriptions.Remove(subscriptionId);
                 break;
             case StompCommands.Disconnect:
-                Complete(command, receipt, null);
-                Disconnect(null);
+                try
+                {
+                    Complete(command, receipt, null);
+                }
+                finally
+                {
+                    // The session is over whatever the callback does; left open, the
+                    // server's close would later be reported as an error.
+                    Disconnect(null);
+                }
+
                 return;
         }
 
@@ -682,10 +705,20 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     {
         _confirmScheduled = false;
         var written = _handle?.BytesWritten ?? long.MinValue;
-        while (_unwritten.TryPeek(out var head) && head.Mark <= written)
+        try
         {
-            _unwritten.Dequeue();
-            Complete(head.Command, null, null);
+            while (_unwritten.TryPeek(out var head) && head.Mark <= written)
+            {
+                _unwritten.Dequeue();
+                Complete(head.Command, null, null);
+            }
+        }
+        catch
+        {
+            // A callback threw: the commands behind it were written too, and no further
+            // write may come to confirm them.
+            ScheduleWriteConfirmations();
+            throw;
         }
     }
 
@@ -737,32 +770,56 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         // A clean DISCONNECT leaves nothing behind silently: what was issued after it is
         // aborted as if the client had closed the connection.
         var cause = error ?? Errors.ConnectionClosedByClient();
+        var notices = new List<Action>(lost.Count + aborted.Count + 2);
         if (error is not null)
         {
-            _onError(error);
+            notices.Add(() => _onError(error));
         }
 
         foreach (var subscription in lost)
         {
             var lostError = Errors.SubscriptionLost(subscription.Id, error!);
-            if (subscription.OnReceipt is { } onReceipt)
-            {
-                onReceipt(null, lostError);
-            }
-            else
-            {
-                _onError(lostError);
-            }
+            notices.Add(subscription.OnReceipt is { } onReceipt ? () => onReceipt(null, lostError) : () => _onError(lostError));
         }
 
         foreach (var command in aborted)
         {
-            Complete(command, null, Errors.OperationAborted(command.Name, cause));
+            notices.Add(() => Complete(command, null, Errors.OperationAborted(command.Name, cause)));
         }
 
         if (wasConnected)
         {
-            OnDisconnect?.Invoke();
+            notices.Add(() => OnDisconnect?.Invoke());
+        }
+
+        Notify(notices, 0);
+    }
+
+    /// <summary>
+    /// Runs the failure callbacks in order. The commands they answer are already gone from
+    /// the client, so when one throws, the rest run on the next pass instead of never.
+    /// </summary>
+    private void Notify(List<Action> notices, int from)
+    {
+        for (var i = from; i < notices.Count; i++)
+        {
+            try
+            {
+                notices[i]();
+            }
+            catch
+            {
+                NotifyLater(notices, i + 1);
+                throw;
+            }
+        }
+    }
+
+    private void NotifyLater(List<Action> notices, int from)
+    {
+        if (from < notices.Count)
+        {
+            _loop.Postpone(() => Notify(notices, from));
         }
     }
 

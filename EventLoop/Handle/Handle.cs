@@ -488,6 +488,13 @@ public sealed class Handle : IDisposable
             return;
         }
 
+        // Not woken by writability, so nothing was waiting before this write: the write
+        // timeout counts from now, not from the last send, which may be long past.
+        if (!_writeWatching)
+        {
+            _lastWrite = _loop.NowMonotonic;
+        }
+
         var before = _bytesWritten;
         while (_wbuf.Length > 0)
         {

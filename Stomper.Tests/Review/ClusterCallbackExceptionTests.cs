@@ -1,0 +1,48 @@
+using NUnit.Framework;
+using Stomper.Cluster;
+using Stomper.Tests.Cluster;
+using static Stomper.ErrorCode;
+
+namespace Stomper.Tests.Review;
+
+[TestFixture]
+public sealed class ClusterCallbackExceptionTests
+{
+    [Test]
+    public void A_failed_node_is_left_behind_even_when_on_node_error_throws()
+    {
+        var nodes = new MockNodes(3, configure: o => new ClusterOptions
+        {
+            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory,
+            OnNodeError = (_, _, _) => throw new InvalidOperationException("user bug"),
+        });
+        var failed = nodes.Active;
+
+        Assert.Throws<InvalidOperationException>(() => failed.Options.OnError!(new StompError("Connection reset by peer", E_IO)));
+
+        // The node's remaining failure callbacks run on the next pass and retry on the
+        // active node: it must not be the dead one.
+        Assert.That(nodes.Active, Is.Not.SameAs(failed));
+    }
+
+    [Test]
+    public void A_failed_SEND_still_runs_again_on_the_next_node_when_on_node_error_throws()
+    {
+        var nodes = new MockNodes(3, configure: o => new ClusterOptions
+        {
+            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory,
+            OnNodeError = (_, _, _) => throw new InvalidOperationException("user bug"),
+        });
+        var first = nodes.Active;
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, nodes.Record("send"));
+        var (_, _, callback) = first.Commands.Single();
+        first.Commands.Clear();
+
+        // The node has already failed over (its on_error ran); now it aborts the SEND.
+        Assert.Throws<InvalidOperationException>(() => first.Options.OnError!(new StompError("Connection reset by peer", E_IO)));
+        Assert.Throws<InvalidOperationException>(() => callback!(null, new StompError("Operation \"SEND\" aborted: Connection reset by peer", E_IO)));
+
+        Assert.That(nodes.Active, Is.Not.SameAs(first));
+        Assert.That(nodes.Active.Commands.Select(c => c.Name), Is.EqualTo(new[] { "SEND" }));
+    }
+}
