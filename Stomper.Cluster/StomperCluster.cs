@@ -28,6 +28,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
 
     private readonly NodeRing _ring;
     private readonly Stack<ClusterCommand> _spareCommands = new();
+    private readonly Dictionary<string, ClusterCommand> _subscriptions = new(StringComparer.Ordinal);
     private Action<StompError> _onError = s_defaultOnError;
 
     /// <summary>Creates the cluster client; no node connects before the first command.</summary>
@@ -90,7 +91,22 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(parameters);
-        Run(Rent(ClientCommandName(command), parameters, onReceipt ?? parameters.OnReceipt));
+        var name = ClientCommandName(command);
+        var cluster = Rent(name, parameters, onReceipt ?? parameters.OnReceipt);
+        if (name == StompCommands.Subscribe)
+        {
+            cluster.SubscriptionKey = SubscriptionKey(parameters);
+            _subscriptions[cluster.SubscriptionKey] = cluster;
+        }
+        else if (name == StompCommands.Unsubscribe && _subscriptions.TryGetValue(SubscriptionKey(parameters), out var subscription))
+        {
+            // From now on a loss of this subscription is the user's news, not a reason
+            // to make it again on the next node.
+            subscription.Unsubscribing = true;
+            cluster.SubscriptionKey = subscription.SubscriptionKey;
+        }
+
+        Run(cluster);
     }
 
     /// <summary>
@@ -190,6 +206,18 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         return command;
     }
 
+    /// <summary>Drops a subscription that is over (unsubscribed, or lost for good), unless a newer one took its key.</summary>
+    private void Forget(ClusterCommand subscription)
+    {
+        if (subscription.SubscriptionKey is { } key && _subscriptions.TryGetValue(key, out var current) && ReferenceEquals(current, subscription))
+        {
+            _subscriptions.Remove(key);
+        }
+    }
+
+    /// <summary>How the node clients key a subscription: its <c>id</c>, else its <c>destination</c>.</summary>
+    private static string SubscriptionKey(CommandParams parameters) => parameters["id"] ?? parameters["destination"] ?? string.Empty;
+
     private static string ClientCommandName(string command) => command switch
     {
         // The usual spellings need no new string; anything else is upper-cased and left
@@ -221,12 +249,20 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         /// <summary>The callback handed to the node, made once per object.</summary>
         public Action<Frame?, StompError?> OnNodeReply { get; }
 
+        /// <summary>For SUBSCRIBE and UNSUBSCRIBE: the subscription's id (or destination).</summary>
+        public string? SubscriptionKey { get; set; }
+
+        /// <summary>For SUBSCRIBE: an UNSUBSCRIBE of it has been issued.</summary>
+        public bool Unsubscribing { get; set; }
+
         public void Start(string name, CommandParams parameters, Action<Frame?, StompError?>? callback)
         {
             Name = name;
             Parameters = parameters;
             _callback = callback;
             _failures = 0;
+            SubscriptionKey = null;
+            Unsubscribing = false;
         }
 
         private void Reply(Frame? receipt, StompError? error)
@@ -234,6 +270,12 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             if (error is null)
             {
                 _failures = 0;
+                if (Name == StompCommands.Unsubscribe && SubscriptionKey is not null
+                    && _cluster._subscriptions.TryGetValue(SubscriptionKey, out var subscription))
+                {
+                    _cluster.Forget(subscription);
+                }
+
                 Finish()?.Invoke(receipt, null);
                 return;
             }
@@ -254,10 +296,15 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         private void RetryOrFail(StompError error)
         {
             if (Name is StompCommands.Send or StompCommands.Subscribe or StompCommands.Begin
-                && IsNodeFailure(error) && ++_failures < _cluster._ring.Count)
+                && !Unsubscribing && IsNodeFailure(error) && ++_failures < _cluster._ring.Count)
             {
                 _cluster.Run(this);
                 return;
+            }
+
+            if (Name == StompCommands.Subscribe)
+            {
+                _cluster.Forget(this);
             }
 
             if (Finish() is { } callback)

@@ -176,7 +176,18 @@ public sealed class SocketTransport : ITransport
             return;
         }
 
-        var socket = new Socket(addresses[index].AddressFamily, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+        Socket socket;
+        try
+        {
+            socket = new Socket(addresses[index].AddressFamily, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+        }
+        catch (SocketException e)
+        {
+            // An address family this host cannot open (IPv6 switched off, say): try the next address.
+            ConnectNext(addresses, index + 1, port, e.Message, completed);
+            return;
+        }
+
         var endpoint = new IPEndPoint(addresses[index], port);
         try
         {

@@ -178,6 +178,48 @@ public sealed class ClusterFailoverTests
     }
 
     [Test]
+    public void A_subscription_whose_UNSUBSCRIBE_is_pending_when_its_node_dies_is_not_made_again_on_the_next_node()
+    {
+        var nodes = new MockNodes(2);
+        var first = nodes.Active;
+        nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", OnReceipt = nodes.Record("subscribe") }, _ => { });
+        first.Commands.Single().Callback!(new Frame("RECEIPT"), null);
+        nodes.Cluster.Unsubscribe(new() { ["id"] = "s1" }, nodes.Record("unsubscribe"));
+        var subscribe = first.Commands[0];
+        var unsubscribe = first.Commands[1];
+
+        first.Options.OnError!(new StompError("Connection closed by remote host.", E_CONN_CLOSED_BY_REMOTE_HOST));
+        subscribe.Callback!(null, new StompError("Subscription \"s1\" lost: Connection closed by remote host.", E_CONN_CLOSED_BY_REMOTE_HOST));
+        unsubscribe.Callback!(null, new StompError("Operation \"UNSUBSCRIBE\" aborted: Connection closed by remote host.", E_CONN_CLOSED_BY_REMOTE_HOST));
+
+        Assert.That(nodes.Active.Commands, Is.Empty, "no SUBSCRIBE made again");
+        Assert.That(nodes.Trace.Where(t => !t.StartsWith("on_node_error", StringComparison.Ordinal)), Is.EqualTo(new[]
+        {
+            "subscribe: ok",
+            "subscribe: Subscription \"s1\" lost: Connection closed by remote host.",
+            "unsubscribe: Operation \"UNSUBSCRIBE\" aborted: Connection closed by remote host.",
+        }));
+    }
+
+    [Test]
+    public void After_an_UNSUBSCRIBE_succeeds_a_new_subscription_with_the_same_id_follows_failover_again()
+    {
+        var nodes = new MockNodes(2);
+        var first = nodes.Active;
+        nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, _ => { });
+        first.Commands[0].Callback!(new Frame("RECEIPT"), null);
+        nodes.Cluster.Unsubscribe(new() { ["id"] = "s1" });
+        first.Commands[1].Callback!(new Frame("RECEIPT"), null);
+        nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, _ => { });
+        first.Commands[2].Callback!(new Frame("RECEIPT"), null);
+
+        first.Options.OnError!(new StompError("Read timed out.", E_READ_TIMEDOUT));
+        first.Commands[2].Callback!(null, new StompError("Subscription \"s1\" lost: Read timed out.", E_READ_TIMEDOUT));
+
+        Assert.That(nodes.Active.Commands.Single().Name, Is.EqualTo("SUBSCRIBE"));
+    }
+
+    [Test]
     public void ACK_and_NACK_go_to_the_node_that_delivered_the_message_even_after_failover()
     {
         var nodes = new MockNodes(2);
