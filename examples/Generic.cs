@@ -61,6 +61,15 @@ internal static class Generic
             OnMessage = msg =>
             {
                 var headers = msg.Headers;
+
+                // $msg->decoded_body decodes by content-type; a message of another kind
+                // (the publisher example shares /queue/foo) is shown as it is.
+                if (headers["content-type"] != "application/json")
+                {
+                    Console.WriteLine($"Not JSON: {msg.Body}");
+                    return;
+                }
+
                 var body = JsonSerializer.Deserialize<Dictionary<string, string>>(msg.BodyBytes.Span);
 
                 foreach (var (key, value) in body!)
