@@ -186,14 +186,15 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     /// <summary>
     /// Closes the connection at once (<c>$stomper-&gt;force_disconnect</c>): everything
-    /// pending is aborted with <see cref="E_CONN_CLOSED_BY_CLIENT"/>. The client stays
-    /// usable: the next command connects again.
+    /// pending is aborted with <see cref="E_CONN_CLOSED_BY_CLIENT"/>, reported first to
+    /// <see cref="OnError"/>, as in the original; with nothing pending no error is
+    /// reported. The client stays usable: the next command connects again.
     /// </summary>
     public void ForceDisconnect()
     {
         if (_state != State.Disconnected || _queued.Count > 0)
         {
-            Disconnect(Errors.ConnectionClosedByClient());
+            Disconnect(null);
         }
     }
 
@@ -753,6 +754,13 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         var aborted = DrainPending();
         CloseConnection();
 
+        // As in the original: a close the client asked for (DISCONNECT's receipt, or
+        // force_disconnect) is an error only for the work it cuts short.
+        if (error is null && aborted.Count > 0)
+        {
+            error = Errors.ConnectionClosedByClient();
+        }
+
         if (_reconnectInterval is > 0 and var interval)
         {
             _reconnectTimer?.Dispose();
@@ -767,9 +775,6 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             });
         }
 
-        // A clean DISCONNECT leaves nothing behind silently: what was issued after it is
-        // aborted as if the client had closed the connection.
-        var cause = error ?? Errors.ConnectionClosedByClient();
         var notices = new List<Action>(lost.Count + aborted.Count + 2);
         if (error is not null)
         {
@@ -784,7 +789,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
         foreach (var command in aborted)
         {
-            notices.Add(() => Complete(command, null, Errors.OperationAborted(command.Name, cause)));
+            notices.Add(() => Complete(command, null, Errors.OperationAborted(command.Name, error!)));
         }
 
         if (wasConnected)

@@ -259,6 +259,38 @@ public sealed class ClientCommandTests
     }
 
     [Test]
+    public void Force_disconnect_with_nothing_pending_reports_no_error_as_in_the_original()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+
+        h.Client.ForceDisconnect();
+
+        Assert.That(h.Trace, Is.EqualTo(new[] { "on_connect", "on_disconnect" }));
+    }
+
+    [Test]
+    public void Commands_issued_after_DISCONNECT_are_aborted_as_closed_by_the_client_when_its_receipt_arrives()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        h.Client.Disconnect(null, h.Record("disconnect"));
+        var receipt = h.LastSent().Headers["receipt"];
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));
+
+        h.Transport.Arrive($"RECEIPT\nreceipt-id:{receipt}\n\n\0");
+
+        Assert.That(h.Trace, Is.EqualTo(new[]
+        {
+            "on_connect",
+            $"disconnect: receipt {receipt}",
+            "on_error: Connection closed by client prematurely.",
+            "send: E_CONN_CLOSED_BY_CLIENT Operation \"SEND\" aborted: Connection closed by client prematurely.",
+            "on_disconnect",
+        }));
+    }
+
+    [Test]
     public void DISCONNECT_closes_cleanly_once_its_receipt_arrives()
     {
         using var h = new ClientHarness();
