@@ -186,12 +186,7 @@ public sealed class ClientCommandTests
     [Test]
     public void A_failure_runs_on_error_then_lost_subscriptions_then_aborted_commands_then_on_disconnect()
     {
-        using var h = new ClientHarness();
-        h.Connect();
-        h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", OnReceipt = h.Record("subscribe") }, _ => { });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
-        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));
-        h.Trace.Clear();
+        using var h = SubscribedWithASendPending();
 
         h.Transport.ArriveEof();
 
@@ -238,12 +233,7 @@ public sealed class ClientCommandTests
     [Test]
     public void Force_disconnect_aborts_with_E_CONN_CLOSED_BY_CLIENT_keeps_quiet_about_subscriptions_and_the_client_reconnects_on_the_next_command()
     {
-        using var h = new ClientHarness();
-        h.Connect();
-        h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", OnReceipt = h.Record("subscribe") }, _ => { });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
-        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));
-        h.Trace.Clear();
+        using var h = SubscribedWithASendPending();
 
         h.Client.ForceDisconnect();
 
@@ -360,5 +350,17 @@ public sealed class ClientCommandTests
 
         Assert.That(h.LastSent().Command, Is.EqualTo("SEND"));
         Assert.That(() => h.Client.Execute("SEND\nX", new()), Throws.ArgumentException);
+    }
+
+    /// <summary>A session with a confirmed subscription "s1" and a receipted SEND awaiting its RECEIPT, the trace cleared.</summary>
+    private static ClientHarness SubscribedWithASendPending()
+    {
+        var h = new ClientHarness();
+        h.Connect();
+        h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", OnReceipt = h.Record("subscribe") }, _ => { });
+        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));
+        h.Trace.Clear();
+        return h;
     }
 }
