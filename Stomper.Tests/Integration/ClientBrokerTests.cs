@@ -6,22 +6,8 @@ namespace Stomper.Tests.Integration;
 
 /// <summary>The single-node client against the real RabbitMQ cluster and ActiveMQ.</summary>
 [TestFixture]
-[Category("Integration")]
-[NonParallelizable]
-public sealed class ClientBrokerTests
+public sealed class ClientBrokerTests : BrokerFixture
 {
-    private const double Patience = 20;
-    private Loop _loop = null!;
-
-    [OneTimeSetUp]
-    public void StartBrokers() => Brokers.EnsureStarted();
-
-    [SetUp]
-    public void SetUp() => _loop = new Loop();
-
-    [TearDown]
-    public void TearDown() => _loop.Dispose();
-
     private static string NewQueue() => $"/queue/stomper-client-{Guid.NewGuid():N}";
 
     private StomperClient Client(Endpoint node, int[]? heartbeat = null, Action<StompError>? onError = null) => new(new()
@@ -31,20 +17,14 @@ public sealed class ClientBrokerTests
         Login = Brokers.Login,
         Passcode = Brokers.Passcode,
         Heartbeat = heartbeat,
-        Loop = _loop,
+        Loop = Loop,
         OnError = onError ?? (_ => { }),
     });
 
-    /// <summary>Waits for the condition variable, failing the test (never hanging) after a bound.</summary>
-    private object?[] Wait(CondVar cv, double seconds = Patience)
-    {
-        using var guard = _loop.Timer(seconds, 0, () => cv.Croak($"nothing after {seconds} s"));
-        return cv.Recv();
-    }
 
     private void Subscribed(StomperClient client, CommandParams subscribe)
     {
-        var cv = _loop.Cv();
+        var cv = Loop.Cv();
         subscribe.OnReceipt = (_, err) =>
         {
             if (err is null)
@@ -67,7 +47,7 @@ public sealed class ClientBrokerTests
         var node = broker == "rabbit" ? Brokers.Rabbit(1) : Brokers.ActiveMq;
         using var client = Client(node);
         var queue = NewQueue();
-        var received = _loop.Cv();
+        var received = Loop.Cv();
         Subscribed(client, new() { ["id"] = "s1", ["destination"] = queue, OnMessage = m => received.Send(m) });
 
         client.Send(new() { ["destination"] = queue, Body = "Hello, world!" });
@@ -82,7 +62,7 @@ public sealed class ClientBrokerTests
     {
         using var client = Client(Brokers.Rabbit(2));
         var queue = NewQueue();
-        var received = _loop.Cv();
+        var received = Loop.Cv();
         Subscribed(client, new() { ["id"] = "s1", ["destination"] = queue, OnMessage = m => received.Send(m) });
         byte[] body = [0, 1, 2, 3, 0, 0, 255, 254];
 
@@ -95,7 +75,7 @@ public sealed class ClientBrokerTests
     public void A_receipted_send_gets_its_RECEIPT_from_the_broker()
     {
         using var client = Client(Brokers.Rabbit(1));
-        var cv = _loop.Cv();
+        var cv = Loop.Cv();
 
         client.Send(new() { ["destination"] = NewQueue(), ["receipt"] = "auto", Body = "x" }, (receipt, err) => cv.Send(receipt, err));
 
@@ -110,7 +90,7 @@ public sealed class ClientBrokerTests
         using var client = Client(Brokers.Rabbit(1));
         var queue = NewQueue();
         var deliveries = new List<Frame>();
-        var cv = _loop.Cv();
+        var cv = Loop.Cv();
         Subscribed(client, new()
         {
             ["id"] = "s1",
@@ -144,7 +124,7 @@ public sealed class ClientBrokerTests
         using var client = Client(Brokers.Rabbit(1));
         var queue = NewQueue();
         var bodies = new List<string>();
-        var done = _loop.Cv();
+        var done = Loop.Cv();
         Subscribed(client, new()
         {
             ["id"] = "s1",
@@ -175,7 +155,7 @@ public sealed class ClientBrokerTests
     public void An_ERROR_from_the_broker_for_a_refused_destination_fails_that_command()
     {
         using var client = Client(Brokers.Rabbit(1));
-        var cv = _loop.Cv();
+        var cv = Loop.Cv();
 
         client.Send(new() { ["destination"] = "/no-such-kind/x", ["receipt"] = "auto", Body = "x" }, (_, err) => cv.Send(err));
 
@@ -191,7 +171,7 @@ public sealed class ClientBrokerTests
         var disconnected = false;
         using var client = Client(Brokers.ActiveMq);
         client.OnDisconnect = () => disconnected = true;
-        var cv = _loop.Cv();
+        var cv = Loop.Cv();
 
         client.Send(new() { ["destination"] = NewQueue(), Body = "before" });
         client.Disconnect(null, (receipt, err) => cv.Send(receipt, err));
@@ -207,13 +187,13 @@ public sealed class ClientBrokerTests
     {
         StompError? error = null;
         using var client = Client(Brokers.Rabbit(1), heartbeat: [500, 500], onError: e => error = e);
-        var connected = _loop.Cv();
+        var connected = Loop.Cv();
         client.OnConnect = () => connected.Send();
         client.Send(new() { ["destination"] = NewQueue(), Body = "hello" });
         Wait(connected);
 
-        var idle = _loop.Cv();
-        using var timer = _loop.Timer(2.0, 0, () => idle.Send());
+        var idle = Loop.Cv();
+        using var timer = Loop.Timer(2.0, 0, () => idle.Send());
         Wait(idle);
 
         Assert.That(error, Is.Null);
@@ -223,9 +203,9 @@ public sealed class ClientBrokerTests
     [Test]
     public void A_paused_broker_trips_the_read_timeout()
     {
-        var cv = _loop.Cv();
+        var cv = Loop.Cv();
         using var client = Client(Brokers.Rabbit(3), heartbeat: [500, 500], onError: e => cv.Send(e));
-        var connected = _loop.Cv();
+        var connected = Loop.Cv();
         client.OnConnect = () => connected.Send();
         client.Send(new() { ["destination"] = NewQueue(), Body = "hello" });
         Wait(connected);

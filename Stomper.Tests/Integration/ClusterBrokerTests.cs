@@ -8,21 +8,8 @@ namespace Stomper.Tests.Integration;
 
 /// <summary>Failover of the cluster client on the real three-node RabbitMQ cluster, with a quorum queue.</summary>
 [TestFixture]
-[Category("Integration")]
-[NonParallelizable]
-public sealed class ClusterBrokerTests
+public sealed class ClusterBrokerTests : BrokerFixture
 {
-    private Loop _loop = null!;
-
-    [OneTimeSetUp]
-    public void StartBrokers() => Brokers.EnsureStarted();
-
-    [SetUp]
-    public void SetUp() => _loop = new Loop();
-
-    [TearDown]
-    public void TearDown() => _loop.Dispose();
-
     private static string NodeName(IStomperClient node) => "rabbit" + (Brokers.RabbitNodes.ToList().FindIndex(n => n.Port == node.Port) + 1);
 
     private StomperCluster Cluster(int seed, int[]? heartbeat = null, List<string>? trace = null, double? reconnectInterval = null) => new(new ClusterOptions
@@ -33,11 +20,11 @@ public sealed class ClusterBrokerTests
         Passcode = Brokers.Passcode,
         Heartbeat = heartbeat,
         ConnectionTimeout = 5,
-        Loop = _loop,
+        Loop = Loop,
         Random = new Random(seed),
-        OnNodeConnect = (host, port) => trace?.Add($"{_loop.Time():F3} connect {port}"),
-        OnNodeError = (err, host, port) => trace?.Add($"{_loop.Time():F3} error {port}: {err.Message}"),
-        OnError = err => trace?.Add($"{_loop.Time():F3} on_error: {err.Message}"),
+        OnNodeConnect = (host, port) => trace?.Add($"{Loop.Time():F3} connect {port}"),
+        OnNodeError = (err, host, port) => trace?.Add($"{Loop.Time():F3} error {port}: {err.Message}"),
+        OnError = err => trace?.Add($"{Loop.Time():F3} on_error: {err.Message}"),
     });
 
     [Test]
@@ -58,17 +45,17 @@ public sealed class ClusterBrokerTests
         // Declare the quorum queue once, then use it through /amq/queue/, which names an
         // existing queue without declaring it again: a re-declaration while the queue
         // elects a new leader makes RabbitMQ close the connection, on every node in turn.
-        var declared = _loop.Cv();
+        var declared = Loop.Cv();
         subscriber.Subscribe(new() { ["id"] = "declare", ["destination"] = queue, ["x-queue-type"] = "quorum", OnMessage = _ => { }, OnReceipt = (_, err) => declared.Send(err) });
         Assert.That(Wait(declared, 30)[0], Is.Null);
-        var undeclared = _loop.Cv();
+        var undeclared = Loop.Cv();
         subscriber.Unsubscribe(new() { ["id"] = "declare", ["destination"] = queue }, (_, err) => undeclared.Send(err));
         Assert.That(Wait(undeclared, 30)[0], Is.Null);
         var existing = queue.Replace("/queue/", "/amq/queue/", StringComparison.Ordinal);
 
         var received = new HashSet<int>();
         var subscriptions = 0;
-        var subscribed = _loop.Cv();
+        var subscribed = Loop.Cv();
         subscriber.Subscribe(new()
         {
             ["id"] = "failover",
@@ -96,7 +83,7 @@ public sealed class ClusterBrokerTests
         var next = 0;
         var done = 0;
         var killed = false;
-        var allAnswered = _loop.Cv();
+        var allAnswered = Loop.Cv();
         void SendNext()
         {
             var n = next++;
@@ -131,7 +118,7 @@ public sealed class ClusterBrokerTests
                     }
                     else
                     {
-                        _loop.Timer(0.5, 0, SendNext);
+                        Loop.Timer(0.5, 0, SendNext);
                     }
                 }
             });
@@ -145,8 +132,8 @@ public sealed class ClusterBrokerTests
             }
 
             Wait(allAnswered, 120);
-            var allReceived = _loop.Cv();
-            using var poll = _loop.Timer(0, 0.1, () =>
+            var allReceived = Loop.Cv();
+            using var poll = Loop.Timer(0, 0.1, () =>
             {
                 if (receipted.IsSubsetOf(received))
                 {
@@ -181,7 +168,7 @@ public sealed class ClusterBrokerTests
         using var cluster = Cluster(seed: 3, heartbeat: [1000, 1000], trace: trace);
         var first = cluster.ActiveNode;
         var victim = NodeName(first);
-        var ready = _loop.Cv();
+        var ready = Loop.Cv();
         cluster.Send(new() { ["destination"] = "/topic/stomper-pause", ["receipt"] = "auto", Body = "warm-up" }, (_, err) => ready.Send(err));
         Assert.That(Wait(ready, 30)[0], Is.Null);
 
@@ -191,7 +178,7 @@ public sealed class ClusterBrokerTests
         Brokers.Pause(victim);
         try
         {
-            var delivered = _loop.Cv();
+            var delivered = Loop.Cv();
             cluster.Send(new() { ["destination"] = "/topic/stomper-pause", ["receipt"] = "auto", Body = "after pause" }, (receipt, err) => delivered.Send(receipt, err, clock.Elapsed.TotalSeconds));
             object?[] result;
             try
@@ -214,11 +201,5 @@ public sealed class ClusterBrokerTests
             Brokers.Resume(victim);
             Brokers.EnsureHealthy();
         }
-    }
-
-    private object?[] Wait(CondVar cv, double seconds)
-    {
-        using var guard = _loop.Timer(seconds, 0, () => cv.Croak($"nothing after {seconds} s"));
-        return cv.Recv();
     }
 }
