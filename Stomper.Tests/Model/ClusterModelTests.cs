@@ -16,7 +16,7 @@ namespace Stomper.Tests.Model;
 [Category("Model")]
 public sealed class ClusterModelTests
 {
-    private const int DefaultSequences = 2000;
+    private const int DefaultSequences = 5000;
     private const int DefaultSteps = 50;
     private const int MaxReported = 20;
 
@@ -56,7 +56,7 @@ public sealed class ClusterModelTests
                         failures.Add(e);
                     }
 
-                    error.WriteLine($"model: seed {seed} broke \"{e.Invariant}\"; repro: make fuzz FUZZ_SEED={seed} FUZZ_SEQUENCES=1");
+                    error.WriteLine($"model: seed {seed} broke \"{e.Invariant}\" ({e.Message.Split('\n')[1].Trim()}); repro: make fuzz FUZZ_SEED={seed} FUZZ_SEQUENCES=1");
                 }
             }
         }

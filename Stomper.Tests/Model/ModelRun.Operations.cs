@@ -42,7 +42,7 @@ internal sealed partial class ModelRun
 
     private Action? Subscribe()
     {
-        var free = s_ids.Where(id => _instances.All(i => i.Id != id || i.State is SubscriptionState.Ended
+        var free = s_ids.Where(id => _instances.All(i => i.Id != id || i.State is SubscriptionState.Ended or SubscriptionState.Dropped
             || (i.State is SubscriptionState.Unsubscribing && _rng.Next(3) == 0))).ToList();
         if (free.Count == 0)
         {
@@ -78,6 +78,12 @@ internal sealed partial class ModelRun
             }
 
             _pending.Remove(instance.Token);
+            if (instance.State == SubscriptionState.Dropped && error is null)
+            {
+                Fail(NoMessageAfterEnd, $"SUBSCRIBE {instance} got a RECEIPT after the application closed its session");
+                return;
+            }
+
             if (error is not null)
             {
                 instance.State = SubscriptionState.Ended;
@@ -94,7 +100,7 @@ internal sealed partial class ModelRun
     private void OnMessage(SubscriptionInstance instance, Frame message) =>
         UserCallback($"MESSAGE {instance} {message.Headers["message-id"]}", () =>
         {
-            if (instance.State == SubscriptionState.Ended)
+            if (instance.State is SubscriptionState.Ended or SubscriptionState.Dropped)
             {
                 Fail(NoMessageAfterEnd, $"MESSAGE {message.Headers["message-id"]} for {instance} after it ended");
                 return;
@@ -237,7 +243,7 @@ internal sealed partial class ModelRun
                     // The session closed cleanly: its subscriptions are gone without a word.
                     foreach (var instance in _instances.Where(i => i.Session == session && i.State is SubscriptionState.Held or SubscriptionState.Unsubscribing))
                     {
-                        instance.State = SubscriptionState.Ended;
+                        instance.State = SubscriptionState.Dropped;
                     }
                 }
             }));
@@ -252,7 +258,7 @@ internal sealed partial class ModelRun
         // those still awaiting their first answer hear of the abort.
         foreach (var instance in _instances.Where(i => i.State is SubscriptionState.Held or SubscriptionState.Unsubscribing))
         {
-            instance.State = SubscriptionState.Ended;
+            instance.State = SubscriptionState.Dropped;
         }
 
         _cluster.ForceDisconnect();

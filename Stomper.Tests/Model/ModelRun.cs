@@ -348,7 +348,7 @@ internal sealed partial class ModelRun : IDisposable
         var message = string.Create(CultureInfo.InvariantCulture, $"""
             Invariant broken: {v.Invariant}
               seed {_seed}, step {(_step < 0 ? "settle" : _step.ToString(CultureInfo.InvariantCulture))}: {v.Detail}
-              repro: make fuzz FUZZ_SEED={_seed}   (or MODEL_SEED={_seed} dotnet test Stomper.Tests --filter Category=Model)
+              repro: make fuzz FUZZ_SEED={_seed} FUZZ_SEQUENCES=1   (or MODEL_SEED={_seed} dotnet test Stomper.Tests --filter Category=Model)
               last steps:
                 {string.Join("\n    ", _trace)}
             """);

@@ -12,6 +12,13 @@ internal enum SubscriptionState
     /// <summary>An UNSUBSCRIBE of it is on its way.</summary>
     Unsubscribing,
 
+    /// <summary>
+    /// Dropped by a close the application asked for (force_disconnect, or DISCONNECT of its
+    /// session): no RECEIPT may follow, but one error may, the abort of a re-subscription
+    /// that was on its way.
+    /// </summary>
+    Dropped,
+
     /// <summary>Over: failed, unsubscribed, or dropped by a close the application asked for. No callback may follow.</summary>
     Ended,
 }
