@@ -21,7 +21,7 @@ internal sealed partial class ModelRun : IDisposable
     public const string NoMessageAfterEnd = "no message or callback for a subscription after it ended";
 
     private const double Tick = 0.25;
-    private const int TraceLength = 30;
+    private static readonly int s_traceLength = int.TryParse(Environment.GetEnvironmentVariable("MODEL_TRACE"), out var n) ? n : 30;
     private static readonly int[] s_ports = [61613, 61614, 61615];
     private static readonly string[] s_ids = ["s0", "s1", "s2"];
     private static readonly string[] s_destinations = ["/queue/a", "/queue/b"];
@@ -357,7 +357,7 @@ internal sealed partial class ModelRun : IDisposable
 
     private void Note(string line)
     {
-        if (_trace.Count == TraceLength)
+        if (_trace.Count == s_traceLength)
         {
             _trace.Dequeue();
         }
