@@ -301,7 +301,7 @@ internal sealed partial class ModelRun
 
     private void Fault()
     {
-        var broker = _network.Brokers.ElementAt(_rng.Next(s_ports.Length));
+        var broker = _network.Brokers.ElementAt(_rng.Next(ModelCluster.Ports.Length));
         var sessions = broker.Sessions.Where(s => s.IsOpen && s.SessionId is not null).ToList();
         switch (_rng.Next(9))
         {

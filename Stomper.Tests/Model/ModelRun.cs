@@ -20,16 +20,16 @@ internal sealed partial class ModelRun : IDisposable
     public const string TablesEmpty = "the client's and cluster's internal tables empty when idle";
     public const string NoMessageAfterEnd = "no message or callback for a subscription after it ended";
 
-    private const double Tick = 0.25;
+    private const double Tick = ModelCluster.Tick;
     private static readonly int s_traceLength = int.TryParse(Environment.GetEnvironmentVariable("MODEL_TRACE"), out var n) ? n : 30;
-    private static readonly int[] s_ports = [61613, 61614, 61615];
     private static readonly string[] s_ids = ["s0", "s1", "s2"];
     private static readonly string[] s_destinations = ["/queue/a", "/queue/b"];
     private static readonly string[] s_ackModes = ["auto", "client", "client-individual"];
 
     private readonly int _seed;
     private readonly Random _rng;
-    private readonly FakeClock _clock = new();
+    private readonly ModelCluster _model;
+    private readonly FakeClock _clock;
     private readonly Loop _loop;
     private readonly ModelNetwork _network;
     private readonly StomperCluster _cluster;
@@ -51,22 +51,20 @@ internal sealed partial class ModelRun : IDisposable
     {
         _seed = seed;
         _rng = new Random(seed);
-        _loop = new Loop(_clock);
-        _network = new ModelNetwork(_loop, _rng, s_ports, detail => Fail(AckToDeliverer, detail), FrameArrived);
-        _cluster = new StomperCluster(new ClusterOptions
-        {
-            Nodes = [.. s_ports.Select(p => new ClusterNode("127.0.0.1", p))],
-            Heartbeat = [_rng.Next(2) * 1000, 1000],
-            ConnectionTimeout = 2,
-            ReconnectInterval = _rng.Next(3) == 0 ? 0.5 : null,
-            Loop = _loop,
-            Transport = loop => new MemoryTransport(loop, _network),
-            Random = new Random(seed),
-            OnNodeConnect = (host, port) => UserCallback($"on_node_connect {port}", static () => { }),
-            OnNodeDisconnect = (host, port) => UserCallback($"on_node_disconnect {port}", static () => { }),
-            OnNodeError = (err, host, port) => UserCallback($"on_node_error {port}: {err.Message}", static () => { }),
-            OnError = err => UserCallback($"on_error: {err.Message}", static () => { }),
-        });
+        _model = new ModelCluster(
+            seed,
+            heartbeat: [_rng.Next(2) * 1000, 1000],
+            reconnectInterval: _rng.Next(3) == 0 ? 0.5 : null,
+            violation: detail => Fail(AckToDeliverer, detail),
+            frameArrived: FrameArrived);
+        _clock = _model.Clock;
+        _loop = _model.Loop;
+        _network = _model.Network;
+        _cluster = _model.Cluster;
+        _cluster.OnNodeConnect = (host, port) => UserCallback($"on_node_connect {port}", static () => { });
+        _cluster.OnNodeDisconnect = (host, port) => UserCallback($"on_node_disconnect {port}", static () => { });
+        _cluster.OnNodeError = (err, host, port) => UserCallback($"on_node_error {port}: {err.Message}", static () => { });
+        _cluster.OnError = err => UserCallback($"on_error: {err.Message}", static () => { });
         _network.SplitWrites = _rng.Next(2) == 0;
         Note($"seed {seed}: heartbeat, brokers {string.Join(", ", _network.Brokers.Select(b => $"{b.Port} v{b.Version.ToHeaderValue()}"))}, split writes {_network.SplitWrites}");
     }
@@ -87,19 +85,8 @@ internal sealed partial class ModelRun : IDisposable
 
     public void Dispose()
     {
-        if (!_disposed)
-        {
-            _disposed = true;
-            try
-            {
-                _cluster.Dispose();
-            }
-            catch (UserCallbackException)
-            {
-            }
-        }
-
-        _loop.Dispose();
+        _disposed = true;
+        _model.Dispose();
     }
 
     private void Step()
