@@ -94,6 +94,23 @@ public sealed class CommandOverloadTests
     }
 
     [Test]
+    public void Subscribe_with_a_trailing_message_callback_leaves_the_callers_parameters_as_they_were()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        var template = new CommandParams { ["id"] = "sub-1", ["destination"] = "/queue/a", OnReceipt = h.Record("subscribe") };
+
+        h.Client.Subscribe(template, msg => h.Trace.Add("message: " + msg.Body));
+        var subscribe = h.LastSent();
+        h.Transport.Arrive($"RECEIPT\nreceipt-id:{subscribe.Headers["receipt"]}\n\n\0");
+        h.Transport.Arrive("MESSAGE\nsubscription:sub-1\nmessage-id:m1\ndestination:/queue/a\n\nhello\0");
+
+        Assert.That(template.OnMessage, Is.Null);
+        Assert.That((subscribe.Headers["id"], subscribe.Headers["destination"]), Is.EqualTo(("sub-1", "/queue/a")));
+        Assert.That(h.Trace, Is.EqualTo(new[] { "on_connect", $"subscribe: receipt {subscribe.Headers["receipt"]}", "message: hello" }));
+    }
+
+    [Test]
     public void Unsubscribe_with_a_lone_callback_hands_the_RECEIPT_to_that_callback()
     {
         using var h = WithCommandHeaders();
