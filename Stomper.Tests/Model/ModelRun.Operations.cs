@@ -267,14 +267,32 @@ internal sealed partial class ModelRun
     private Action DisposeCluster() => () =>
     {
         Note("Dispose");
-        _disposed = true;
-        _pending.Clear();
-        foreach (var instance in _instances)
+        _disposing = true;
+        foreach (var instance in _instances.Where(i => i.State is SubscriptionState.Held or SubscriptionState.Unsubscribing))
         {
-            instance.State = SubscriptionState.Ended;
+            instance.State = SubscriptionState.Dropped;
         }
 
-        _cluster.Dispose();
+        try
+        {
+            // Every command still pending is answered during the call, once; nothing after it.
+            _cluster.Dispose();
+        }
+        finally
+        {
+            _disposing = false;
+            _disposed = true;
+            if (_pending.Count > 0)
+            {
+                Fail(ExactlyOnce, $"Dispose returned with commands never answered: {string.Join(", ", _pending.Select(p => $"#{p.Key} {p.Value}"))}");
+            }
+
+            _pending.Clear();
+            foreach (var instance in _instances)
+            {
+                instance.State = SubscriptionState.Ended;
+            }
+        }
     };
 
     private void CommandAfterDispose()

@@ -39,12 +39,14 @@ internal sealed partial class ModelRun : IDisposable
     private readonly List<Frame> _ackable = [];
     private readonly List<string> _transactions = [];
     private readonly List<UserCallbackException> _inFlight = [];
+    private readonly HashSet<UserCallbackException> _thrownInDispose = [];
     private (string Invariant, string Detail)? _violation;
     private int _token;
     private int _transactionCount;
     private int _step;
     private int _callbackBudget;
     private bool _disposed;
+    private bool _disposing;
     private bool _quiet;
 
     public ModelRun(int seed)
@@ -177,9 +179,12 @@ internal sealed partial class ModelRun : IDisposable
 
     private void Escaped(UserCallbackException e)
     {
-        if (_inFlight.Count == 1 && ReferenceEquals(_inFlight[0], e))
+        // Dispose answers every pending command at once and rethrows the first exception
+        // of their callbacks: the others cannot leave with it, by its documented design.
+        if (_inFlight.Count >= 1 && ReferenceEquals(_inFlight[0], e) && _inFlight.Skip(1).All(_thrownInDispose.Contains))
         {
             _inFlight.Clear();
+            _thrownInDispose.Clear();
             Note($"  escaped: {e.Message}");
             return;
         }
@@ -303,12 +308,7 @@ internal sealed partial class ModelRun : IDisposable
 
         Note("  cb " + what);
         update();
-        if (_disposed)
-        {
-            return;
-        }
-
-        if (_callbackBudget > 0 && _rng.Next(100) < 15)
+        if (!_disposed && !_disposing && _callbackBudget > 0 && _rng.Next(100) < 15)
         {
             _callbackBudget--;
             Command(fromCallback: true);
@@ -318,6 +318,11 @@ internal sealed partial class ModelRun : IDisposable
         {
             var e = new UserCallbackException($"thrown by \"{what}\" at step {_step}");
             _inFlight.Add(e);
+            if (_disposing)
+            {
+                _thrownInDispose.Add(e);
+            }
+
             Note("  throws");
             throw e;
         }

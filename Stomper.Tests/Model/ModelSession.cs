@@ -225,7 +225,7 @@ internal sealed class ModelSession
         _version = _broker.Version;
         _reader.Version = _version;
         SessionId = _broker.NextSessionId();
-        var (_, cy) = HeartBeat.Parse(connect.Headers["heart-beat"]);
+        var cy = ClientWantsBeatsEvery(connect.Headers["heart-beat"]);
         const int sx = 1000;
         Emit(new Frame(StompCommands.Connected, new FrameHeaders(
             ("version", _version.ToHeaderValue()),
@@ -237,6 +237,10 @@ internal sealed class ModelSession
             _beatTimer = _broker.Network.Loop.Timer(every, every, Beat);
         }
     }
+
+    /// <summary>cy of CONNECT's <c>heart-beat:cx,cy</c>; read here rather than with the client's own parser, which is what is under test.</summary>
+    private static int ClientWantsBeatsEvery(string? heartBeat) =>
+        heartBeat?.Split(',') is [_, var cy] && int.TryParse(cy, CultureInfo.InvariantCulture, out var value) ? value : 0;
 
     private void Beat() => Write([(byte)'\n']);
 
