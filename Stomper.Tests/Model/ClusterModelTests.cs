@@ -16,7 +16,7 @@ namespace Stomper.Tests.Model;
 [Category("Model")]
 public sealed class ClusterModelTests
 {
-    private const int DefaultSequences = 5000;
+    private const int DefaultSequences = 15000;
     private const int DefaultSteps = 50;
     private const int MaxReported = 20;
 
