@@ -12,7 +12,8 @@ namespace Stomper.Cluster;
 /// <remarks>
 /// <para>The first active node is chosen at random. A node error whose code is neither
 /// <see cref="E_OPRN_ERROR"/> nor <see cref="E_CONN_CLOSED_BY_CLIENT"/> makes the next
-/// node active. A failed SEND, SUBSCRIBE or BEGIN (with any other code) runs again on the
+/// node active before <c>on_node_error</c> hears of it, as in the original, so a command
+/// issued from that callback goes to a live node. A failed SEND, SUBSCRIBE or BEGIN (with any other code) runs again on the
 /// now-active node, until every node has failed it once in a row; each failure is
 /// reported to <c>on_node_error</c> (the command's, else the cluster's) first. A
 /// subscription lost with its node therefore comes back on the next one: its
