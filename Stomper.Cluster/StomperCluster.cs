@@ -156,11 +156,14 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     public void ForceDisconnect()
     {
-        if (State != ClusterState.Running)
+        if (State == ClusterState.Disposed)
         {
             return;
         }
 
+        // Called again from a callback it causes, it runs again in full: what was issued
+        // in between is pending too, and must end as well.
+        var before = State;
         State = ClusterState.Closing;
         Generation++;
         try
@@ -178,7 +181,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         {
             if (State == ClusterState.Closing)
             {
-                State = ClusterState.Running;
+                State = before;
             }
         }
     }

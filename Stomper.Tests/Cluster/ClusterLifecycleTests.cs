@@ -63,6 +63,39 @@ public sealed class ClusterLifecycleTests
     }
 
     [Test]
+    public void Force_disconnect_called_again_while_it_runs_also_ends_what_was_issued_in_between()
+    {
+        var nodes = new MockNodes(2);
+        var first = nodes.Active;
+        var second = nodes.Nodes.Single(n => n != first);
+        first.Mock.Setup(n => n.ForceDisconnect()).Callback(() => first.AbortAll(new StompError(ClosedByClient, E_CONN_CLOSED_BY_CLIENT)));
+        second.Mock.Setup(n => n.ForceDisconnect()).Callback(() => second.Options.OnDisconnect!());
+        var again = true;
+        nodes.Cluster.OnNodeDisconnect = (_, _) =>
+        {
+            if (again)
+            {
+                again = false;
+                nodes.Cluster.ForceDisconnect();
+            }
+        };
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, (receipt, err) =>
+        {
+            nodes.Record("before")(receipt, err);
+            nodes.Cluster.Send(new() { ["destination"] = "/queue/b" }, nodes.Record("in between"));
+        });
+
+        nodes.Cluster.ForceDisconnect();
+
+        Assert.That(nodes.Trace.Where(t => !t.StartsWith("on_node_error", StringComparison.Ordinal)), Is.EqualTo(new[]
+        {
+            $"before: Operation \"SEND\" aborted: {ClosedByClient}",
+            $"in between: Operation \"SEND\" aborted: {ClosedByClient}",
+        }));
+        Assert.That(first.Commands, Is.Empty);
+    }
+
+    [Test]
     public void A_command_issued_inside_the_clusters_on_node_error_goes_to_the_next_node()
     {
         var alerted = false;

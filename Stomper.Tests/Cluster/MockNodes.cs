@@ -70,6 +70,12 @@ internal sealed class MockNodes
         public void Fail(StompError error)
         {
             Options.OnError!(error);
+            AbortAll(error);
+        }
+
+        /// <summary>Every command the node was given gets <c>Operation "&lt;NAME&gt;" aborted: &lt;message&gt;</c>, and is forgotten.</summary>
+        public void AbortAll(StompError error)
+        {
             var pending = Commands.ToList();
             Commands.Clear();
             foreach (var (name, _, callback) in pending)
