@@ -73,7 +73,11 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     public Action<StompError>? OnError
     {
         get => _onError;
-        set => _onError = value ?? s_defaultOnError;
+        set
+        {
+            Loop?.VerifyAccess();
+            _onError = value ?? s_defaultOnError;
+        }
     }
 
     /// <summary>The node that commands go to now.</summary>
@@ -89,6 +93,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     public override void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
     {
+        Loop.VerifyAccess();
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(parameters);
         var name = ClientCommandName(command);
@@ -116,6 +121,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     public void ForceDisconnect()
     {
+        Loop.VerifyAccess();
         foreach (var node in _ring.All)
         {
             node.ForceDisconnect();
@@ -125,6 +131,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// <summary>Destroys every node client.</summary>
     public void Dispose()
     {
+        Loop.VerifyAccess();
         foreach (var node in _ring.All)
         {
             node.Dispose();
