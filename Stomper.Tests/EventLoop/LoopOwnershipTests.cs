@@ -68,6 +68,35 @@ public sealed class LoopOwnershipTests
     }
 
     [Test]
+    public void A_recv_waiting_on_another_thread_runs_the_loop_itself_once_the_owner_ends_without_sending()
+    {
+        var clock = new FakeClock();
+        using var loop = new Loop(clock);
+        var cv = loop.Cv();
+        using var timer = loop.Timer(1, 0, () => cv.Send(Environment.CurrentManagedThreadId));
+        using var ranOnce = new ManualResetEventSlim();
+        using var ownerMayEnd = new ManualResetEventSlim();
+        var owner = new Thread(() =>
+        {
+            loop.RunOnce(block: false);
+            ranOnce.Set();
+            ownerMayEnd.Wait();
+        });
+        owner.Start();
+        ranOnce.Wait();
+        clock.Advance(1);
+
+        var waiter = new Thread(() => cv.Recv()) { IsBackground = true };
+        waiter.Start();
+        Assert.That(SpinWait.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin), TimeSpan.FromSeconds(5)));
+        ownerMayEnd.Set();
+        owner.Join();
+
+        Assert.That(waiter.Join(TimeSpan.FromSeconds(5)), "Recv kept waiting for an owner that had ended");
+        Assert.That(cv.Recv<int>(), Is.EqualTo(waiter.ManagedThreadId));
+    }
+
+    [Test]
     public void Before_the_first_run_any_thread_may_set_up_watchers_and_the_runner_then_owns_the_loop()
     {
         using var loop = new Loop(new FakeClock());
