@@ -88,7 +88,11 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     public Action<StompError>? OnError
     {
         get => _onError;
-        set => _onError = value ?? s_defaultOnError;
+        set
+        {
+            Loop?.VerifyAccess();
+            _onError = value ?? s_defaultOnError;
+        }
     }
 
     /// <summary>The node that commands go to now.</summary>
@@ -117,6 +121,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// <exception cref="ArgumentException">SUBSCRIBE without <c>on_message</c>, or an argument the node client refuses.</exception>
     public override void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
     {
+        Loop.VerifyAccess();
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(parameters);
         ObjectDisposedException.ThrowIf(State == ClusterState.Disposed, this);
@@ -156,6 +161,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     public void ForceDisconnect()
     {
+        Loop.VerifyAccess();
         if (State == ClusterState.Disposed)
         {
             return;
@@ -196,6 +202,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     public void Dispose()
     {
+        Loop.VerifyAccess();
         if (State == ClusterState.Disposed)
         {
             return;

@@ -128,7 +128,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     public double? ConnectionTimeout
     {
         get => _connectionTimeout;
-        set => _connectionTimeout = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ConnectionTimeoutNotPositive() : value;
+        set
+        {
+            _loop?.VerifyAccess();
+            _connectionTimeout = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ConnectionTimeoutNotPositive() : value;
+        }
     }
 
     /// <summary><c>reconnect_interval</c> in seconds, read and write; null restores the default (reconnect at once).</summary>
@@ -136,7 +140,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     public double? ReconnectInterval
     {
         get => _reconnectInterval;
-        set => _reconnectInterval = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ReconnectIntervalNotPositive() : value;
+        set
+        {
+            _loop?.VerifyAccess();
+            _reconnectInterval = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ReconnectIntervalNotPositive() : value;
+        }
     }
 
     /// <summary><c>on_connect</c>, read and write.</summary>
@@ -149,12 +157,17 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     public Action<StompError>? OnError
     {
         get => _onError;
-        set => _onError = value ?? s_defaultOnError;
+        set
+        {
+            _loop?.VerifyAccess();
+            _onError = value ?? s_defaultOnError;
+        }
     }
 
     /// <inheritdoc/>
     public override void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
     {
+        _loop.VerifyAccess();
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(parameters);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -192,6 +205,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// </summary>
     public void ForceDisconnect()
     {
+        _loop.VerifyAccess();
         if (_state != State.Disconnected || _queued.Count > 0)
         {
             Disconnect(null);
@@ -205,6 +219,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// </summary>
     public void Dispose()
     {
+        _loop.VerifyAccess();
         if (_disposed)
         {
             return;
