@@ -136,6 +136,10 @@ internal static class Errors
 
     internal static StompError DanglingEscape() => Malformed("header ends with an incomplete escape sequence");
 
+    /// <summary>STOMP 1.2 forbids a CR in header names and values except as the escape <c>\\r</c>.</summary>
+    internal static StompError RawCarriageReturnInHeader() =>
+        Malformed("raw carriage return inside a STOMP 1.2 header (it must be escaped as \\r)");
+
     internal static StompError InvalidContentLength(string value) =>
         Malformed($"invalid content-length \"{Printable(Encoding.UTF8.GetBytes(value))}\"");
 
