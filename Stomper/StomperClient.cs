@@ -15,7 +15,8 @@ namespace Stomper;
 /// live subscription's <c>on_receipt</c> hears <c>Subscription "&lt;id&gt;" lost: ...</c>
 /// (not when the client itself closed); then every queued or unanswered command hears
 /// <c>Operation "&lt;NAME&gt;" aborted: ...</c>; then <see cref="OnDisconnect"/> if the
-/// session was up.</para>
+/// TCP connection had been made (<see cref="OnConnect"/> runs when it is, before CONNECT).
+/// A DISCONNECT's own callback runs after all of that, once its RECEIPT closed the session.</para>
 /// <para>Where the original breaks the specification we follow the specification:
 /// header escaping by version, the first of repeated headers wins, and heart-beats flow
 /// in a direction only when both sides asked for them.</para>
@@ -53,7 +54,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private StompError? _failAfterRead;
 
     /// <summary>Creates the client and, unless <see cref="StomperOptions.Lazy"/>, starts connecting.</summary>
-    /// <exception cref="ArgumentException">An option is invalid; the message is the original's text.</exception>
+    /// <exception cref="ArgumentException">An option is invalid, found before anything starts; the message is the original's text where it had one.</exception>
     public StomperClient(StomperOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -133,10 +134,10 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         set => _reconnectInterval = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ReconnectIntervalNotPositive() : value;
     }
 
-    /// <summary><c>on_connect</c>, read and write.</summary>
+    /// <summary><c>on_connect</c>, read and write: runs when the TCP connection is made, before CONNECT is written.</summary>
     public Action? OnConnect { get; set; }
 
-    /// <summary><c>on_disconnect</c>, read and write.</summary>
+    /// <summary><c>on_disconnect</c>, read and write: runs when a TCP connection that was made ends.</summary>
     public Action? OnDisconnect { get; set; }
 
     /// <summary><c>on_error</c>, read and write; setting null restores the default, which writes the message and a newline to standard error.</summary>
