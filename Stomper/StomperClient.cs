@@ -783,7 +783,13 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         {
             if ((command.Parameters["id"] ?? command.Parameters["message-id"]) is { } id)
             {
-                _ = _subscriptions.Values.SelectMany(s => s.Chain()).Any(s => s.Acks?.Settle(id) == true);
+                foreach (var newest in _subscriptions.Values)
+                {
+                    if (SettleInChain(newest, id))
+                    {
+                        break;
+                    }
+                }
             }
 
             return true;
@@ -791,19 +797,27 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
         subscriptionId = message.Headers["subscription"] ?? message.Headers["destination"];
         ackId = AckKey(message);
-        // The message may have come while an older subscription held its id.
-        if (subscriptionId is not null && ackId is not null && _subscriptions.TryGetValue(subscriptionId, out var newest))
+        if (subscriptionId is not null && ackId is not null
+            && _subscriptions.TryGetValue(subscriptionId, out var owner) && SettleInChain(owner, ackId))
         {
-            for (var owner = newest; owner is not null; owner = owner.Previous)
-            {
-                if (owner.Acks?.Settle(ackId) == true)
-                {
-                    return true;
-                }
-            }
+            return true;
         }
 
         CompleteLater(command, Errors.UnexpectedAcknowledgement(command.Name));
+        return false;
+    }
+
+    /// <summary>Settles the message in the newest subscription of an id or in an older one: it may have come while the older one held the id.</summary>
+    private static bool SettleInChain(Subscription newest, string ackId)
+    {
+        for (Subscription? owner = newest; owner is not null; owner = owner.Previous)
+        {
+            if (owner.Acks?.Settle(ackId) == true)
+            {
+                return true;
+            }
+        }
+
         return false;
     }
 
