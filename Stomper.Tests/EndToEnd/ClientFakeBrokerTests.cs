@@ -127,6 +127,35 @@ public sealed class ClientFakeBrokerTests
     }
 
     [Test]
+    public void Unsubscribing_and_subscribing_again_with_the_same_id_keeps_the_connection_and_the_new_subscription()
+    {
+        var client = Connected();
+        var first = Subscribed(client, "s1", "/queue/a");
+
+        client.Unsubscribe(new() { ["id"] = "s1" });
+        var second = Subscribed(client, "s1", "/queue/b");
+        client.Send(new() { ["destination"] = "/queue/b", Body = "to the new one" });
+        WaitForMessages(second, 1);
+
+        Assert.That(second.Single().Body, Is.EqualTo("to the new one"));
+        Assert.That(first, Is.Empty);
+        Assert.That(client.IsConnected, Is.True);
+        Assert.That(Trace, Is.EqualTo(new[] { "on_connect" }));
+    }
+
+    [Test]
+    public void The_broker_gets_content_length_0_on_CONNECT_and_on_every_frame_without_a_body()
+    {
+        var client = Connected();
+        Subscribed(client, "s1", "/queue/a");
+        _driver.Receipted(client, "UNSUBSCRIBE", new() { ["id"] = "s1" });
+        _driver.Receipted(client, "BEGIN", new() { ["transaction"] = "t1" });
+
+        Assert.That(_broker.Connection(0).ConnectHeaders!["content-length"], Is.EqualTo("0"));
+        Assert.That(new[] { "SUBSCRIBE", "UNSUBSCRIBE", "BEGIN" }.Select(c => _broker.ReceivedBy(c).Single()["content-length"]), Is.All.EqualTo("0"));
+    }
+
+    [Test]
     public void Commands_issued_before_CONNECTED_are_written_in_order_once_it_arrives()
     {
         var client = Client();
