@@ -676,7 +676,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         {
             var ackMode = Lookup("ack", parameters, commandHeaders) ?? "auto";
             _subscriptions.TryGetValue(subscriptionKey!, out var previous);
-            subscription = new Subscription(subscriptionKey!, ackMode, parameters.OnMessage!, command.ReplyTo) { Previous = previous };
+            subscription = new Subscription(subscriptionKey!, ackMode, parameters.OnMessage!, command.ReplyTo) { Previous = previous, Sequence = command.Sequence };
             _subscriptions[subscriptionKey!] = subscription;
         }
         else if (name == StompCommands.Unsubscribe)
@@ -880,8 +880,8 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     {
         var wasConnected = _state is State.LoggingIn or State.Connected;
         var lost = error is not null && error.Code != E_CONN_CLOSED_BY_CLIENT
-            ? _subscriptions.Values.SelectMany(s => s.Chain()).Where(s => s.Confirmed).ToList()
-            : [];
+            ? [.. _subscriptions.Values.SelectMany(s => s.Chain()).Where(s => s.Confirmed).OrderBy(s => s.Sequence)]
+            : new List<Subscription>();
         _subscriptions.Clear();
         var aborted = DrainPending();
         CloseConnection();

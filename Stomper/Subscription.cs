@@ -26,6 +26,9 @@ internal sealed class Subscription
     /// <summary>Null for <c>auto</c> acknowledgement.</summary>
     public PendingAcks? Acks { get; }
 
+    /// <summary>The SUBSCRIBE's place in issue order: losses are reported in that order.</summary>
+    public long Sequence { get; init; }
+
     /// <summary>True once the broker's RECEIPT for the SUBSCRIBE arrived.</summary>
     public bool Confirmed { get; set; }
 

@@ -73,6 +73,28 @@ public sealed class ClientBookkeepingTests
     }
 
     [Test]
+    public void Lost_subscriptions_are_reported_in_the_order_subscribed()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        foreach (var id in new[] { "a", "b" })
+        {
+            h.Client.Subscribe(new() { ["id"] = id, ["destination"] = "/queue/" + id, OnReceipt = h.Record(id) }, _ => { });
+            Receipt(h);
+        }
+
+        h.Client.Unsubscribe(new() { ["id"] = "a" });
+        Receipt(h);
+        h.Client.Subscribe(new() { ["id"] = "c", ["destination"] = "/queue/c", OnReceipt = h.Record("c") }, _ => { });
+        Receipt(h);
+        h.Trace.Clear();
+
+        h.Transport.ArriveEof();
+
+        Assert.That(h.Trace.Where(t => t.Contains("lost", StringComparison.Ordinal)).Select(t => t[0..1]), Is.EqualTo(new[] { "b", "c" }));
+    }
+
+    [Test]
     public void A_second_command_with_a_receipt_id_still_awaited_fails_without_being_sent()
     {
         using var h = new ClientHarness();
