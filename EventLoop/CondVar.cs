@@ -7,8 +7,16 @@ namespace EventLoop;
 /// <see cref="Begin"/>/<see cref="End"/> count outstanding work and send when it
 /// drops to zero.
 /// </summary>
+/// <remarks>
+/// Perl has no threads; here <see cref="Send"/>, <see cref="Croak(Exception)"/>,
+/// <see cref="Recv"/> and <see cref="Ready"/> may be used from any thread, which makes a
+/// condition variable the way to pass a result between the loop's thread and another.
+/// <see cref="Begin"/>, <see cref="End"/> and setting <see cref="Cb"/> belong to the
+/// loop's thread (see <see cref="Loop.VerifyAccess"/>).
+/// </remarks>
 public sealed class CondVar
 {
+    private const int OwnerCheckMilliseconds = 200;
     private readonly Loop _loop;
     private readonly object _gate = new();
     private object?[] _values = [];
@@ -37,6 +45,7 @@ public sealed class CondVar
         get => _callback;
         set
         {
+            _loop.VerifyAccess();
             _callback = value;
             if (_ready)
             {
@@ -48,18 +57,21 @@ public sealed class CondVar
     /// <summary>
     /// Marks the variable ready with these values (<c>$cv-&gt;send(@values)</c>).
     /// A second send replaces the values and does not call <see cref="Cb"/> again.
+    /// Any thread may send: from a thread other than the loop's, the send is handed to
+    /// the loop (<see cref="Loop.Post"/>), so that <see cref="Cb"/> still runs on the
+    /// loop's thread and a loop waiting in <see cref="Recv"/> wakes up.
     /// </summary>
     public void Send(params object?[] values)
     {
         ArgumentNullException.ThrowIfNull(values);
-        Complete(values, null);
+        CompleteOnLoop(values, null);
     }
 
-    /// <summary>Makes <see cref="Recv"/> throw <paramref name="error"/> (<c>$cv-&gt;croak($error)</c>).</summary>
+    /// <summary>Makes <see cref="Recv"/> throw <paramref name="error"/> (<c>$cv-&gt;croak($error)</c>). Any thread, as <see cref="Send"/>.</summary>
     public void Croak(Exception error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        Complete([], error);
+        CompleteOnLoop([], error);
     }
 
     /// <summary>Makes <see cref="Recv"/> throw a <see cref="CondVarCroakedException"/> with this message.</summary>
@@ -72,6 +84,7 @@ public sealed class CondVar
     /// </summary>
     public void Begin(Action<CondVar>? groupCallback = null)
     {
+        _loop.VerifyAccess();
         _counter++;
         if (groupCallback is not null)
         {
@@ -82,6 +95,7 @@ public sealed class CondVar
     /// <summary>Counts one piece of work done (<c>$cv-&gt;end</c>); at zero, calls the group callback or sends.</summary>
     public void End()
     {
+        _loop.VerifyAccess();
         if (_counter <= 0)
         {
             throw new InvalidOperationException("End called more often than Begin");
@@ -105,10 +119,13 @@ public sealed class CondVar
     /// <summary>
     /// Waits until the variable is ready and returns the values given to
     /// <see cref="Send"/>, or throws what <see cref="Croak(Exception)"/> was given
-    /// (<c>$cv-&gt;recv</c>). On the loop's own thread (or when no thread runs the loop)
-    /// it runs the loop meanwhile; on another thread, while the loop runs elsewhere, it
-    /// blocks until the loop thread sends. Calling it from inside a loop callback throws
-    /// <see cref="InvalidOperationException"/>: that wait could never end.
+    /// (<c>$cv-&gt;recv</c>). On the loop's own thread, or on any thread while the loop has
+    /// no owner yet (which makes this thread its owner), it runs the loop meanwhile. On
+    /// another thread it blocks, without running the loop, until the variable is sent
+    /// (by the loop's thread, or by any thread through <see cref="Send"/>); should the
+    /// loop's thread end first, it takes the loop over and runs it. Calling it from
+    /// inside a loop callback throws <see cref="InvalidOperationException"/>: that wait
+    /// could never end.
     /// </summary>
     public object?[] Recv()
     {
@@ -134,13 +151,13 @@ public sealed class CondVar
 
     private void Wait()
     {
-        if (_loop.IsRunning && !_loop.IsLoopThread)
+        if (!_loop.CheckAccess())
         {
-            WaitForOtherThread();
+            WaitForOwner();
             return;
         }
 
-        var acquired = _loop.Acquire();
+        var acquired = _loop.Acquire(nameof(Recv));
         try
         {
             while (!_ready)
@@ -154,7 +171,7 @@ public sealed class CondVar
         }
     }
 
-    private void WaitForOtherThread()
+    private void WaitForOwner()
     {
         ManualResetEventSlim signal;
         lock (_gate)
@@ -167,7 +184,28 @@ public sealed class CondVar
             signal = _signal ??= new ManualResetEventSlim();
         }
 
-        signal.Wait();
+        // The owner may end without ever sending; a loop without a live owner is this
+        // thread's to run, so look again now and then rather than wait forever.
+        while (!signal.Wait(OwnerCheckMilliseconds))
+        {
+            if (_loop.CheckAccess())
+            {
+                Wait();
+                return;
+            }
+        }
+    }
+
+    private void CompleteOnLoop(object?[] values, Exception? croak)
+    {
+        if (_loop.CheckAccess())
+        {
+            Complete(values, croak);
+        }
+        else
+        {
+            _loop.Post(() => Complete(values, croak));
+        }
     }
 
     private void Complete(object?[] values, Exception? croak)

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace EventLoop;
 
@@ -14,8 +16,13 @@ namespace EventLoop;
 /// due (forever when there is none, not at all when idle watchers or queued callbacks
 /// exist), then fires due timers, then ready socket watchers, then posted callbacks,
 /// then postponed ones, and, if nothing at all happened, idle watchers.</para>
-/// <para>Watchers are created and disposed on the loop thread (or before the loop first
-/// runs); <see cref="Post"/> is the one member that any thread may call.</para>
+/// <para>The first thread that runs the loop (<see cref="Run"/>, <see cref="RunOnce"/>
+/// or <see cref="CondVar.Recv"/>) owns it for as long as that thread lives. Watchers,
+/// handles and clients on the loop are used on that thread only (or by any thread before
+/// the loop first runs); elsewhere they throw <see cref="InvalidOperationException"/>
+/// (<see cref="VerifyAccess"/>). <see cref="Post"/>, <see cref="Cv"/>,
+/// <see cref="CondVar.Send"/>, <see cref="CondVar.Croak(Exception)"/> and
+/// <see cref="CondVar.Recv"/> are the members that any thread may call.</para>
 /// <para>An exception thrown by a callback propagates out of <see cref="RunOnce"/>,
 /// <see cref="Run"/> or <see cref="CondVar.Recv"/>, as a Perl <c>die</c> in a callback
 /// leaves <c>$cv-&gt;recv</c>; the loop stays usable. Set
@@ -35,12 +42,14 @@ public sealed class Loop : IDisposable
     private readonly Queue<Action> _postponed = new();
     private readonly ConcurrentQueue<Action> _posted = new();
     private readonly Wakeup _wakeup = new();
+    private readonly List<SignalWatcher> _signals = [];
     private long _timerSequence;
     private int _queuedTimers;
     private int _staleTimers;
     private double _nowMonotonic;
     private double _nowWall;
-    private int _runnerThread;
+    private Thread? _owner;
+    private volatile bool _running;
     private bool _inPass;
     private bool _stop;
     private bool _disposed;
@@ -56,7 +65,7 @@ public sealed class Loop : IDisposable
     {
         ArgumentNullException.ThrowIfNull(clock);
         _clock = clock;
-        NowUpdate();
+        RefreshNow();
     }
 
     /// <summary>The process-wide loop behind the <see cref="AE"/> functions.</summary>
@@ -71,11 +80,38 @@ public sealed class Loop : IDisposable
     /// </summary>
     public Action<Exception>? UnhandledException { get; set; }
 
-    /// <summary>True while some thread is inside <see cref="Run"/>, <see cref="RunOnce"/> or <see cref="CondVar.Recv"/> for this loop.</summary>
-    public bool IsRunning => Volatile.Read(ref _runnerThread) != 0;
+    /// <summary>True while the owning thread is inside <see cref="Run"/>, <see cref="RunOnce"/> or <see cref="CondVar.Recv"/> for this loop.</summary>
+    public bool IsRunning => _running;
 
-    /// <summary>True when called on the thread that is running the loop.</summary>
-    public bool IsLoopThread => Volatile.Read(ref _runnerThread) == Environment.CurrentManagedThreadId;
+    /// <summary>True when called on the thread that owns the loop: the first thread that ran it, while it lives.</summary>
+    public bool IsLoopThread => Volatile.Read(ref _owner) == Thread.CurrentThread;
+
+    /// <summary>
+    /// True when the calling thread may use the loop and what is on it: it owns the loop,
+    /// or the loop has no owner yet (set-up code before the first run), or its owner has
+    /// ended. Perl has no threads; this is <c>Dispatcher.CheckAccess</c> in .NET terms.
+    /// </summary>
+    public bool CheckAccess()
+    {
+        var owner = Volatile.Read(ref _owner);
+        return owner is null || owner == Thread.CurrentThread || ReleaseIfEnded(owner);
+    }
+
+    /// <summary>
+    /// Throws <see cref="InvalidOperationException"/>, naming the loop's thread and the
+    /// ways to hand work over, unless <see cref="CheckAccess"/> holds. Every member of the
+    /// loop, its watchers and handles, and the clients on it that is not documented as
+    /// thread-safe starts with this call; it costs a thread-local read and a comparison.
+    /// </summary>
+    /// <param name="member">The member that was called, for the message; the compiler fills it in.</param>
+    public void VerifyAccess([CallerMemberName] string member = "")
+    {
+        var owner = Volatile.Read(ref _owner);
+        if (owner is not null && owner != Thread.CurrentThread)
+        {
+            VerifyForeignAccess(owner, member);
+        }
+    }
 
     /// <summary>
     /// The wall time (seconds since the epoch) cached at the start of the current pass,
@@ -88,6 +124,12 @@ public sealed class Loop : IDisposable
 
     /// <summary>Refreshes the cached time (<c>AE::now_update</c>), for example after a long computation inside a callback.</summary>
     public void NowUpdate()
+    {
+        VerifyAccess();
+        RefreshNow();
+    }
+
+    private void RefreshNow()
     {
         _nowMonotonic = _clock.MonotonicSeconds;
         _nowWall = _clock.WallSeconds;
@@ -108,6 +150,7 @@ public sealed class Loop : IDisposable
     /// </summary>
     public TimerWatcher Timer(double after, double interval, Action callback)
     {
+        VerifyAccess();
         ArgumentNullException.ThrowIfNull(callback);
         if (double.IsNaN(after) || double.IsNaN(interval) || interval < 0 || double.IsInfinity(interval))
         {
@@ -119,7 +162,7 @@ public sealed class Loop : IDisposable
         // cached time would make the timer fire early, so take the clock's reading.
         if (!_inPass)
         {
-            NowUpdate();
+            RefreshNow();
         }
 
         var timer = new TimerWatcher(this, interval, callback);
@@ -130,6 +173,7 @@ public sealed class Loop : IDisposable
     /// <summary>Calls <paramref name="callback"/> on every pass while <paramref name="socket"/> is readable or writable (<c>AE::io</c>).</summary>
     public IoWatcher Io(Socket socket, IoDirection direction, Action callback)
     {
+        VerifyAccess();
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(callback);
         var watcher = new IoWatcher(this, socket, direction, callback);
@@ -150,14 +194,19 @@ public sealed class Loop : IDisposable
     /// </summary>
     public SignalWatcher Signal(string name, Action callback)
     {
+        VerifyAccess();
         ArgumentNullException.ThrowIfNull(callback);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var signal = SignalWatcher.Parse(name);
-        return new SignalWatcher(this, name, signal, callback);
+        var watcher = new SignalWatcher(this, name, signal, callback);
+        _signals.Add(watcher);
+        return watcher;
     }
 
     /// <summary>Calls <paramref name="callback"/> on every pass in which nothing else happened (<c>AE::idle</c>).</summary>
     public IdleWatcher Idle(Action callback)
     {
+        VerifyAccess();
         ArgumentNullException.ThrowIfNull(callback);
         var watcher = new IdleWatcher(this, callback);
         _idle.Add(watcher);
@@ -170,6 +219,7 @@ public sealed class Loop : IDisposable
     /// </summary>
     public void Postpone(Action callback)
     {
+        VerifyAccess();
         ArgumentNullException.ThrowIfNull(callback);
         _postponed.Enqueue(callback);
     }
@@ -181,18 +231,19 @@ public sealed class Loop : IDisposable
     public void Post(Action callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _posted.Enqueue(callback);
-        _wakeup.Signal();
+        if (!TryPost(callback))
+        {
+            throw new ObjectDisposedException(nameof(Loop));
+        }
     }
 
-    /// <summary>A condition variable on this loop (<c>AE::cv</c>), with an optional callback for when it is sent.</summary>
+    /// <summary>A condition variable on this loop (<c>AE::cv</c>), with an optional callback for when it is sent. Any thread may create one.</summary>
     public CondVar Cv(Action<CondVar>? callback = null) => new(this, callback);
 
     /// <summary>Runs passes until <see cref="Stop"/> is called.</summary>
     public void Run()
     {
-        var acquired = Acquire();
+        var acquired = Acquire(nameof(Run));
         try
         {
             _stop = false;
@@ -209,7 +260,11 @@ public sealed class Loop : IDisposable
     }
 
     /// <summary>Makes <see cref="Run"/> return after the current pass. Loop thread only; from elsewhere, <c>Post(loop.Stop)</c>.</summary>
-    public void Stop() => _stop = true;
+    public void Stop()
+    {
+        VerifyAccess();
+        _stop = true;
+    }
 
     /// <summary>
     /// Runs one pass. With <paramref name="block"/> it first waits until something is
@@ -218,7 +273,7 @@ public sealed class Loop : IDisposable
     /// </summary>
     public bool RunOnce(bool block = true)
     {
-        var acquired = Acquire();
+        var acquired = Acquire(nameof(RunOnce));
         try
         {
             return Pass(block);
@@ -237,7 +292,12 @@ public sealed class Loop : IDisposable
         }
     }
 
-    /// <summary>Releases the loop's wake-up sockets. Watchers still alive stop being served.</summary>
+    /// <summary>
+    /// Releases the loop's wake-up sockets and disposes its signal watchers, so that a
+    /// signal arriving later gets its default action instead of a dead loop. Other
+    /// watchers still alive stop being served. On the loop's thread, or any thread once
+    /// that thread has ended.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)
@@ -245,46 +305,103 @@ public sealed class Loop : IDisposable
             return;
         }
 
+        VerifyAccess();
         _disposed = true;
+        foreach (var signal in _signals.ToArray())
+        {
+            signal.Dispose();
+        }
+
         _wakeup.Dispose();
     }
 
     /// <summary>
-    /// Takes the loop for the calling thread. Returns false when the thread already
-    /// holds it (a <see cref="CondVar.Recv"/> running passes), and throws when another
-    /// thread runs it or when called from inside a callback.
+    /// Queues <paramref name="callback"/> and wakes the loop, from any thread; false when
+    /// the loop is disposed. For callers that must not throw, such as the runtime's
+    /// signal thread, where an exception ends the process.
     /// </summary>
-    internal bool Acquire()
+    internal bool TryPost(Action callback)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var me = Environment.CurrentManagedThreadId;
-        var owner = Interlocked.CompareExchange(ref _runnerThread, me, 0);
-        if (owner == 0)
+        if (_disposed)
         {
-            return true;
+            return false;
         }
 
-        if (owner != me)
+        _posted.Enqueue(callback);
+        _wakeup.Signal();
+        return true;
+    }
+
+    /// <summary>
+    /// Takes the loop for the calling thread, which becomes its owner if it has none.
+    /// Returns false when the thread already runs it (a <see cref="CondVar.Recv"/>
+    /// running passes), and throws when another live thread owns it or when called from
+    /// inside a callback.
+    /// </summary>
+    internal bool Acquire(string member)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var me = Thread.CurrentThread;
+        var owner = Interlocked.CompareExchange(ref _owner, me, null);
+        while (owner is not null && owner != me)
         {
-            throw new InvalidOperationException(
-                $"The loop is being run by thread {owner}; only one thread may run it. Use Post to hand work to it.");
+            // An owner that has ended can run nothing again: the loop passes to this thread.
+            if (owner.IsAlive)
+            {
+                throw LoopErrors.ForeignRun(member, owner);
+            }
+
+            var seen = Interlocked.CompareExchange(ref _owner, me, owner);
+            owner = seen == owner ? null : seen;
         }
 
         if (_inPass)
         {
-            throw new InvalidOperationException(
-                "The loop cannot be run from inside one of its own callbacks (a blocking wait such as Recv inside a callback, which AnyEvent forbids too). Use a callback (cv.Cb) instead.");
+            throw LoopErrors.NestedRun();
         }
 
-        return false;
+        if (_running)
+        {
+            return false;
+        }
+
+        _running = true;
+        return true;
     }
 
     internal void Release(bool acquired)
     {
         if (acquired)
         {
-            Volatile.Write(ref _runnerThread, 0);
+            _running = false;
         }
+    }
+
+    internal void RemoveSignal(SignalWatcher watcher) => _signals.Remove(watcher);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void VerifyForeignAccess(Thread owner, string member)
+    {
+        if (!ReleaseIfEnded(owner))
+        {
+            ThrowWrongThread(owner, member);
+        }
+    }
+
+    [DoesNotReturn]
+    private static void ThrowWrongThread(Thread owner, string member) => throw LoopErrors.WrongThread(member, owner);
+
+    /// <summary>Gives up the ownership of a thread that has ended; true when the loop is now free.</summary>
+    private bool ReleaseIfEnded(Thread owner)
+    {
+        if (owner.IsAlive)
+        {
+            return false;
+        }
+
+        Interlocked.CompareExchange(ref _owner, null, owner);
+        var now = Volatile.Read(ref _owner);
+        return now is null || now == Thread.CurrentThread;
     }
 
     internal void Schedule(TimerWatcher timer, double after)
@@ -345,7 +462,7 @@ public sealed class Loop : IDisposable
         {
             var timeout = block ? WaitTimeoutMicroseconds() : 0;
             var ready = Poll(timeout);
-            NowUpdate();
+            RefreshNow();
             var work = RunTimers();
             if (ready > 0)
             {

@@ -20,9 +20,10 @@ public abstract class Watcher : IDisposable
     /// <summary>False once disposed.</summary>
     public bool IsActive { get; private set; } = true;
 
-    /// <summary>Stops the watcher. Idempotent.</summary>
+    /// <summary>Stops the watcher. Idempotent. On the loop's thread only (see <see cref="Loop.VerifyAccess"/>).</summary>
     public void Dispose()
     {
+        Loop.VerifyAccess();
         if (!IsActive)
         {
             return;

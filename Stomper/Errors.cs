@@ -43,6 +43,28 @@ internal static class Errors
     internal static ArgumentException MessageNotSpecified() =>
         new("\"message\" parameter must be specified");
 
+    /// <summary>An empty host: the port has no "use the default" for an explicit value, as Perl's <c>host =&gt; ''</c> had.</summary>
+    internal static ArgumentException HostNotValid() =>
+        new("\"host\" must be a host name or an IP address");
+
+    internal static ArgumentException PortOutOfRange(int port) =>
+        new($"\"port\" must be an integer from 1 to 65535, not {port.ToString(CultureInfo.InvariantCulture)}");
+
+    /// <summary><c>"&lt;name&gt;" must be a positive integer</c>, for a size or a limit of 0 or below.</summary>
+    internal static ArgumentException NotPositiveInteger(string parameterName) =>
+        new($"\"{parameterName}\" must be a positive integer");
+
+    internal static ArgumentException WbufMaxNegative() =>
+        new("\"wbuf_max\" must be 0 (no limit) or a positive integer");
+
+    /// <summary>A CONNECT header (login, passcode, vhost) holding a line break, which CONNECT cannot escape.</summary>
+    internal static ArgumentException ConnectHeaderHasLineBreak(string parameterName) =>
+        new($"\"{parameterName}\" cannot contain a line break: CONNECT frames are not escaped");
+
+    /// <summary>CONNECT or STOMP given to <c>Execute</c>: a known command, but the client's own.</summary>
+    internal static ArgumentException CommandNotExecutable(string name) =>
+        new($"STOMP command \"{name}\" is sent by the client itself when it connects and cannot be executed");
+
     // ---- Argument errors of the cluster ---------------------------------------------------
 
     internal static ArgumentException NodesNotSpecified() => new("Nodes not specified");
@@ -50,6 +72,27 @@ internal static class Errors
     internal static ArgumentException NodesNotArray() => new("Nodes must be specified as array reference");
 
     internal static ArgumentException NodesEmpty() => new("Specified empty list of nodes");
+
+    // ---- The cluster's own errors (none in the original) ------------------------------------
+
+    /// <summary>A node whose port no socket can connect to: refused by the cluster's constructor, so that it never becomes the active node.</summary>
+    internal static ArgumentException NodePortInvalid(string host, int port) =>
+        new($"Node \"{host}:{port.ToString(CultureInfo.InvariantCulture)}\" has an invalid port: it must be from 1 to 65535");
+
+    /// <summary>
+    /// An ACK/NACK of a message whose connection has ended: not sent, since the broker
+    /// forgot the delivery with the connection and will deliver the message again.
+    /// </summary>
+    internal static StompError DeliveringConnectionClosed(string commandName, string host, int port) =>
+        new($"{commandName} not sent: the connection to {host}:{port.ToString(CultureInfo.InvariantCulture)} that delivered the message is closed; the server will redeliver it.", E_OPRN_ERROR);
+
+    /// <summary>
+    /// What a disposed cluster hands each command it was still running:
+    /// <c>Operation "&lt;NAME&gt;" aborted: Client object destroyed prematurely.</c>, the
+    /// text a node client warns with.
+    /// </summary>
+    internal static StompError ClusterDestroyed(string commandName) =>
+        new(ClientDestroyedWarning(commandName), E_CONN_CLOSED_BY_CLIENT);
 
     // ---- Connection and operation errors ---------------------------------------------------
 
@@ -111,6 +154,14 @@ internal static class Errors
     internal static ArgumentException UnknownClientCommand(string name) =>
         new($"Unknown STOMP command \"{name}\"");
 
+    /// <summary>A second pending command with the same <c>receipt</c> id: the first would never hear of its RECEIPT.</summary>
+    internal static StompError ReceiptAlreadyAwaited(string receiptId) =>
+        new($"Receipt \"{receiptId}\" is already awaited by another command", E_OPRN_ERROR);
+
+    /// <summary>CONNECTED's <c>heart-beat</c> header, when the client asked for beats and cannot read it.</summary>
+    internal static StompError MalformedHeartBeat(string value) =>
+        Malformed($"heart-beat header \"{Printable(Encoding.UTF8.GetBytes(value))}\" of CONNECTED is not two integers separated by a comma");
+
     /// <summary>A server frame that may not come at this point, such as a second CONNECTED.</summary>
     internal static StompError UnexpectedFrame(string command) => Malformed($"unexpected {command} frame");
 
@@ -135,6 +186,10 @@ internal static class Errors
         Malformed($"undefined escape sequence \"\\{Printable([escaped])}\" in a header");
 
     internal static StompError DanglingEscape() => Malformed("header ends with an incomplete escape sequence");
+
+    /// <summary>STOMP 1.2 forbids a CR in header names and values except as the escape <c>\\r</c>.</summary>
+    internal static StompError RawCarriageReturnInHeader() =>
+        Malformed("raw carriage return inside a STOMP 1.2 header (it must be escaped as \\r)");
 
     internal static StompError InvalidContentLength(string value) =>
         Malformed($"invalid content-length \"{Printable(Encoding.UTF8.GetBytes(value))}\"");

@@ -9,7 +9,7 @@ public sealed class HandleParams
     /// <summary><c>autocork</c>: gather the frames of one loop pass into one write. Faster for publishers.</summary>
     public bool Autocork { get; init; }
 
-    /// <summary><c>linger</c>: seconds a closed connection keeps flushing unsent frames (AnyEvent's default 3600).</summary>
+    /// <summary><c>linger</c>: seconds a closed connection keeps flushing unsent frames (AnyEvent's default 3600); 0 or more.</summary>
     public double Linger { get; init; } = 3600;
 
     /// <summary><c>no_delay</c>: disable Nagle's algorithm.</summary>
@@ -18,7 +18,7 @@ public sealed class HandleParams
     /// <summary><c>keepalive</c>: TCP keep-alive probes.</summary>
     public bool KeepAlive { get; init; }
 
-    /// <summary><c>read_size</c>: bytes asked for per read.</summary>
+    /// <summary><c>read_size</c>: bytes asked for per read; above 0.</summary>
     public int ReadSize { get; init; } = 64 * 1024;
 
     /// <summary><c>wbuf_max</c>: a connection error when more than this many bytes wait to be written; 0 for no limit.</summary>

@@ -15,7 +15,8 @@ namespace Stomper;
 /// live subscription's <c>on_receipt</c> hears <c>Subscription "&lt;id&gt;" lost: ...</c>
 /// (not when the client itself closed); then every queued or unanswered command hears
 /// <c>Operation "&lt;NAME&gt;" aborted: ...</c>; then <see cref="OnDisconnect"/> if the
-/// session was up.</para>
+/// TCP connection had been made (<see cref="OnConnect"/> runs when it is, before CONNECT).
+/// A DISCONNECT's own callback runs after all of that, once its RECEIPT closed the session.</para>
 /// <para>Where the original breaks the specification we follow the specification:
 /// header escaping by version, the first of repeated headers wins, and heart-beats flow
 /// in a direction only when both sides asked for them.</para>
@@ -32,7 +33,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private readonly Dictionary<string, (string Name, string Value)[]> _commandHeaders = new(StringComparer.Ordinal);
     private readonly Queue<PendingCommand> _queued = new();
     private readonly Queue<(long Mark, PendingCommand Command)> _unwritten = new();
-    private readonly Dictionary<string, (PendingCommand Command, string? SubscriptionId)> _awaitingReceipt = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (PendingCommand Command, Subscription? Subscription)> _awaitingReceipt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly Action _confirmWrites;
     private Action<StompError> _onError = s_defaultOnError;
@@ -50,30 +51,19 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private long _receiptSequence;
     private bool _confirmScheduled;
     private bool _disposed;
+    private StompError? _failAfterRead;
 
     /// <summary>Creates the client and, unless <see cref="StomperOptions.Lazy"/>, starts connecting.</summary>
-    /// <exception cref="ArgumentException">An option is invalid; the message is the original's text.</exception>
+    /// <exception cref="ArgumentException">An option is invalid, found before anything starts; the message is the original's text where it had one.</exception>
     public StomperClient(StomperOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var heartbeat = options.Heartbeat ?? [0, 0];
-        if (heartbeat.Length != 2)
-        {
-            throw Errors.HeartbeatNotArray();
-        }
-
-        if (heartbeat[0] < 0 || heartbeat[1] < 0)
-        {
-            throw Errors.HeartbeatNotIntegers();
-        }
-
+        (_cx, _cy) = OptionChecks.Check(options);
         if (options.CommandHeaders is { } commandHeaders)
         {
             foreach (var (command, headers) in commandHeaders)
             {
-                _commandHeaders[command.ToUpperInvariant()] = headers is null
-                    ? throw Errors.CommandHeadersNotHash()
-                    : [.. headers.Select(kv => (kv.Key, kv.Value))];
+                _commandHeaders[command.ToUpperInvariant()] = [.. headers.Select(kv => (kv.Key, kv.Value))];
             }
         }
 
@@ -81,8 +71,6 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         ReconnectInterval = options.ReconnectInterval;
         _options = options;
         _loop = options.Loop ?? Loop.Default;
-        _cx = heartbeat[0];
-        _cy = heartbeat[1];
         _defaultHeaders = options.DefaultHeaders is { } defaults ? [.. defaults.Select(kv => (kv.Key, kv.Value))] : [];
         Host = options.Host;
         Port = options.Port;
@@ -99,7 +87,14 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private enum State
     {
         Disconnected,
+
+        /// <summary>TCP connect under way.</summary>
         Connecting,
+
+        /// <summary>TCP up (on_connect has run), CONNECTED awaited.</summary>
+        LoggingIn,
+
+        /// <summary>The session is up.</summary>
         Connected,
     }
 
@@ -128,7 +123,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     public double? ConnectionTimeout
     {
         get => _connectionTimeout;
-        set => _connectionTimeout = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ConnectionTimeoutNotPositive() : value;
+        set
+        {
+            _loop?.VerifyAccess();
+            _connectionTimeout = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ConnectionTimeoutNotPositive() : value;
+        }
     }
 
     /// <summary><c>reconnect_interval</c> in seconds, read and write; null restores the default (reconnect at once).</summary>
@@ -136,25 +135,34 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     public double? ReconnectInterval
     {
         get => _reconnectInterval;
-        set => _reconnectInterval = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ReconnectIntervalNotPositive() : value;
+        set
+        {
+            _loop?.VerifyAccess();
+            _reconnectInterval = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ReconnectIntervalNotPositive() : value;
+        }
     }
 
-    /// <summary><c>on_connect</c>, read and write.</summary>
+    /// <summary><c>on_connect</c>, read and write: runs when the TCP connection is made, before CONNECT is written.</summary>
     public Action? OnConnect { get; set; }
 
-    /// <summary><c>on_disconnect</c>, read and write.</summary>
+    /// <summary><c>on_disconnect</c>, read and write: runs when a TCP connection that was made ends.</summary>
     public Action? OnDisconnect { get; set; }
 
     /// <summary><c>on_error</c>, read and write; setting null restores the default, which writes the message and a newline to standard error.</summary>
     public Action<StompError>? OnError
     {
         get => _onError;
-        set => _onError = value ?? s_defaultOnError;
+        set
+        {
+            _loop?.VerifyAccess();
+            _onError = value ?? s_defaultOnError;
+        }
     }
 
     /// <inheritdoc/>
     public override void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
     {
+        _loop.VerifyAccess();
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(parameters);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -177,11 +185,14 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             return;
         }
 
-        _queued.Enqueue(pending);
+        // Connect first: should it throw, the caller hears of it and no command of its
+        // stays queued. The connect answers on a later pass, so the queue is in time.
         if (_state == State.Disconnected && _reconnectTimer is null)
         {
             Connect();
         }
+
+        _queued.Enqueue(pending);
     }
 
     /// <summary>
@@ -192,6 +203,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// </summary>
     public void ForceDisconnect()
     {
+        _loop.VerifyAccess();
         if (_state != State.Disconnected || _queued.Count > 0)
         {
             Disconnect(null);
@@ -205,6 +217,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// </summary>
     public void Dispose()
     {
+        _loop.VerifyAccess();
         if (_disposed)
         {
             return;
@@ -233,24 +246,16 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         StompCommands.Commit => StompCommands.Commit,
         StompCommands.Abort => StompCommands.Abort,
         StompCommands.Disconnect => StompCommands.Disconnect,
+        StompCommands.Connect or StompCommands.Stomp => throw Errors.CommandNotExecutable(command.ToUpperInvariant()),
         _ => throw Errors.UnknownClientCommand(command),
     };
 
     private void Connect()
     {
-        _state = State.Connecting;
-        _version = StompVersion.V1_0;
-        Session = null;
         var handleParams = _options.HandleParams ?? new HandleParams();
-        _reader = new FrameReader(FrameSource.Server, _options.FrameLimits);
-        if (_connectionTimeout is > 0 and var timeout)
-        {
-            // The timeout covers the whole handshake: a server that accepts and then
-            // never answers CONNECT must not hang the client either.
-            _handshakeTimer = _loop.Timer(timeout, 0, () => Disconnect(Errors.CantConnect(Host, Port, "Connection timed out")));
-        }
 
-        _handle = new Handle(_loop, new HandleOptions
+        // The handle first: when making it throws, nothing is armed that could report later.
+        var handle = new Handle(_loop, new HandleOptions
         {
             Host = Host,
             Port = Port,
@@ -261,55 +266,132 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             ReadSize = handleParams.ReadSize,
             WbufMax = handleParams.WbufMax,
             Transport = _options.Transport,
-            OnConnect = (_, _, _) => SendConnect(),
-            OnConnectError = (_, reason) => Disconnect(Errors.CantConnect(Host, Port, reason)),
-            OnError = (_, _, message) => Disconnect(Errors.Io(message)),
-            OnEof = _ => Disconnect(Errors.ConnectionClosedByRemoteHost()),
+            OnConnect = (h, _, _) => TcpConnected(h),
+            OnConnectError = (h, reason) => Fail(h, Errors.CantConnect(Host, Port, reason)),
+            OnError = (h, _, message) => FailAfterRead(h, Errors.Io(message)),
+            OnEof = h => FailAfterRead(h, Errors.ConnectionClosedByRemoteHost()),
             OnRead = Read,
-            OnRTimeout = _ => Disconnect(Errors.ReadTimedOut()),
+            OnRTimeout = h => Fail(h, Errors.ReadTimedOut()),
         });
-        _handle.OnWritten = _ => ScheduleWriteConfirmations();
+        handle.OnWritten = _ => ScheduleWriteConfirmations();
+        _handle = handle;
+        _state = State.Connecting;
+        _version = StompVersion.V1_0;
+        Session = null;
+        _reader = new FrameReader(FrameSource.Server, _options.FrameLimits);
+        if (_connectionTimeout is > 0 and var timeout)
+        {
+            // The timeout covers the whole handshake: a server that accepts and then
+            // never answers CONNECT must not hang the client either.
+            _handshakeTimer = _loop.Timer(timeout, 0, () => Disconnect(Errors.CantConnect(Host, Port, "Connection timed out")));
+        }
     }
 
-    private void SendConnect()
+    /// <summary>
+    /// The TCP connection is made: on_connect runs now, as in the original, before CONNECT
+    /// goes out (and so also before a login that will be refused).
+    /// </summary>
+    private void TcpConnected(Handle handle)
     {
-        var handle = _handle!;
-        var mark = handle.BytesQueued;
-        try
+        if (handle != _handle)
         {
-            var writer = new FrameWriter(handle.Writer, StompVersion.V1_0);
-            writer.WriteCommand(StompCommands.Connect);
-            var own = new CommandParams
-            {
-                ["accept-version"] = "1.0,1.1,1.2",
-                ["heart-beat"] = string.Create(CultureInfo.InvariantCulture, $"{_cx},{_cy}"),
-                ["login"] = _options.Login,
-                ["passcode"] = _options.Passcode,
-                ["host"] = _options.Vhost,
-            };
-            WriteHeaderLayers(ref writer, StompCommands.Connect, own, receiptOverride: null);
-            writer.EndHeaders();
-            writer.WriteBody([]);
-        }
-        catch (ArgumentException e)
-        {
-            handle.Rollback(mark);
-            Disconnect(Errors.CantConnect(Host, Port, e.Message));
             return;
         }
 
+        _state = State.LoggingIn;
+        try
+        {
+            OnConnect?.Invoke();
+        }
+        finally
+        {
+            // Log in even when on_connect threw; not when it closed the connection.
+            if (handle == _handle && _state == State.LoggingIn)
+            {
+                SendConnect(handle);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes CONNECT, built as the original's login step builds it: its own headers only,
+    /// never default_headers or command_headers, and <c>content-length:0</c>. The options
+    /// were checked in the constructor, so every header can be written unescaped.
+    /// </summary>
+    private void SendConnect(Handle handle)
+    {
+        if (_cy > 0)
+        {
+            // As the original: a server that accepts TCP and never answers CONNECT is
+            // dead after the read timeout the client asked for, connection_timeout or not.
+            handle.RTimeout = HeartBeat.ReadTimeout(_cy);
+        }
+
+        var writer = new FrameWriter(handle.Writer, StompVersion.V1_0);
+        writer.WriteCommand(StompCommands.Connect);
+        writer.WriteHeader("accept-version", "1.0,1.1,1.2");
+        writer.WriteHeader("heart-beat", string.Create(CultureInfo.InvariantCulture, $"{_cx},{_cy}"));
+        WriteIfSet(ref writer, "login", _options.Login);
+        WriteIfSet(ref writer, "passcode", _options.Passcode);
+        WriteIfSet(ref writer, "host", _options.Vhost);
+        writer.WriteContentLength(0);
+        writer.EndHeaders();
+        writer.WriteBody([]);
         handle.Commit();
+    }
+
+    private static void WriteIfSet(ref FrameWriter writer, string name, string? value)
+    {
+        if (value is not null)
+        {
+            writer.WriteHeader(name, value);
+        }
+    }
+
+    private void Fail(Handle handle, StompError error)
+    {
+        if (handle == _handle)
+        {
+            Disconnect(error);
+        }
+    }
+
+    /// <summary>
+    /// EOF or a socket error: every frame already received is dispatched first, then the
+    /// failure acted on. Should a callback throw on the way, the rest of the frames, and
+    /// then the failure, follow on the next pass (see <see cref="Read"/>).
+    /// </summary>
+    private void FailAfterRead(Handle handle, StompError error)
+    {
+        if (handle == _handle)
+        {
+            _failAfterRead = error;
+            Read(handle);
+        }
     }
 
     private void Read(Handle handle)
     {
-        while (handle == _handle && !handle.IsDestroyed)
+        while (handle == _handle)
         {
-            var result = _reader!.TryRead(handle.ReadBuffer, out var frame, out var consumed, out var error);
-            handle.Consume(consumed);
+            // A handle destroyed by a socket error has no read buffer left to read.
+            Frame? frame = null;
+            StompError? error = null;
+            var result = FrameReadResult.NeedMoreData;
+            if (!handle.IsDestroyed)
+            {
+                result = _reader!.TryRead(handle.ReadBuffer, out frame, out var consumed, out error);
+                handle.Consume(consumed);
+            }
+
             switch (result)
             {
                 case FrameReadResult.NeedMoreData:
+                    if (_failAfterRead is { } failure)
+                    {
+                        Disconnect(failure);
+                    }
+
                     return;
                 case FrameReadResult.Error:
                     Disconnect(error!);
@@ -339,7 +421,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     {
         switch (frame.Command)
         {
-            case StompCommands.Connected when _state == State.Connecting:
+            case StompCommands.Connected when _state == State.LoggingIn:
                 Connected(frame);
                 break;
             case StompCommands.Message when _state == State.Connected:
@@ -367,27 +449,30 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             return;
         }
 
+        // A heart-beat header the client cannot read matters only when it asked for
+        // beats; then guessing either way is wrong, so say what came.
+        var heartBeat = frame.Headers["heart-beat"];
+        if (!HeartBeat.TryParse(heartBeat, out var sx, out var sy) && (_cx > 0 || _cy > 0))
+        {
+            Disconnect(Errors.MalformedHeartBeat(heartBeat!));
+            return;
+        }
+
         _version = version;
         _reader!.Version = version;
         Session = frame.Headers["session"];
         _state = State.Connected;
-        StartHeartBeats(frame.Headers["heart-beat"]);
+        StartHeartBeats(sx, sy);
 
-        // Queued commands go first, so that commands issued from on_connect follow them.
+        // In the order issued, those from on_connect among them.
         while (_state == State.Connected && _queued.TryDequeue(out var command))
         {
             Write(command);
         }
-
-        if (_state == State.Connected)
-        {
-            OnConnect?.Invoke();
-        }
     }
 
-    private void StartHeartBeats(string? serverHeartBeat)
+    private void StartHeartBeats(int sx, int sy)
     {
-        var (sx, sy) = HeartBeat.Parse(serverHeartBeat);
         var handle = _handle!;
         if (HeartBeat.OutgoingInterval(_cx, sy) is > 0 and var outgoing)
         {
@@ -397,10 +482,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             _beatTimer = _loop.Timer(outgoing / 3000.0, outgoing / 3000.0, Beat);
         }
 
-        if (HeartBeat.IncomingTimeout(_cy, sx) is > 0 and var incoming)
-        {
-            handle.RTimeout = incoming / 1000.0;
-        }
+        // Replaces the login's read timeout; 0 switches it off when the server sends no
+        // beats (the original kept the login's timeout then, and dropped idle connections).
+        handle.RTimeout = HeartBeat.IncomingTimeout(_cy, sx);
     }
 
     private void Beat()
@@ -452,31 +536,59 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             return;
         }
 
-        var (command, subscriptionId) = entry;
+        var (command, subscription) = entry;
         switch (command.Name)
         {
-            case StompCommands.Subscribe when subscriptionId is not null && _subscriptions.TryGetValue(subscriptionId, out var subscription):
+            case StompCommands.Subscribe when subscription is not null:
                 subscription.Confirmed = true;
                 break;
-            case StompCommands.Unsubscribe when subscriptionId is not null:
-                _subscriptions.Remove(subscriptionId);
+            case StompCommands.Unsubscribe when subscription is not null:
+                // Only the subscription this UNSUBSCRIBE named: a SUBSCRIBE with the same
+                // id written since then made a new one, which lives on.
+                Unlink(subscription);
                 break;
             case StompCommands.Disconnect:
-                try
-                {
-                    Complete(command, receipt, null);
-                }
-                finally
-                {
-                    // The session is over whatever the callback does; left open, the
-                    // server's close would later be reported as an error.
-                    Disconnect(null);
-                }
-
+                // As the original: the session closes first (its failure sequence, then
+                // on_disconnect), and the DISCONNECT hears of its receipt last.
+                Disconnect(null, () => Complete(command, receipt, null));
                 return;
         }
 
         Complete(command, receipt, null);
+    }
+
+    /// <summary>Removes this very subscription from under its id, leaving any other that shares the id.</summary>
+    private void Unlink(Subscription subscription)
+    {
+        if (!_subscriptions.TryGetValue(subscription.Id, out var newest))
+        {
+            return;
+        }
+
+        if (newest == subscription)
+        {
+            if (subscription.Previous is { } previous)
+            {
+                _subscriptions[subscription.Id] = previous;
+            }
+            else
+            {
+                _subscriptions.Remove(subscription.Id);
+            }
+        }
+        else
+        {
+            for (var newer = newest; newer.Previous is { } older; newer = older)
+            {
+                if (older == subscription)
+                {
+                    newer.Previous = subscription.Previous;
+                    break;
+                }
+            }
+        }
+
+        subscription.Previous = null;
     }
 
     private void ServerError(Frame frame)
@@ -484,9 +596,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         var error = Errors.ErrorFrame(frame);
         if (_state == State.Connected && frame.Headers["receipt-id"] is { } receiptId && _awaitingReceipt.Remove(receiptId, out var entry))
         {
-            if (entry.Command.Name == StompCommands.Subscribe && entry.SubscriptionId is { } subscriptionId)
+            if (entry.Command.Name == StompCommands.Subscribe && entry.Subscription is { } refused)
             {
-                _subscriptions.Remove(subscriptionId);
+                Unlink(refused);
             }
 
             Complete(entry.Command, null, error);
@@ -505,7 +617,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         var name = command.Name;
         _commandHeaders.TryGetValue(name, out var commandHeaders);
         var receipt = Lookup("receipt", parameters, commandHeaders);
-        string? subscriptionId = null;
+        string? subscriptionKey = null;
         if (receipt is null && name is StompCommands.Subscribe or StompCommands.Unsubscribe or StompCommands.Disconnect)
         {
             receipt = "auto";
@@ -515,6 +627,13 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         if (receipt == "auto")
         {
             receipt = receiptOverride = string.Create(CultureInfo.InvariantCulture, $"R_{Session}.{++_receiptSequence}");
+        }
+
+        if (receipt is not null && _awaitingReceipt.ContainsKey(receipt))
+        {
+            // Overwriting the entry would leave the first command unanswered for ever.
+            CompleteLater(command, Errors.ReceiptAlreadyAwaited(receipt));
+            return;
         }
 
         string? ackId = null;
@@ -528,7 +647,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
         else if (name is StompCommands.Subscribe or StompCommands.Unsubscribe)
         {
-            subscriptionId = Lookup("id", parameters, commandHeaders) ?? Lookup("destination", parameters, commandHeaders) ?? string.Empty;
+            subscriptionKey = Lookup("id", parameters, commandHeaders) ?? Lookup("destination", parameters, commandHeaders) ?? string.Empty;
         }
 
         var mark = handle.BytesQueued;
@@ -542,10 +661,10 @@ public sealed class StomperClient : CommandMethods, IStomperClient
                 WriteAckHeaders(ref writer, parameters, ackId, ackSubscription);
             }
 
-            var bodyLength = parameters.BodyLength;
-            if (!hasContentLength && (parameters.HasBody || name == StompCommands.Send))
+            // Every frame, with a body or not, as the original writes them.
+            if (!hasContentLength)
             {
-                writer.WriteContentLength(bodyLength);
+                writer.WriteContentLength(parameters.BodyLength);
             }
 
             writer.EndHeaders();
@@ -565,15 +684,24 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             return;
         }
 
+        // The receipt entry keeps the subscription object itself, so that its answer
+        // touches that one and not whatever holds the id by then.
+        Subscription? subscription = null;
         if (name == StompCommands.Subscribe)
         {
             var ackMode = Lookup("ack", parameters, commandHeaders) ?? "auto";
-            _subscriptions[subscriptionId!] = new Subscription(subscriptionId!, ackMode, parameters.OnMessage!, command.ReplyTo);
+            _subscriptions.TryGetValue(subscriptionKey!, out var previous);
+            subscription = new Subscription(subscriptionKey!, ackMode, parameters.OnMessage!, command.ReplyTo) { Previous = previous, Sequence = command.Sequence };
+            _subscriptions[subscriptionKey!] = subscription;
+        }
+        else if (name == StompCommands.Unsubscribe)
+        {
+            _subscriptions.TryGetValue(subscriptionKey!, out subscription);
         }
 
         if (receipt is not null)
         {
-            _awaitingReceipt[receipt] = (command, subscriptionId);
+            _awaitingReceipt[receipt] = (command, subscription);
         }
         else if (command.ReplyTo is not null)
         {
@@ -668,12 +796,14 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         subscriptionId = null;
         if (command.Parameters.Message is not { } message)
         {
-            var id = command.Parameters["id"] ?? command.Parameters["message-id"];
-            foreach (var subscription in _subscriptions.Values)
+            if ((command.Parameters["id"] ?? command.Parameters["message-id"]) is { } id)
             {
-                if (id is not null && subscription.Acks?.Settle(id) == true)
+                foreach (var newest in _subscriptions.Values)
                 {
-                    break;
+                    if (SettleInChain(newest, id))
+                    {
+                        break;
+                    }
                 }
             }
 
@@ -683,12 +813,26 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         subscriptionId = message.Headers["subscription"] ?? message.Headers["destination"];
         ackId = AckKey(message);
         if (subscriptionId is not null && ackId is not null
-            && _subscriptions.TryGetValue(subscriptionId, out var owner) && owner.Acks?.Settle(ackId) == true)
+            && _subscriptions.TryGetValue(subscriptionId, out var owner) && SettleInChain(owner, ackId))
         {
             return true;
         }
 
         CompleteLater(command, Errors.UnexpectedAcknowledgement(command.Name));
+        return false;
+    }
+
+    /// <summary>Settles the message in the newest subscription of an id or in an older one: it may have come while the older one held the id.</summary>
+    private static bool SettleInChain(Subscription newest, string ackId)
+    {
+        for (Subscription? owner = newest; owner is not null; owner = owner.Previous)
+        {
+            if (owner.Acks?.Settle(ackId) == true)
+            {
+                return true;
+            }
+        }
+
         return false;
     }
 
@@ -743,13 +887,16 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
     }
 
-    /// <summary>Ends the connection; with an error, runs the failure callbacks in the original's order.</summary>
-    private void Disconnect(StompError? error)
+    /// <summary>
+    /// Ends the connection; with an error, runs the failure callbacks in the original's
+    /// order, on_disconnect when the TCP connection had been made, then <paramref name="last"/>.
+    /// </summary>
+    private void Disconnect(StompError? error, Action? last = null)
     {
-        var wasConnected = _state == State.Connected;
+        var wasConnected = _state is State.LoggingIn or State.Connected;
         var lost = error is not null && error.Code != E_CONN_CLOSED_BY_CLIENT
-            ? _subscriptions.Values.Where(s => s.Confirmed).ToList()
-            : [];
+            ? [.. _subscriptions.Values.SelectMany(s => s.Chain()).Where(s => s.Confirmed).OrderBy(s => s.Sequence)]
+            : new List<Subscription>();
         _subscriptions.Clear();
         var aborted = DrainPending();
         CloseConnection();
@@ -795,6 +942,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         if (wasConnected)
         {
             notices.Add(() => OnDisconnect?.Invoke());
+        }
+
+        if (last is not null)
+        {
+            notices.Add(last);
         }
 
         Notify(notices, 0);
@@ -845,6 +997,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private void CloseConnection()
     {
         _state = State.Disconnected;
+        _failAfterRead = null;
         _handshakeTimer?.Dispose();
         _beatTimer?.Dispose();
         _handshakeTimer = _beatTimer = null;

@@ -9,19 +9,19 @@ namespace Stomper;
 /// </summary>
 public sealed class StomperOptions
 {
-    /// <summary>Server host name or address (default <c>localhost</c>).</summary>
+    /// <summary>Server host name or address (default <c>localhost</c>); an empty one is refused by the constructor, where Perl took <c>''</c> for the default.</summary>
     public string Host { get; init; } = "localhost";
 
-    /// <summary>Server port (default 61613).</summary>
+    /// <summary>Server port, 1 to 65535 (default 61613); Perl's <c>port =&gt; 0</c> meant the default, here it is refused by the constructor.</summary>
     public int Port { get; init; } = 61613;
 
-    /// <summary>CONNECT's <c>login</c>.</summary>
+    /// <summary>CONNECT's <c>login</c>; no line breaks, since CONNECT is never escaped.</summary>
     public string? Login { get; init; }
 
-    /// <summary>CONNECT's <c>passcode</c>.</summary>
+    /// <summary>CONNECT's <c>passcode</c>; no line breaks, since CONNECT is never escaped.</summary>
     public string? Passcode { get; init; }
 
-    /// <summary>The virtual host, sent as CONNECT's <c>host</c> header.</summary>
+    /// <summary>The virtual host, sent as CONNECT's <c>host</c> header; no line breaks.</summary>
     public string? Vhost { get; init; }
 
     /// <summary>
@@ -43,16 +43,21 @@ public sealed class StomperOptions
     /// <summary>Connection parameters (AnyEvent::Handle's).</summary>
     public HandleParams? HandleParams { get; init; }
 
-    /// <summary>Headers added to every outgoing frame (the lowest precedence).</summary>
+    /// <summary>Headers added to every outgoing frame but CONNECT, which the login builds alone, as in the original (the lowest precedence).</summary>
     public IReadOnlyDictionary<string, string>? DefaultHeaders { get; init; }
 
-    /// <summary>Headers added to frames of one command: <c>command_headers =&gt; { SEND =&gt; { receipt =&gt; 'auto' } }</c>.</summary>
+    /// <summary>Headers added to frames of one command: <c>command_headers =&gt; { SEND =&gt; { receipt =&gt; 'auto' } }</c>; an entry for CONNECT is never used, as in the original.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? CommandHeaders { get; init; }
 
-    /// <summary><c>on_connect</c>: the session is up (CONNECTED received).</summary>
+    /// <summary>
+    /// <c>on_connect</c>: the TCP connection is made. As in the original it runs before
+    /// CONNECT is written, so also before a login that will be refused; commands issued from
+    /// it are queued and written once CONNECTED arrives. <see cref="StomperClient.IsConnected"/>
+    /// tells whether the session is up.
+    /// </summary>
     public Action? OnConnect { get; init; }
 
-    /// <summary><c>on_disconnect</c>: a connection that was up is gone, for any reason.</summary>
+    /// <summary><c>on_disconnect</c>: a TCP connection that was made (one <c>on_connect</c> announced) is gone, for any reason, a refused login among them.</summary>
     public Action? OnDisconnect { get; init; }
 
     /// <summary><c>on_error</c>: connection errors, and command errors of commands without a callback. Default: the message and a newline to standard error.</summary>

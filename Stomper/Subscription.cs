@@ -26,6 +26,26 @@ internal sealed class Subscription
     /// <summary>Null for <c>auto</c> acknowledgement.</summary>
     public PendingAcks? Acks { get; }
 
+    /// <summary>The SUBSCRIBE's place in issue order: losses are reported in that order.</summary>
+    public long Sequence { get; init; }
+
     /// <summary>True once the broker's RECEIPT for the SUBSCRIBE arrived.</summary>
     public bool Confirmed { get; set; }
+
+    /// <summary>
+    /// The subscription that held the same id when this one's SUBSCRIBE was written, while
+    /// it still may: until its UNSUBSCRIBE is confirmed, or for good when this SUBSCRIBE is
+    /// refused. Messages go to the newest; the older ones still settle their ACKs and hear
+    /// of their loss.
+    /// </summary>
+    public Subscription? Previous { get; set; }
+
+    /// <summary>This subscription and every older one under its id, newest first.</summary>
+    public IEnumerable<Subscription> Chain()
+    {
+        for (var subscription = this; subscription is not null; subscription = subscription.Previous)
+        {
+            yield return subscription;
+        }
+    }
 }

@@ -21,6 +21,9 @@ namespace EventLoop;
 /// is already destroyed: no callback follows. Without an <see cref="OnError"/> a fatal
 /// error is thrown as an <see cref="IOException"/> out of the loop, as AnyEvent
 /// croaks, so it is never lost.</para>
+/// <para>Like the loop it runs on, a handle is used on the loop's thread only: its
+/// methods and the setters that act (<see cref="OnDrain"/>, the timeouts) throw
+/// <see cref="InvalidOperationException"/> elsewhere (see <see cref="Loop.VerifyAccess"/>).</para>
 /// </remarks>
 public sealed class Handle : IDisposable
 {
@@ -164,6 +167,7 @@ public sealed class Handle : IDisposable
         get => _onDrain;
         set
         {
+            _loop.VerifyAccess();
             _onDrain = value;
             if (value is not null && _state == State.Connected && _wbuf.Length == 0)
             {
@@ -223,6 +227,7 @@ public sealed class Handle : IDisposable
         get => _rtimeout;
         set
         {
+            _loop.VerifyAccess();
             _rtimeout = value;
             _lastRead = _loop.NowMonotonic;
             ArmReadTimer();
@@ -235,6 +240,7 @@ public sealed class Handle : IDisposable
         get => _wtimeout;
         set
         {
+            _loop.VerifyAccess();
             _wtimeout = value;
             _lastWrite = _loop.NowMonotonic;
             ArmWriteTimer();
@@ -244,6 +250,7 @@ public sealed class Handle : IDisposable
     /// <summary>Removes <paramref name="count"/> bytes from the front of <see cref="ReadBuffer"/>.</summary>
     public void Consume(int count)
     {
+        _loop.VerifyAccess();
         if (!IsDestroyed)
         {
             _rbuf.Consume(count);
@@ -253,6 +260,7 @@ public sealed class Handle : IDisposable
     /// <summary>Queues bytes for writing (<c>push_write</c>).</summary>
     public void PushWrite(ReadOnlySpan<byte> bytes)
     {
+        _loop.VerifyAccess();
         if (IsDestroyed)
         {
             return;
@@ -265,6 +273,7 @@ public sealed class Handle : IDisposable
     /// <summary>Queues text for writing, encoded as UTF-8 (<c>push_write</c> of a string).</summary>
     public void PushWrite(string text)
     {
+        _loop.VerifyAccess();
         ArgumentNullException.ThrowIfNull(text);
         if (IsDestroyed)
         {
@@ -283,6 +292,7 @@ public sealed class Handle : IDisposable
     /// </summary>
     public void Commit()
     {
+        _loop.VerifyAccess();
         if (_state != State.Connected || _wbuf.Length == 0)
         {
             return;
@@ -317,6 +327,7 @@ public sealed class Handle : IDisposable
     /// </summary>
     public void Rollback(long bytesQueued)
     {
+        _loop.VerifyAccess();
         if (IsDestroyed)
         {
             return;
@@ -332,14 +343,23 @@ public sealed class Handle : IDisposable
     }
 
     /// <summary>Restarts the read timeout's count (<c>rtimeout_reset</c>).</summary>
-    public void RTimeoutReset() => _lastRead = _loop.NowMonotonic;
+    public void RTimeoutReset()
+    {
+        _loop.VerifyAccess();
+        _lastRead = _loop.NowMonotonic;
+    }
 
     /// <summary>Restarts the write timeout's count (<c>wtimeout_reset</c>).</summary>
-    public void WTimeoutReset() => _lastWrite = _loop.NowMonotonic;
+    public void WTimeoutReset()
+    {
+        _loop.VerifyAccess();
+        _lastWrite = _loop.NowMonotonic;
+    }
 
     /// <summary>Restarts both counts (<c>timeout_reset</c>).</summary>
     public void TimeoutReset()
     {
+        _loop.VerifyAccess();
         RTimeoutReset();
         WTimeoutReset();
     }
@@ -351,6 +371,7 @@ public sealed class Handle : IDisposable
     /// </summary>
     public void Dispose()
     {
+        _loop.VerifyAccess();
         if (IsDestroyed)
         {
             return;

@@ -65,6 +65,82 @@ public sealed class ClientArgumentTests
         Assert.That(() => client.Nack(new()), Throws.ArgumentException.With.Message.EqualTo("\"message\" parameter must be specified"));
     }
 
+    [TestCase(0, "\"port\" must be an integer from 1 to 65535, not 0")]
+    [TestCase(70000, "\"port\" must be an integer from 1 to 65535, not 70000")]
+    public void A_port_out_of_range_is_refused_by_the_constructor(int port, string message)
+    {
+        Assert.That(() => new StomperClient(new() { Loop = _loop, Lazy = true, Port = port }),
+            Throws.ArgumentException.With.Message.EqualTo(message));
+    }
+
+    [Test]
+    public void Every_other_bad_option_is_refused_by_the_constructor_before_anything_starts()
+    {
+        var transports = 0;
+        StomperClient Make(StomperOptions o) => new(new()
+        {
+            Loop = _loop, Lazy = true, Transport = _ => { transports++; return new Stomper.Tests.EventLoop.ScriptedTransport().Mock.Object; },
+            Host = o.Host, Login = o.Login, Passcode = o.Passcode, Vhost = o.Vhost, HandleParams = o.HandleParams,
+        });
+
+        Assert.That(() => Make(new() { Host = "" }), Throws.ArgumentException.With.Message.EqualTo("\"host\" must be a host name or an IP address"));
+        Assert.That(() => Make(new() { Host = null! }), Throws.ArgumentException.With.Message.EqualTo("\"host\" must be a host name or an IP address"));
+        Assert.That(() => Make(new() { HandleParams = new() { ReadSize = 0 } }), Throws.ArgumentException.With.Message.EqualTo("\"read_size\" must be a positive integer"));
+        Assert.That(() => Make(new() { HandleParams = new() { WbufMax = -1 } }), Throws.ArgumentException.With.Message.EqualTo("\"wbuf_max\" must be 0 (no limit) or a positive integer"));
+        Assert.That(() => Make(new() { HandleParams = new() { Linger = -1 } }), Throws.ArgumentException.With.Message.EqualTo("\"linger\" must be a positive number"));
+        Assert.That(() => Make(new() { Login = "a\nb" }), Throws.ArgumentException.With.Message.EqualTo("\"login\" cannot contain a line break: CONNECT frames are not escaped"));
+        Assert.That(() => Make(new() { Passcode = "a\rb" }), Throws.ArgumentException.With.Message.EqualTo("\"passcode\" cannot contain a line break: CONNECT frames are not escaped"));
+        Assert.That(() => Make(new() { Vhost = "/\n" }), Throws.ArgumentException.With.Message.EqualTo("\"vhost\" cannot contain a line break: CONNECT frames are not escaped"));
+        Assert.That(transports, Is.Zero);
+    }
+
+    [Test]
+    public void A_constructor_whose_connect_throws_leaves_nothing_armed_to_report_later()
+    {
+        var errors = new List<string>();
+        Assert.That(() => new StomperClient(new()
+        {
+            Loop = _loop, ConnectionTimeout = 1, OnError = e => errors.Add(e.Message),
+            Transport = _ => throw new InvalidOperationException("no transport"),
+        }), Throws.InvalidOperationException);
+
+        ((FakeClock)_loop.Clock).Advance(5);
+        _loop.RunOnce(block: false);
+
+        Assert.That(errors, Is.Empty);
+    }
+
+    [Test]
+    public void A_lazy_client_whose_connect_throws_keeps_no_command_queued_and_tries_again_on_the_next()
+    {
+        var attempts = 0;
+        var sent = new List<string>();
+        var transport = new Stomper.Tests.EventLoop.ScriptedTransport();
+        using var client = new StomperClient(new()
+        {
+            Loop = _loop, Lazy = true, OnError = _ => { },
+            Transport = _ => ++attempts == 1 ? throw new InvalidOperationException("no transport") : transport.Mock.Object,
+        });
+
+        Assert.That(() => client.Send(new() { ["destination"] = "/queue/a", Body = "lost" }), Throws.InvalidOperationException);
+        client.Send(new() { ["destination"] = "/queue/a", Body = "kept" });
+        transport.ConnectCompleted!(null);
+        transport.Arrive("CONNECTED\nversion:1.2\n\n\0");
+
+        Assert.That(attempts, Is.EqualTo(2));
+        Assert.That(transport.SentText, Does.Contain("kept").And.Not.Contain("lost"));
+    }
+
+    [TestCase("CONNECT")]
+    [TestCase("stomp")]
+    public void Executing_CONNECT_says_it_is_the_clients_own_command_not_an_unknown_one(string command)
+    {
+        using var client = new StomperClient(new() { Loop = _loop, Lazy = true });
+
+        Assert.That(() => client.Execute(command, new()), Throws.ArgumentException.With.Message.EqualTo(
+            $"STOMP command \"{command.ToUpperInvariant()}\" is sent by the client itself when it connects and cannot be executed"));
+    }
+
     [Test]
     public void Host_and_port_default_to_localhost_61613_and_the_callbacks_are_read_write()
     {

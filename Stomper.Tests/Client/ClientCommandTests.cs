@@ -27,7 +27,7 @@ public sealed class ClientCommandTests
     }
 
     [Test]
-    public void Commands_issued_before_CONNECTED_are_sent_in_order_once_it_arrives_then_on_connect_runs()
+    public void Commands_issued_before_CONNECTED_are_sent_in_order_once_it_arrives()
     {
         using var h = new ClientHarness();
         h.Client.Send(new() { ["destination"] = "/queue/a", Body = "1" });
@@ -35,7 +35,7 @@ public sealed class ClientCommandTests
         h.Transport.ConnectCompleted!(null);
         Assert.That(h.Sent().Select(f => f.Command), Is.EqualTo(new[] { "CONNECT" }));
 
-        h.Connect();
+        h.Transport.Arrive("CONNECTED\nversion:1.2\nsession:S1\n\n\0");
 
         Assert.That(h.Sent().Skip(1).Select(f => f.Body), Is.EqualTo(new[] { "1", "2" }));
         Assert.That(h.Trace, Is.EqualTo(new[] { "on_connect" }));
@@ -215,7 +215,7 @@ public sealed class ClientCommandTests
     }
 
     [Test]
-    public void A_login_refused_with_ERROR_aborts_everything()
+    public void A_login_refused_with_ERROR_aborts_everything_and_ends_the_connection_on_connect_announced()
     {
         using var h = new ClientHarness();
         h.Client.Send(new() { ["destination"] = "/queue/a" }, h.Record("send"));
@@ -225,8 +225,10 @@ public sealed class ClientCommandTests
 
         Assert.That(h.Trace, Is.EqualTo(new[]
         {
+            "on_connect",
             "on_error: Bad CONNECT",
             "send: E_OPRN_ERROR Operation \"SEND\" aborted: Bad CONNECT",
+            "on_disconnect",
         }));
     }
 
@@ -260,7 +262,7 @@ public sealed class ClientCommandTests
     }
 
     [Test]
-    public void Commands_issued_after_DISCONNECT_are_aborted_as_closed_by_the_client_when_its_receipt_arrives()
+    public void Commands_issued_after_DISCONNECT_are_aborted_as_closed_by_the_client_before_the_DISCONNECT_hears_its_receipt()
     {
         using var h = new ClientHarness();
         h.Connect();
@@ -273,15 +275,15 @@ public sealed class ClientCommandTests
         Assert.That(h.Trace, Is.EqualTo(new[]
         {
             "on_connect",
-            $"disconnect: receipt {receipt}",
             "on_error: Connection closed by client prematurely.",
             "send: E_CONN_CLOSED_BY_CLIENT Operation \"SEND\" aborted: Connection closed by client prematurely.",
             "on_disconnect",
+            $"disconnect: receipt {receipt}",
         }));
     }
 
     [Test]
-    public void DISCONNECT_closes_cleanly_once_its_receipt_arrives()
+    public void DISCONNECT_closes_cleanly_once_its_receipt_arrives_and_hears_of_it_after_on_disconnect()
     {
         using var h = new ClientHarness();
         h.Connect();
@@ -290,7 +292,7 @@ public sealed class ClientCommandTests
         var receipt = h.LastSent().Headers["receipt"];
         h.Transport.Arrive($"RECEIPT\nreceipt-id:{receipt}\n\n\0");
 
-        Assert.That(h.Trace, Is.EqualTo(new[] { "on_connect", $"disconnect: receipt {receipt}", "on_disconnect" }));
+        Assert.That(h.Trace, Is.EqualTo(new[] { "on_connect", "on_disconnect", $"disconnect: receipt {receipt}" }));
         Assert.That(h.Client.IsConnected, Is.False);
     }
 

@@ -82,6 +82,33 @@ internal sealed class ClientHarness : IDisposable
 
     public Frame LastSent() => Sent()[^1];
 
+    /// <summary>
+    /// A confirmed subscription "s1" whose handler records each body and throws on "boom",
+    /// and a receipted SEND awaiting its RECEIPT; then one read brings MESSAGE "boom",
+    /// MESSAGE "after" and that RECEIPT, and the exception leaves the loop.
+    /// </summary>
+    /// <returns>The bodies the handler saw, and the SEND's receipt id.</returns>
+    public (List<string> Bodies, string SendReceipt) ThreeFramesInOneReadTheFirstOneThrowing()
+    {
+        var bodies = new List<string>();
+        Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, msg =>
+        {
+            bodies.Add(msg.Body);
+            if (msg.Body == "boom")
+            {
+                throw new InvalidOperationException("user bug");
+            }
+        });
+        Transport.Arrive($"RECEIPT\nreceipt-id:{LastSent().Headers["receipt"]}\n\n\0");
+        Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, Record("send"));
+        var sendReceipt = LastSent().Headers["receipt"]!;
+        NUnit.Framework.Assert.Throws<InvalidOperationException>(() => Transport.Arrive(
+            "MESSAGE\nsubscription:s1\nmessage-id:m1\ndestination:/queue/a\n\nboom\0"
+            + "MESSAGE\nsubscription:s1\nmessage-id:m2\ndestination:/queue/a\n\nafter\0"
+            + $"RECEIPT\nreceipt-id:{sendReceipt}\n\n\0"));
+        return (bodies, sendReceipt);
+    }
+
     public void Step(double seconds = 0)
     {
         Clock.Advance(seconds);

@@ -89,6 +89,67 @@ public sealed class ClientHeartBeatTests
     }
 
     [Test]
+    public void A_huge_server_heart_beat_does_not_wrap_round_into_a_short_read_timeout()
+    {
+        using var h = Harness(cx: 0, cy: 1000);
+
+        // 3 x 1431655766 is 2 more than 2^32: in 32-bit arithmetic, a 2 ms timeout.
+        h.Connect(heartBeat: "1431655766,0");
+        h.Step(60);
+
+        Assert.That(h.Client.IsConnected, Is.True);
+    }
+
+    [Test]
+    public void A_server_heart_beat_past_a_third_of_int_MaxValue_still_arms_the_read_timeout()
+    {
+        using var h = Harness(cx: 0, cy: 1000);
+
+        // 3 x 715827883 ms passes int.MaxValue: in 32-bit arithmetic negative, and no timeout at all.
+        h.Connect(heartBeat: "715827883,0");
+        h.Step(2147483);
+        Assert.That(h.Client.IsConnected, Is.True);
+        h.Step(1);
+
+        Assert.That(h.Trace, Is.EqualTo(new[] { "on_connect", "on_error: Read timed out.", "on_disconnect" }));
+    }
+
+    [TestCase("x,y")]
+    [TestCase("-5,10")]
+    [TestCase("1000")]
+    [TestCase("")]
+    public void A_malformed_heart_beat_header_fails_the_connection_when_beats_were_asked_for_and_is_ignored_otherwise(string header)
+    {
+        using (var asked = Harness(cx: 1000, cy: 0))
+        {
+            asked.Connect(heartBeat: header);
+
+            Assert.That(asked.Trace, Is.EqualTo(new[]
+            {
+                "on_connect",
+                $"on_error: Malformed frame received: heart-beat header \"{header}\" of CONNECTED is not two integers separated by a comma",
+                "on_disconnect",
+            }));
+        }
+
+        using var notAsked = Harness(cx: 0, cy: 0);
+        notAsked.Connect(heartBeat: header);
+        Assert.That(notAsked.Client.IsConnected, Is.True);
+    }
+
+    [Test]
+    public void Blanks_around_the_heart_beat_values_are_read_as_the_original_reads_numbers()
+    {
+        using var h = Harness(cx: 0, cy: 1000);
+        h.Connect(heartBeat: " 2000 , 0");
+
+        h.Step(5.9);
+        Assert.That(h.Client.IsConnected, Is.True);
+        h.Step(0.1);
+        Assert.That(h.Client.IsConnected, Is.False);
+    }
+
+    [Test]
     public void Beats_the_server_offers_but_the_client_did_not_ask_for_arm_no_timeout()
     {
         // The original armed the timeout here and dropped healthy idle connections.

@@ -218,6 +218,27 @@ public class FrameReaderTests
         Assert.That(frame.Headers["key"], Is.EqualTo(expected));
     }
 
+    [TestCase("MESSAGE\nkey:a\rb\n\n\0")]
+    [TestCase("MESSAGE\nkey:ab\r\r\n\n\0")]
+    [TestCase("MESSAGE\nk\rey:ab\n\n\0")]
+    public void A_raw_CR_inside_a_STOMP_1_2_header_is_unexpected_data(string input)
+    {
+        var harness = new ReaderHarness(new FrameReader { Version = StompVersion.V1_2 }).Feed(Bytes(input));
+
+        Assert.That(harness.Frames, Is.Empty);
+        Assert.That(harness.Error!.Code, Is.EqualTo(ErrorCode.E_UNEXPECTED_DATA));
+        Assert.That(harness.Error.Message, Is.EqualTo("Malformed frame received: raw carriage return inside a STOMP 1.2 header (it must be escaped as \\r)"));
+    }
+
+    [TestCase(StompVersion.V1_0)]
+    [TestCase(StompVersion.V1_1)]
+    public void A_raw_CR_inside_a_header_passes_in_STOMP_1_0_and_1_1_whose_grammars_allow_it(StompVersion version)
+    {
+        var frame = new ReaderHarness(new FrameReader { Version = version }).Feed(Bytes("MESSAGE\nkey:a\rb\r\n\n\0")).Frames.Single();
+
+        Assert.That(frame.Headers["key"], Is.EqualTo("a\rb"));
+    }
+
     [Test]
     public void Header_names_are_unescaped_too()
     {

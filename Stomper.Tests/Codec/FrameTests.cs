@@ -73,7 +73,7 @@ public class FrameTests
         Assert.That(FrameLimits.Default.MaxHeaderCount, Is.EqualTo(1000));
         Assert.That(FrameLimits.Default.MaxHeaderLineLength, Is.EqualTo(64 * 1024));
         Assert.That(FrameLimits.Default.MaxCommandLineLength, Is.EqualTo(256));
-        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new FrameLimits { MaxFrameSize = 0 });
-        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new FrameLimits { MaxHeaderCount = -1 });
+        Assert.That(() => _ = new FrameLimits { MaxFrameSize = 0 }, Throws.ArgumentException.With.Message.EqualTo("\"MaxFrameSize\" must be a positive integer"));
+        Assert.That(() => _ = new FrameLimits { MaxHeaderCount = -1 }, Throws.ArgumentException.With.Message.EqualTo("\"MaxHeaderCount\" must be a positive integer"));
     }
 }

@@ -127,6 +127,35 @@ public sealed class ClientFakeBrokerTests
     }
 
     [Test]
+    public void Unsubscribing_and_subscribing_again_with_the_same_id_keeps_the_connection_and_the_new_subscription()
+    {
+        var client = Connected();
+        var first = Subscribed(client, "s1", "/queue/a");
+
+        client.Unsubscribe(new() { ["id"] = "s1" });
+        var second = Subscribed(client, "s1", "/queue/b");
+        client.Send(new() { ["destination"] = "/queue/b", Body = "to the new one" });
+        WaitForMessages(second, 1);
+
+        Assert.That(second.Single().Body, Is.EqualTo("to the new one"));
+        Assert.That(first, Is.Empty);
+        Assert.That(client.IsConnected, Is.True);
+        Assert.That(Trace, Is.EqualTo(new[] { "on_connect" }));
+    }
+
+    [Test]
+    public void The_broker_gets_content_length_0_on_CONNECT_and_on_every_frame_without_a_body()
+    {
+        var client = Connected();
+        Subscribed(client, "s1", "/queue/a");
+        _driver.Receipted(client, "UNSUBSCRIBE", new() { ["id"] = "s1" });
+        _driver.Receipted(client, "BEGIN", new() { ["transaction"] = "t1" });
+
+        Assert.That(_broker.Connection(0).ConnectHeaders!["content-length"], Is.EqualTo("0"));
+        Assert.That(new[] { "SUBSCRIBE", "UNSUBSCRIBE", "BEGIN" }.Select(c => _broker.ReceivedBy(c).Single()["content-length"]), Is.All.EqualTo("0"));
+    }
+
+    [Test]
     public void Commands_issued_before_CONNECTED_are_written_in_order_once_it_arrives()
     {
         var client = Client();
@@ -294,15 +323,18 @@ public sealed class ClientFakeBrokerTests
         client.Send(new() { ["destination"] = "/queue/a" }, _driver.Record("SEND"));
         client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", OnMessage = _ => { }, OnReceipt = _driver.Record("SUBSCRIBE") });
         client.Begin(new() { ["transaction"] = "t1" });
-        _driver.WaitForTrace(4);
+        _driver.WaitForTrace(6);
         _driver.RunFor(0.05);
 
+        // on_connect came with the TCP connection, before the login was refused.
         Assert.That(Trace, Is.EqualTo(new[]
         {
+            "on_connect",
             "on_error: E_OPRN_ERROR Bad CONNECT",
             "SEND: E_OPRN_ERROR Operation \"SEND\" aborted: Bad CONNECT",
             "SUBSCRIBE: E_OPRN_ERROR Operation \"SUBSCRIBE\" aborted: Bad CONNECT",
             "on_error: E_OPRN_ERROR Operation \"BEGIN\" aborted: Bad CONNECT",
+            "on_disconnect",
         }));
         Assert.That(client.IsConnected, Is.False);
     }
@@ -367,10 +399,11 @@ public sealed class ClientFakeBrokerTests
         var started = Stopwatch.StartNew();
         Client(connectionTimeout: 3);
 
-        _driver.WaitForTrace(1);
+        _driver.WaitForTrace(2);
 
         // The close may overtake CONNECT (end-of-file) or meet it unread (a reset): either is the server's doing, not a timeout.
-        Assert.That(Trace[0], Is.EqualTo("on_error: E_CONN_CLOSED_BY_REMOTE_HOST Connection closed by remote host.")
+        Assert.That(Trace[0], Is.EqualTo("on_connect"));
+        Assert.That(Trace[1], Is.EqualTo("on_error: E_CONN_CLOSED_BY_REMOTE_HOST Connection closed by remote host.")
             .Or.EqualTo("on_error: E_IO Connection reset by peer"));
         Assert.That(started.Elapsed.TotalSeconds, Is.LessThan(2));
     }
@@ -401,9 +434,9 @@ public sealed class ClientFakeBrokerTests
         var started = Stopwatch.StartNew();
         Client(connectionTimeout: 0.4);
 
-        _driver.WaitForTrace(1);
+        _driver.WaitForTrace(3);
 
-        Assert.That(Trace, Is.EqualTo(new[] { $"on_error: E_CANT_CONN Can't connect to 127.0.0.1:{_broker.Port}: Connection timed out" }));
+        Assert.That(Trace, Is.EqualTo(new[] { "on_connect", $"on_error: E_CANT_CONN Can't connect to 127.0.0.1:{_broker.Port}: Connection timed out", "on_disconnect" }));
         Assert.That(started.Elapsed.TotalSeconds, Is.GreaterThanOrEqualTo(0.35));
         Assert.That(_broker.ReceivedBy("CONNECT"), Has.Count.EqualTo(1));
     }

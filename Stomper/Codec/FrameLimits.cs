@@ -17,20 +17,16 @@ public sealed record FrameLimits
     public static FrameLimits Default { get; } = new();
 
     /// <summary>The largest frame, from the command's first byte to the closing NUL inclusive (default 16 MiB).</summary>
-    public int MaxFrameSize { get => _maxFrameSize; init => _maxFrameSize = Positive(value); }
+    public int MaxFrameSize { get => _maxFrameSize; init => _maxFrameSize = Positive(value, nameof(MaxFrameSize)); }
 
     /// <summary>The most header lines in a frame, repeated names included (default 1000).</summary>
-    public int MaxHeaderCount { get => _maxHeaderCount; init => _maxHeaderCount = Positive(value); }
+    public int MaxHeaderCount { get => _maxHeaderCount; init => _maxHeaderCount = Positive(value, nameof(MaxHeaderCount)); }
 
     /// <summary>The longest header line in bytes, escapes included and the EOL excluded (default 64 KiB).</summary>
-    public int MaxHeaderLineLength { get => _maxHeaderLineLength; init => _maxHeaderLineLength = Positive(value); }
+    public int MaxHeaderLineLength { get => _maxHeaderLineLength; init => _maxHeaderLineLength = Positive(value, nameof(MaxHeaderLineLength)); }
 
     /// <summary>The longest command line in bytes, the EOL excluded (default 256).</summary>
-    public int MaxCommandLineLength { get => _maxCommandLineLength; init => _maxCommandLineLength = Positive(value); }
+    public int MaxCommandLineLength { get => _maxCommandLineLength; init => _maxCommandLineLength = Positive(value, nameof(MaxCommandLineLength)); }
 
-    private static int Positive(int value)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
-        return value;
-    }
+    private static int Positive(int value, string name) => value > 0 ? value : throw Errors.NotPositiveInteger(name);
 }

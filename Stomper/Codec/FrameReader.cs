@@ -312,6 +312,14 @@ public sealed class FrameReader
 
     private bool TryAddHeader(ReadOnlySpan<byte> line, ref StompError? error)
     {
+        // STOMP 1.2's grammar leaves CR out of header names and values (it travels as the
+        // escape \r); 1.0 and 1.1 let it through, and 1.1 has no escape for it.
+        if (Version == StompVersion.V1_2 && line.IndexOf(Cr) >= 0)
+        {
+            error = Errors.RawCarriageReturnInHeader();
+            return false;
+        }
+
         int colon = line.IndexOf((byte)':');
         if (colon < 0)
         {

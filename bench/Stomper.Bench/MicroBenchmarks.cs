@@ -90,6 +90,14 @@ public class ClientSendBenchmarks
     [Benchmark]
     public void Send() => _client.Send(_send);
 
+    /// <summary>
+    /// The thread check that every public member of the loop, the handle and the client
+    /// starts with (a SEND passes two or three of them); on the owning thread it is a
+    /// thread-local read and a comparison.
+    /// </summary>
+    [Benchmark]
+    public void VerifyAccess() => _loop.VerifyAccess();
+
     /// <summary>Connects at once, answers the first read with CONNECTED, takes every write whole.</summary>
     private sealed class SinkTransport(Loop loop) : ITransport
     {

@@ -9,7 +9,7 @@ using Stomper.Bench;
 //   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip)
 //   peer             (internal) serve the minimal STOMP peer until standard input closes
 var what = args.Length > 0 ? args[0] : "all";
-var scale = args.Length > 1 && what != "profile" ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
+var scale = args.Length > 1 && what is not ("profile" or "micro") ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
 if (what == "profile")
 {
     // profile <workload> [rounds] [scale]: one workload again and again, for perf record.
