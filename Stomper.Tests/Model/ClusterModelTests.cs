@@ -41,7 +41,18 @@ public sealed class ClusterModelTests
                 try
                 {
                     using var model = new ModelRun(seed);
-                    model.Run(steps);
+                    try
+                    {
+                        model.Run(steps);
+                    }
+                    finally
+                    {
+                        if (sequences == 1)
+                        {
+                            // A replay of one seed shows what it did, failing or not.
+                            TestContext.Out.WriteLine(string.Join("\n", model.Trace));
+                        }
+                    }
                 }
                 catch (ModelViolationException e)
                 {

@@ -71,6 +71,9 @@ internal sealed partial class ModelRun : IDisposable
         Note($"seed {seed}: heartbeat, brokers {string.Join(", ", _network.Brokers.Select(b => $"{b.Port} v{b.Version.ToHeaderValue()}"))}, split writes {_network.SplitWrites}");
     }
 
+    /// <summary>The last steps, as a failure shows them (MODEL_TRACE sets how many).</summary>
+    public IReadOnlyCollection<string> Trace => _trace;
+
     /// <summary>Runs <paramref name="steps"/> random steps, then heals the brokers, lets everything settle and checks the idle invariants.</summary>
     /// <exception cref="ModelViolationException">An invariant broke.</exception>
     public void Run(int steps)
