@@ -51,7 +51,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         OnNodeDisconnect = options.OnNodeDisconnect;
         OnNodeError = options.OnNodeError;
         OnError = options.OnError;
-        Loop = options.Loop ?? Loop.Default;
+        Loop = options.Loop ?? AE.CurrentLoop;
         var factory = options.NodeFactory ?? (o => new StomperClient(o));
         var clients = nodes.Distinct().Select(node => MakeNode(node, options, factory)).ToArray();
         _ring = new NodeRing(clients, (options.Random ?? Random.Shared).Next(clients.Length));
