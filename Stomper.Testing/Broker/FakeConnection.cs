@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using EventLoop;
 
-namespace Stomper.Tests.Fakes;
+namespace Stomper.Testing;
 
 /// <summary>
 /// One client connection of a <see cref="FakeBroker"/>: a <see cref="Handle"/> over the
