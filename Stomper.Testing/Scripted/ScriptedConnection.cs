@@ -19,14 +19,12 @@ public sealed class ScriptedConnection : ITransport
 {
     private readonly ScriptedStompServer _server;
     private readonly Loop _loop;
-    private readonly FrameReader _reader = new(FrameSource.Client);
+    private readonly ClientFrameParser _parser = new();
     private readonly List<Frame> _received = [];
     private readonly Dictionary<string, FakeSubscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly List<(string ReceiptId, bool CloseAfter)> _heldReceipts = [];
     private readonly Queue<byte[]> _outbound = new();
     private readonly ArrayBufferWriter<byte> _frameBytes = new();
-    private byte[] _inbound = new byte[4096];
-    private int _inboundLength;
     private int _outboundOffset;
     private Ending _ending;
     private SocketError _ioError;
@@ -81,7 +79,7 @@ public sealed class ScriptedConnection : ITransport
         : throw new InvalidOperationException($"The client has sent nothing on {this} yet");
 
     /// <summary>Heart-beat EOLs the client sent between frames.</summary>
-    public int HeartBeatsReceived { get; private set; }
+    public int HeartBeatsReceived => _parser.HeartBeats;
 
     /// <summary>The client's live subscriptions by <c>id</c> (or destination for a 1.0 SUBSCRIBE without one).</summary>
     public IReadOnlyDictionary<string, FakeSubscription> Subscriptions => _subscriptions;
@@ -251,13 +249,7 @@ public sealed class ScriptedConnection : ITransport
             return count;
         }
 
-        if (_inboundLength + count > _inbound.Length)
-        {
-            Array.Resize(ref _inbound, Math.Max(_inbound.Length * 2, _inboundLength + count));
-        }
-
-        buffer.AsSpan(offset, count).CopyTo(_inbound.AsSpan(_inboundLength));
-        _inboundLength += count;
+        _parser.Append(buffer.AsSpan(offset, count));
         ParseInbound();
         return count;
     }
@@ -275,39 +267,21 @@ public sealed class ScriptedConnection : ITransport
 
     private void ParseInbound()
     {
-        var start = 0;
-        while (_ending == Ending.None)
+        while (_ending == Ending.None && _parser.TryRead(out var frame))
         {
-            var result = _reader.TryRead(_inbound.AsSpan(start, _inboundLength - start), out var frame, out var consumed, out var error);
-            start += consumed;
-            if (result == FrameReadResult.NeedMoreData)
+            _received.Add(frame);
+            _server.Record(new ScriptedFrame(this, frame));
+            if (_server.OnFrame?.Invoke(this, frame) != true)
             {
-                break;
-            }
-
-            if (result == FrameReadResult.Error)
-            {
-                PushError(error!.Message);
-                PushEof();
-                break;
-            }
-
-            if (result == FrameReadResult.HeartBeat)
-            {
-                HeartBeatsReceived++;
-                continue;
-            }
-
-            _received.Add(frame!);
-            _server.Record(new ScriptedFrame(this, frame!));
-            if (_server.OnFrame?.Invoke(this, frame!) != true)
-            {
-                Answer(frame!);
+                Answer(frame);
             }
         }
 
-        _inbound.AsSpan(start, _inboundLength - start).CopyTo(_inbound);
-        _inboundLength -= start;
+        if (_parser.Fault is { } fault && _ending == Ending.None)
+        {
+            PushError(fault.Message);
+            PushEof();
+        }
     }
 
     private void Answer(Frame frame)
@@ -363,7 +337,7 @@ public sealed class ScriptedConnection : ITransport
         }
 
         Version = version;
-        _reader.Version = version;
+        _parser.Version = version;
         Session = _server.NextSession();
         ConnectHeaders = connect.Headers;
         Push(StompServerFrames.Connected(version, acceptVersion is not null, Session, options.ServerName, options.HeartBeatSend, options.HeartBeatReceive));
