@@ -171,11 +171,11 @@ public sealed class ScriptedConnection : ITransport
         switch (Node.Mode)
         {
             case NodeMode.Accept:
-                _loop.Postpone(() => completed(null));
+                _loop.Postpone(() => Complete(completed, null));
                 break;
             case NodeMode.Refuse:
                 var reason = Node.RefusalReason;
-                _loop.Postpone(() => completed(reason));
+                _loop.Postpone(() => Complete(completed, reason));
                 break;
             default:
                 break;
@@ -263,6 +263,15 @@ public sealed class ScriptedConnection : ITransport
         ClosedByClient = true;
         _readable = null;
         _writable = null;
+    }
+
+    // A transport closed while its connect was in flight reports nothing, as a disposed socket's watcher does not.
+    private void Complete(Action<string?> completed, string? error)
+    {
+        if (!ClosedByClient)
+        {
+            completed(error);
+        }
     }
 
     private void ParseInbound()

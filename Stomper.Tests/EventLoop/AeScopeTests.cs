@@ -68,24 +68,27 @@ public sealed class AeScopeTests
     }
 
     [Test]
-    public async Task Parallel_flows_each_see_only_the_loop_of_their_own_scope()
+    public void Parallel_threads_each_see_only_the_loop_of_their_own_scope()
     {
-        using var gate = new Barrier(2);
-        Loop SeenInsideItsOwnScope()
+        using var bothOpen = new Barrier(2);
+        var seen = new Loop?[2];
+        var own = new Loop?[2];
+        var met = new bool[2];
+        var threads = Enumerable.Range(0, 2).Select(i => new Thread(() =>
         {
             using var loop = new Loop(new FakeClock());
             using var scope = AE.UseLoop(loop);
-            gate.SignalAndWait(TimeSpan.FromSeconds(5));   // both scopes are open now
-            var seen = AE.CurrentLoop;
-            gate.SignalAndWait(TimeSpan.FromSeconds(5));
-            return ReferenceEquals(seen, loop) ? seen : throw new AssertionException("saw the other flow's loop");
-        }
+            met[i] = bothOpen.SignalAndWait(TimeSpan.FromSeconds(10));
+            seen[i] = AE.CurrentLoop;
+            own[i] = loop;
+            bothOpen.SignalAndWait(TimeSpan.FromSeconds(10));   // neither scope closes before both have looked
+        })).ToList();
 
-        var first = Task.Run(SeenInsideItsOwnScope);
-        var second = Task.Run(SeenInsideItsOwnScope);
-        var loops = await Task.WhenAll(first, second);
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
 
-        Assert.That(loops[0], Is.Not.SameAs(loops[1]));
+        Assert.That(met, Is.EqualTo(new[] { true, true }), "the two scopes were never open at the same time");
+        Assert.That(seen, Is.EqualTo(own));
         Assert.That(AE.CurrentLoop, Is.SameAs(Loop.Default));
     }
 

@@ -54,6 +54,25 @@ public sealed class ScriptedStompServerTests
     }
 
     [Test]
+    public void A_client_that_asked_for_the_servers_beats_times_out_only_when_the_test_stops_pushing_them()
+    {
+        _server = new ScriptedStompServer(new ScriptedServerOptions { HeartBeatSend = 1000 });
+        using var client = Client(heartbeat: [0, 1000]);
+        _loop.RunPending();
+        for (var second = 0; second < 10; second++)
+        {
+            _server.Connection.PushHeartBeat();
+            _loop.Advance(1);
+        }
+
+        var whileBeating = _trace.ToList();
+        _loop.Advance(3.1);
+
+        Assert.That(whileBeating, Is.Empty);
+        Assert.That(_trace[0], Is.EqualTo($"on_error: {E_READ_TIMEDOUT} Read timed out."));
+    }
+
+    [Test]
     public void A_pushed_message_reaches_on_message_and_its_ACK_names_the_ack_header()
     {
         using var client = Client();
@@ -154,6 +173,18 @@ public sealed class ScriptedStompServerTests
     }
 
     [Test]
+    public void A_client_disposed_before_its_connect_completes_hears_nothing_more()
+    {
+        var client = Client();
+        client.Dispose();
+
+        _loop.RunPending();
+
+        Assert.That(_trace, Is.Empty);
+        Assert.That(_server.Connection.Received, Is.Empty);
+    }
+
+    [Test]
     public void A_refusing_node_fails_the_connect_with_the_systems_text()
     {
         _server.Node("stomp.test", 61613).Mode = NodeMode.Refuse;
@@ -250,7 +281,7 @@ public sealed class ScriptedStompServerTests
         Assert.That(() => loop.Advance(1), Throws.InvalidOperationException.With.Message.Contains("FakeClock"));
     }
 
-    private StomperClient Client(double? connectionTimeout = null) =>
+    private StomperClient Client(double? connectionTimeout = null, int[]? heartbeat = null) =>
         new(new StomperOptions
         {
             Host = "stomp.test",
@@ -260,6 +291,7 @@ public sealed class ScriptedStompServerTests
             OnError = err => _trace.Add($"on_error: {err.Code} {err.Message}"),
             OnDisconnect = () => _trace.Add("on_disconnect"),
             ConnectionTimeout = connectionTimeout,
+            Heartbeat = heartbeat,
         });
 
     private Action<Frame?, StompError?> Record(string label) => (receipt, err) =>
