@@ -1,14 +1,14 @@
 namespace Stomper.Cluster;
 
 /// <summary>
-/// The cluster's node clients in the order given, one per distinct host:port, and which
-/// one is active. Failing over moves to the next, wrapping round.
+/// The cluster's nodes in the order given, one per distinct host:port, and which one is
+/// active. Failing over moves to the next, wrapping round.
 /// </summary>
 internal sealed class NodeRing
 {
-    private readonly IStomperClient[] _nodes;
+    private readonly NodeState[] _nodes;
 
-    public NodeRing(IStomperClient[] nodes, int first)
+    public NodeRing(NodeState[] nodes, int first)
     {
         _nodes = nodes;
         ActiveIndex = first;
@@ -18,12 +18,22 @@ internal sealed class NodeRing
 
     public int ActiveIndex { get; private set; }
 
-    public IStomperClient Active => _nodes[ActiveIndex];
+    public NodeState Active => _nodes[ActiveIndex];
 
-    public IReadOnlyList<IStomperClient> All => _nodes;
+    public IReadOnlyList<NodeState> All => _nodes;
+
+    /// <summary>The nodes starting with the active one: the order in which closing them lets a command issued meanwhile reach an already closed, reconnecting node.</summary>
+    public IEnumerable<NodeState> FromActive()
+    {
+        var first = ActiveIndex;
+        for (var i = 0; i < _nodes.Length; i++)
+        {
+            yield return _nodes[(first + i) % _nodes.Length];
+        }
+    }
 
     /// <summary>Moves on from <paramref name="failed"/> if it is still the active node; a late error of a node already left behind changes nothing.</summary>
-    public void FailOver(IStomperClient failed)
+    public void FailOver(NodeState failed)
     {
         if (ReferenceEquals(_nodes[ActiveIndex], failed))
         {

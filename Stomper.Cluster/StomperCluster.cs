@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using EventLoop;
 using static Stomper.ErrorCode;
 
@@ -11,7 +12,8 @@ namespace Stomper.Cluster;
 /// <remarks>
 /// <para>The first active node is chosen at random. A node error whose code is neither
 /// <see cref="E_OPRN_ERROR"/> nor <see cref="E_CONN_CLOSED_BY_CLIENT"/> makes the next
-/// node active. A failed SEND, SUBSCRIBE or BEGIN (with any other code) runs again on the
+/// node active before <c>on_node_error</c> hears of it, as in the original, so a command
+/// issued from that callback goes to a live node. A failed SEND, SUBSCRIBE or BEGIN (with any other code) runs again on the
 /// now-active node, until every node has failed it once in a row; each failure is
 /// reported to <c>on_node_error</c> (the command's, else the cluster's) first. A
 /// subscription lost with its node therefore comes back on the next one: its
@@ -19,20 +21,25 @@ namespace Stomper.Cluster;
 /// before that and not acknowledged may be delivered again (brokers mark them
 /// <c>redelivered:true</c>).</para>
 /// <para>Where the original falls short: ACK/NACK of a message go to the node that
-/// delivered it, not to whichever node is active; the cluster stays usable after
-/// <see cref="ForceDisconnect"/>; the retry count starts afresh after a success.</para>
+/// delivered it, not to whichever node is active, and fail at once when that connection
+/// has ended; the cluster stays usable after <see cref="ForceDisconnect"/>, which stops
+/// every retry under way; <see cref="Dispose"/> is safe from any callback and answers
+/// every pending command once; the retry count starts afresh after a success.</para>
 /// </remarks>
 public sealed class StomperCluster : CommandMethods, IDisposable
 {
     private static readonly Action<StompError> s_defaultOnError = err => Console.Error.WriteLine(err.Message);
 
     private readonly NodeRing _ring;
+    private readonly IStomperClient[] _clients;
     private readonly Stack<ClusterCommand> _spareCommands = new();
     private readonly Dictionary<string, ClusterCommand> _subscriptions = new(StringComparer.Ordinal);
+    private readonly HashSet<ClusterCommand> _pending = [];
     private Action<StompError> _onError = s_defaultOnError;
+    private long _sequence;
 
     /// <summary>Creates the cluster client; no node connects before the first command.</summary>
-    /// <exception cref="ArgumentException"><c>Nodes not specified</c>, <c>Nodes must be specified as array reference</c> (a null entry), <c>Specified empty list of nodes</c>, or a node client's own argument error.</exception>
+    /// <exception cref="ArgumentException"><c>Nodes not specified</c>, <c>Nodes must be specified as array reference</c> (a null entry or an empty host), <c>Specified empty list of nodes</c>, a node whose port is not from 1 to 65535, or a node client's own argument error.</exception>
     public StomperCluster(ClusterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -47,14 +54,22 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             throw Errors.NodesEmpty();
         }
 
+        // Refused here rather than when the node is first used: a node that cannot be
+        // connected to would otherwise throw out of whichever command found it active.
+        if (nodes.FirstOrDefault(n => n.Port is < 1 or > 65535) is { } invalid)
+        {
+            throw Errors.NodePortInvalid(invalid.Host, invalid.Port);
+        }
+
         OnNodeConnect = options.OnNodeConnect;
         OnNodeDisconnect = options.OnNodeDisconnect;
         OnNodeError = options.OnNodeError;
         OnError = options.OnError;
         Loop = options.Loop ?? AE.CurrentLoop;
         var factory = options.NodeFactory ?? (o => new StomperClient(o));
-        var clients = nodes.Distinct().Select(node => MakeNode(node, options, factory)).ToArray();
-        _ring = new NodeRing(clients, (options.Random ?? Random.Shared).Next(clients.Length));
+        var states = nodes.Distinct().Select(node => MakeNode(node, options, factory)).ToArray();
+        _clients = [.. states.Select(s => s.Client)];
+        _ring = new NodeRing(states, (options.Random ?? Random.Shared).Next(states.Length));
     }
 
     /// <summary>The loop the cluster runs on.</summary>
@@ -77,21 +92,40 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     }
 
     /// <summary>The node that commands go to now.</summary>
-    public IStomperClient ActiveNode => _ring.Active;
+    public IStomperClient ActiveNode => _ring.Active.Client;
+
+    internal ClusterState State { get; private set; }
+
+    /// <summary>How many times <see cref="ForceDisconnect"/> has run: a command issued before the latest one is never retried.</summary>
+    internal int Generation { get; private set; }
+
+    internal int NodeCount => _ring.Count;
+
+    /// <summary>The subscriptions the cluster follows through failovers, for tests: none once nothing is subscribed.</summary>
+    internal int SubscriptionCount => _subscriptions.Count;
 
     /// <summary>The node clients, one per distinct host:port, in the order given (<c>$cluster-&gt;nodes</c>).</summary>
-    public IReadOnlyList<IStomperClient> Nodes() => _ring.All;
+    public IReadOnlyList<IStomperClient> Nodes() => _clients;
 
     /// <summary>
     /// Runs any command by name (<c>$cluster-&gt;execute('SEND', ...)</c>) on the active
-    /// node (ACK/NACK of a message: on the node that delivered it). SEND, SUBSCRIBE and
-    /// BEGIN are repeated on the next node when their node fails.
+    /// node (ACK/NACK of a message: on the node that delivered it; UNSUBSCRIBE: on the
+    /// node that holds the subscription). SEND, SUBSCRIBE and BEGIN are repeated on the
+    /// next node when their node fails.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The cluster has been disposed.</exception>
+    /// <exception cref="ArgumentException">SUBSCRIBE without <c>on_message</c>, or an argument the node client refuses.</exception>
     public override void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(parameters);
+        ObjectDisposedException.ThrowIf(State == ClusterState.Disposed, this);
         var name = ClientCommandName(command);
+        if (name == StompCommands.Subscribe && parameters.OnMessage is null)
+        {
+            throw Errors.OnMessageNotSpecified();
+        }
+
         var cluster = Rent(name, parameters, onReceipt ?? parameters.OnReceipt);
         if (name == StompCommands.Subscribe)
         {
@@ -100,114 +134,171 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
         else if (name == StompCommands.Unsubscribe && _subscriptions.TryGetValue(SubscriptionKey(parameters), out var subscription))
         {
-            // From now on a loss of this subscription is the user's news, not a reason
-            // to make it again on the next node.
-            subscription.Unsubscribing = true;
-            cluster.SubscriptionKey = subscription.SubscriptionKey;
+            cluster.Unsubscribes(subscription);
         }
 
-        Run(cluster);
+        try
+        {
+            Run(cluster);
+        }
+        catch
+        {
+            cluster.Abandon();
+            throw;
+        }
     }
 
     /// <summary>
-    /// Closes every node's connection at once; all uncompleted operations are aborted
-    /// with <see cref="E_CONN_CLOSED_BY_CLIENT"/>. Unlike the original, the cluster stays
-    /// usable: the next command connects again.
+    /// Closes every node's connection at once; every uncompleted operation is aborted
+    /// once with <see cref="E_CONN_CLOSED_BY_CLIENT"/>, including one caught between two
+    /// nodes by a failover under way: nothing issued before this call is run again.
+    /// Unlike the original, the cluster stays usable: the next command connects again.
     /// </summary>
     public void ForceDisconnect()
     {
-        foreach (var node in _ring.All)
+        if (State == ClusterState.Disposed)
         {
-            node.ForceDisconnect();
+            return;
+        }
+
+        // Called again from a callback it causes, it runs again in full: what was issued
+        // in between is pending too, and must end as well.
+        var before = State;
+        State = ClusterState.Closing;
+        Generation++;
+        try
+        {
+            foreach (var node in _ring.All)
+            {
+                // Messages delivered so far can no longer be acknowledged, even by a
+                // command issued while the other nodes close.
+                node.EndSession();
+            }
+
+            ForEachNode(client => client.ForceDisconnect());
+        }
+        finally
+        {
+            if (State == ClusterState.Closing)
+            {
+                State = before;
+            }
         }
     }
 
-    /// <summary>Destroys every node client.</summary>
+    /// <summary>
+    /// Destroys every node client. Safe from any callback. Every command still pending
+    /// is answered once, at once, in the order issued: its callback (else
+    /// <see cref="OnError"/>) gets <see cref="E_CONN_CLOSED_BY_CLIENT"/>
+    /// <c>Operation "&lt;NAME&gt;" aborted: Client object destroyed prematurely.</c>
+    /// (a node client only warns so). Nothing is called after that; later commands throw
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
-        foreach (var node in _ring.All)
+        if (State == ClusterState.Disposed)
         {
-            node.Dispose();
+            return;
         }
-    }
 
-    private static bool IsNodeFailure(StompError error) => error.Code is not (E_OPRN_ERROR or E_CONN_CLOSED_BY_CLIENT);
+        State = ClusterState.Disposed;
 
-    private IStomperClient MakeNode(ClusterNode node, ClusterOptions options, Func<StomperOptions, IStomperClient> factory)
-    {
-        IStomperClient? client = null;
-        client = factory(new StomperOptions
+        // Closed before it is disposed, a node holds nothing to warn about; what its
+        // closing reports is dropped, since the cluster answers its commands itself.
+        var failure = ForEachNode(client =>
         {
-            Host = node.Host,
-            Port = node.Port,
-            Login = options.Login,
-            Passcode = options.Passcode,
-            Vhost = options.Vhost,
-            Heartbeat = options.Heartbeat,
-            ConnectionTimeout = options.ConnectionTimeout,
-            ReconnectInterval = options.ReconnectInterval,
-            HandleParams = options.HandleParams,
-            DefaultHeaders = options.DefaultHeaders,
-            CommandHeaders = options.CommandHeaders,
-            FrameLimits = options.FrameLimits,
-            Loop = options.Loop,
-            Transport = options.Transport,
-            Lazy = true,
-            OnConnect = () => OnNodeConnect?.Invoke(node.Host, node.Port),
-            OnDisconnect = () => OnNodeDisconnect?.Invoke(node.Host, node.Port),
-            OnError = err =>
+            client.ForceDisconnect();
+            client.Dispose();
+        }, rethrow: false);
+        var pending = _pending.OrderBy(c => c.Sequence).ToList();
+        _pending.Clear();
+        _subscriptions.Clear();
+        _spareCommands.Clear();
+        foreach (var command in pending)
+        {
+            try
             {
-                try
-                {
-                    OnNodeError?.Invoke(err, node.Host, node.Port);
-                }
-                finally
-                {
-                    // Whatever the user's callback does, the dead node must not stay
-                    // active: the node's aborted commands retry on the active node.
-                    if (IsNodeFailure(err))
-                    {
-                        _ring.FailOver(client!);
-                    }
-                }
-            },
-        });
-        return client;
+                command.Fail(Errors.ClusterDestroyed(command.Name));
+            }
+            catch (Exception e)
+            {
+                failure ??= ExceptionDispatchInfo.Capture(e);
+            }
+        }
+
+        failure?.Throw();
     }
 
-    private void Run(ClusterCommand command)
+    internal static bool IsNodeFailure(StompError error) => error.Code is not (E_OPRN_ERROR or E_CONN_CLOSED_BY_CLIENT);
+
+    internal void FailOver(NodeState failed) => _ring.FailOver(failed);
+
+    internal void ReportError(StompError error) => _onError(error);
+
+    /// <summary>Runs one attempt of a command on the node it belongs on.</summary>
+    internal void Run(ClusterCommand command)
     {
+        _pending.Add(command);
         var parameters = command.Parameters;
-        var node = command.Name is StompCommands.Ack or StompCommands.Nack
-            && parameters.Message?.DeliveredBy is IStomperClient deliverer
-            ? deliverer
-            : _ring.Active;
-        command.Node = node;
-        var nodeParameters = parameters;
-        if (command.Name == StompCommands.Subscribe && parameters.OnMessage is { } onMessage)
+        NodeState node;
+        if (command.Name is StompCommands.Ack or StompCommands.Nack && parameters.Message?.DeliveredBy is NodeSession delivery)
         {
-            // Stamp each message with the node that delivered it, so that its ACK goes
-            // there: one wrapper per subscription, nothing per message.
-            nodeParameters = parameters.CopyWithOnMessage(frame =>
+            if (!delivery.IsCurrent)
             {
-                frame.DeliveredBy = node;
-                onMessage(frame);
-            });
+                // Sending it anywhere would open a connection for nothing: the broker
+                // forgot the delivery with the connection and will redeliver the message.
+                var address = delivery.Node.Address;
+                command.FailLater(Errors.DeliveringConnectionClosed(command.Name, address.Host, address.Port));
+                return;
+            }
+
+            node = delivery.Node;
+        }
+        else
+        {
+            node = command.Target?.Node ?? _ring.Active;
         }
 
-        node.Execute(command.Name, nodeParameters, command.OnNodeReply);
+        command.Session = node.Session;
+        var nodeParameters = parameters;
+        if (command.Name == StompCommands.Subscribe)
+        {
+            command.ConfirmedIn = null;
+            _subscriptions.TryAdd(command.SubscriptionKey!, command);
+            nodeParameters = parameters.CopyWithOnMessage(Stamping(node, parameters.OnMessage!));
+        }
+
+        node.Client.Execute(command.Name, nodeParameters, command.OnNodeReply);
     }
 
-    /// <summary>A command object for one call: reused once a previous call has finished, so a stream of SENDs allocates none.</summary>
-    private ClusterCommand Rent(string name, CommandParams parameters, Action<Frame?, StompError?>? callback)
+    /// <summary>
+    /// A message callback that stamps each message with the connection that delivered
+    /// it, so that its ACK goes there: one wrapper per attempt, nothing per message. A
+    /// method of its own because a lambda capturing a local of <see cref="Run"/> would
+    /// make C# allocate its closure on every SEND.
+    /// </summary>
+    private Action<Frame> Stamping(NodeState node, Action<Frame> onMessage) => frame =>
     {
-        var command = _spareCommands.TryPop(out var spare) ? spare : new ClusterCommand(this);
-        command.Start(name, parameters, callback);
-        return command;
+        if (State != ClusterState.Disposed)
+        {
+            frame.DeliveredBy = node.Session;
+            onMessage(frame);
+        }
+    };
+
+    /// <summary>Takes an answered command off the pending list.</summary>
+    internal void Answered(ClusterCommand command) => _pending.Remove(command);
+
+    internal void Reuse(ClusterCommand command)
+    {
+        if (State != ClusterState.Disposed)
+        {
+            _spareCommands.Push(command);
+        }
     }
 
     /// <summary>Drops a subscription that is over (unsubscribed, or lost for good), unless a newer one took its key.</summary>
-    private void Forget(ClusterCommand subscription)
+    internal void Forget(ClusterCommand subscription)
     {
         if (subscription.SubscriptionKey is { } key && _subscriptions.TryGetValue(key, out var current) && ReferenceEquals(current, subscription))
         {
@@ -227,113 +318,117 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         _ => command.ToUpperInvariant(),
     };
 
-    /// <summary>One cluster command across its attempts on the nodes.</summary>
-    private sealed class ClusterCommand
+    private NodeState MakeNode(ClusterNode address, ClusterOptions options, Func<StomperOptions, IStomperClient> factory)
     {
-        private readonly StomperCluster _cluster;
-        private Action<Frame?, StompError?>? _callback;
-        private int _failures;
-
-        public ClusterCommand(StomperCluster cluster)
+        var node = new NodeState(address);
+        node.Client = factory(new StomperOptions
         {
-            _cluster = cluster;
-            OnNodeReply = Reply;
+            Host = address.Host,
+            Port = address.Port,
+            Login = options.Login,
+            Passcode = options.Passcode,
+            Vhost = options.Vhost,
+            Heartbeat = options.Heartbeat,
+            ConnectionTimeout = options.ConnectionTimeout,
+            ReconnectInterval = options.ReconnectInterval,
+            HandleParams = options.HandleParams,
+            DefaultHeaders = options.DefaultHeaders,
+            CommandHeaders = options.CommandHeaders,
+            FrameLimits = options.FrameLimits,
+            Loop = options.Loop,
+            Transport = options.Transport,
+            Lazy = true,
+            OnConnect = () => NodeConnected(node),
+            OnDisconnect = () => NodeDisconnected(node),
+            OnError = err => NodeFailed(node, err),
+        });
+        return node;
+    }
+
+    private void NodeConnected(NodeState node)
+    {
+        if (State != ClusterState.Disposed)
+        {
+            OnNodeConnect?.Invoke(node.Address.Host, node.Address.Port);
+        }
+    }
+
+    /// <summary>
+    /// A node's connection ended with an error. As in the original, the next node becomes
+    /// active before on_node_error hears of it, so that a command issued there goes to a
+    /// live node. The node's aborted commands follow, and retry on the active node.
+    /// </summary>
+    private void NodeFailed(NodeState node, StompError error)
+    {
+        if (State == ClusterState.Disposed)
+        {
+            return;
         }
 
-        public string Name { get; private set; } = string.Empty;
-
-        public CommandParams Parameters { get; private set; } = null!;
-
-        public IStomperClient Node { get; set; } = null!;
-
-        /// <summary>The callback handed to the node, made once per object.</summary>
-        public Action<Frame?, StompError?> OnNodeReply { get; }
-
-        /// <summary>For SUBSCRIBE and UNSUBSCRIBE: the subscription's id (or destination).</summary>
-        public string? SubscriptionKey { get; set; }
-
-        /// <summary>For SUBSCRIBE: an UNSUBSCRIBE of it has been issued.</summary>
-        public bool Unsubscribing { get; set; }
-
-        public void Start(string name, CommandParams parameters, Action<Frame?, StompError?>? callback)
+        node.EndSession();
+        if (IsNodeFailure(error))
         {
-            Name = name;
-            Parameters = parameters;
-            _callback = callback;
-            _failures = 0;
-            SubscriptionKey = null;
-            Unsubscribing = false;
+            _ring.FailOver(node);
         }
 
-        private void Reply(Frame? receipt, StompError? error)
+        OnNodeError?.Invoke(error, node.Address.Host, node.Address.Port);
+    }
+
+    /// <summary>
+    /// A node's connection ended; this is the last of its reports. Subscriptions it held
+    /// that nobody heard were lost (a DISCONNECT or force_disconnect ends them silently)
+    /// are over: the cluster stops following them.
+    /// </summary>
+    private void NodeDisconnected(NodeState node)
+    {
+        if (State == ClusterState.Disposed)
         {
-            if (error is null)
+            return;
+        }
+
+        node.EndSession();
+        List<string>? ended = null;
+        foreach (var (key, subscription) in _subscriptions)
+        {
+            if (subscription.ConfirmedIn is { } session && session.Node == node && !session.IsCurrent)
             {
-                _failures = 0;
-                if (Name == StompCommands.Unsubscribe && SubscriptionKey is not null
-                    && _cluster._subscriptions.TryGetValue(SubscriptionKey, out var subscription))
-                {
-                    _cluster.Forget(subscription);
-                }
-
-                Finish()?.Invoke(receipt, null);
-                return;
+                (ended ??= []).Add(key);
             }
+        }
 
-            var onNodeError = Parameters.OnNodeError ?? _cluster.OnNodeError;
+        ended?.ForEach(key => _subscriptions.Remove(key));
+        OnNodeDisconnect?.Invoke(node.Address.Host, node.Address.Port);
+    }
+
+    /// <summary>Does something to every node client, the active one first; a callback that throws does not keep the others from their turn.</summary>
+    private ExceptionDispatchInfo? ForEachNode(Action<IStomperClient> action, bool rethrow = true)
+    {
+        ExceptionDispatchInfo? failure = null;
+        foreach (var node in _ring.FromActive().ToList())
+        {
             try
             {
-                onNodeError?.Invoke(error, Node.Host, Node.Port);
+                action(node.Client);
             }
-            finally
+            catch (Exception e)
             {
-                // The node will not call again: a throwing on_node_error must still let
-                // the command run again or be answered.
-                RetryOrFail(error);
+                failure ??= ExceptionDispatchInfo.Capture(e);
             }
         }
 
-        private void RetryOrFail(StompError error)
+        if (rethrow)
         {
-            if (Name is StompCommands.Send or StompCommands.Subscribe or StompCommands.Begin
-                && !Unsubscribing && IsNodeFailure(error) && ++_failures < _cluster._ring.Count)
-            {
-                _cluster.Run(this);
-                return;
-            }
-
-            if (Name == StompCommands.Subscribe)
-            {
-                _cluster.Forget(this);
-            }
-
-            if (Finish() is { } callback)
-            {
-                callback(null, error);
-            }
-            else
-            {
-                _cluster._onError(error);
-            }
+            failure?.Throw();
         }
 
-        /// <summary>
-        /// Hands back the callback and, unless this is a subscription (whose callback
-        /// hears of every re-subscription), returns the object for reuse first, so that a
-        /// command issued from the callback can take it.
-        /// </summary>
-        private Action<Frame?, StompError?>? Finish()
-        {
-            var callback = _callback;
-            if (Name != StompCommands.Subscribe)
-            {
-                _callback = null;
-                Parameters = null!;
-                Node = null!;
-                _cluster._spareCommands.Push(this);
-            }
+        return failure;
+    }
 
-            return callback;
-        }
+    /// <summary>A command object for one call: reused once a previous call has finished, so a stream of SENDs allocates none.</summary>
+    private ClusterCommand Rent(string name, CommandParams parameters, Action<Frame?, StompError?>? callback)
+    {
+        var command = _spareCommands.TryPop(out var spare) ? spare : new ClusterCommand(this);
+        command.Start(name, parameters, callback, ++_sequence, Generation);
+        return command;
     }
 }

@@ -51,6 +51,27 @@ internal static class Errors
 
     internal static ArgumentException NodesEmpty() => new("Specified empty list of nodes");
 
+    // ---- The cluster's own errors (none in the original) ------------------------------------
+
+    /// <summary>A node whose port no socket can connect to: refused by the cluster's constructor, so that it never becomes the active node.</summary>
+    internal static ArgumentException NodePortInvalid(string host, int port) =>
+        new($"Node \"{host}:{port.ToString(CultureInfo.InvariantCulture)}\" has an invalid port: it must be from 1 to 65535");
+
+    /// <summary>
+    /// An ACK/NACK of a message whose connection has ended: not sent, since the broker
+    /// forgot the delivery with the connection and will deliver the message again.
+    /// </summary>
+    internal static StompError DeliveringConnectionClosed(string commandName, string host, int port) =>
+        new($"{commandName} not sent: the connection to {host}:{port.ToString(CultureInfo.InvariantCulture)} that delivered the message is closed; the server will redeliver it.", E_OPRN_ERROR);
+
+    /// <summary>
+    /// What a disposed cluster hands each command it was still running:
+    /// <c>Operation "&lt;NAME&gt;" aborted: Client object destroyed prematurely.</c>, the
+    /// text a node client warns with.
+    /// </summary>
+    internal static StompError ClusterDestroyed(string commandName) =>
+        new(ClientDestroyedWarning(commandName), E_CONN_CLOSED_BY_CLIENT);
+
     // ---- Connection and operation errors ---------------------------------------------------
 
     internal static StompError CantConnect(string host, int port, string reason) =>

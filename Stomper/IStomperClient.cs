@@ -15,7 +15,7 @@ public interface IStomperClient : IDisposable
     /// <summary>True while the node's session is up.</summary>
     bool IsConnected { get; }
 
-    /// <summary>Runs a command by name; see <see cref="StomperClient.Execute"/>.</summary>
+    /// <summary>Runs a command by name; see <see cref="StomperClient.Execute(string, CommandParams, Action{Frame, StompError})"/>.</summary>
     void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null);
 
     /// <summary>Closes the node's connection at once, aborting what is pending.</summary>

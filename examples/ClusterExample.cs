@@ -13,6 +13,8 @@ internal static class ClusterExample
             Nodes = Settings.Nodes,
             Login = Settings.Login,
             Passcode = Settings.Passcode,
+            Heartbeat = [5000, 5000],
+            ConnectionTimeout = 5,
 
             OnNodeConnect = (host, port) => Console.WriteLine($"Connected to {host}:{port}"),
 

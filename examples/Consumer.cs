@@ -53,7 +53,7 @@ internal static class Consumer
                 stomper.Ack(
                     new()
                     {
-                        ["id"] = headers["ack"],
+                        Message = msg,
                         ["receipt"] = "auto",
                     },
                     (_, err) =>
@@ -64,7 +64,7 @@ internal static class Consumer
                             return;
                         }
 
-                        Console.WriteLine($"Acked: {headers["ack"]}");
+                        Console.WriteLine($"Acked: {headers["message-id"]}");
                     });
             },
         });

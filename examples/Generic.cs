@@ -1,13 +1,8 @@
-using System.Text.Json;
 using EventLoop;
 
 namespace Stomper.Examples;
 
-/// <summary>
-/// The original's examples/generic.pl: a structured body sent as JSON. Perl encodes it
-/// by the <c>content-type</c> header and decodes with <c>$msg-&gt;decoded_body</c>; here
-/// System.Text.Json does both, in plain sight.
-/// </summary>
+/// <summary>The original's examples/generic.pl: subscribe, send one message to the subscription, consume it.</summary>
 internal static class Generic
 {
     public static void Run()
@@ -49,33 +44,16 @@ internal static class Generic
                 {
                     ["destination"] = dst,
                     ["persistent"] = "true",
-                    ["content-type"] = "application/json",
-                    BodyBytes = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
-                    {
-                        ["foo"] = "Hello, foo!",
-                        ["bar"] = "Hello, bar!",
-                    }),
+                    Body = "Hello, world!",
                 });
             },
 
             OnMessage = msg =>
             {
                 var headers = msg.Headers;
+                var body = msg.Body;
 
-                // $msg->decoded_body decodes by content-type; a message of another kind
-                // (the publisher example shares /queue/foo) is shown as it is.
-                if (headers["content-type"] != "application/json")
-                {
-                    Console.WriteLine($"Not JSON: {msg.Body}");
-                    return;
-                }
-
-                var body = JsonSerializer.Deserialize<Dictionary<string, string>>(msg.BodyBytes.Span);
-
-                foreach (var (key, value) in body!)
-                {
-                    Console.WriteLine($"{key} => {value}");
-                }
+                Console.WriteLine($"Consumed: {body}");
 
                 cv.Send();
             },

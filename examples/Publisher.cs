@@ -32,7 +32,6 @@ internal static class Publisher
                 {
                     ["destination"] = "/queue/foo",
                     ["persistent"] = "true",
-                    ["receipt"] = "auto",
                     Body = body,
                 },
                 (_, err) =>

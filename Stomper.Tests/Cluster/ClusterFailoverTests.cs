@@ -220,22 +220,50 @@ public sealed class ClusterFailoverTests
     }
 
     [Test]
-    public void ACK_and_NACK_go_to_the_node_that_delivered_the_message_even_after_failover()
+    public void ACK_and_NACK_go_to_the_node_that_delivered_the_message_while_its_connection_lasts()
     {
         var nodes = new MockNodes(2);
         var first = nodes.Active;
         Frame? delivered = null;
         nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", ["ack"] = "client" }, m => delivered = m);
-        var message = new Frame("MESSAGE", new FrameHeaders(("subscription", "s1"), ("message-id", "m1")));
-        first.Commands.Single().Params.OnMessage!(message);
-        first.Options.OnError!(new StompError("Read timed out.", E_READ_TIMEDOUT));
+        first.Commands.Single().Params.OnMessage!(Message());
 
+        // The active node moves on while the delivering connection is still up.
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/a" });
+        first.Commands[1].Callback!(null, new StompError("Connection reset by peer", E_IO));
         nodes.Cluster.Ack(new() { Message = delivered });
         nodes.Cluster.Nack(new() { Message = delivered });
 
         Assert.That(nodes.Active, Is.Not.SameAs(first));
-        Assert.That(first.Commands.Skip(1).Select(c => c.Name), Is.EqualTo(new[] { "ACK", "NACK" }));
+        Assert.That(first.Commands.Skip(2).Select(c => c.Name), Is.EqualTo(new[] { "ACK", "NACK" }));
     }
+
+    [Test]
+    public void An_ACK_of_a_message_whose_connection_has_ended_fails_at_once_without_reaching_any_node()
+    {
+        var nodes = new MockNodes(2);
+        var first = nodes.Active;
+        Frame? delivered = null;
+        nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", ["ack"] = "client" }, m => delivered = m);
+        first.Receipt(0);
+        first.Commands[0].Params.OnMessage!(Message());
+        first.Break(new StompError("Read timed out.", E_READ_TIMEDOUT), lost: [0], aborted: []);
+        var codes = new List<ErrorCode>();
+
+        nodes.Cluster.Ack(new() { Message = delivered }, (receipt, err) =>
+        {
+            codes.Add(err!.Code);
+            nodes.Record("ack")(receipt, err);
+        });
+        Assert.That(codes, Is.Empty, "answered after the caller's callback, as a node client answers an ACK it will not send");
+        nodes.Cluster.Loop.RunOnce(block: false);
+
+        Assert.That(codes, Is.EqualTo(new[] { E_OPRN_ERROR }));
+        Assert.That(nodes.Trace[^1], Is.EqualTo($"ack: ACK not sent: the connection to {first.Host}:{first.Options.Port} that delivered the message is closed; the server will redeliver it."));
+        Assert.That(nodes.Nodes.SelectMany(n => n.Commands).Select(c => c.Name), Is.EqualTo(new[] { "SUBSCRIBE", "SUBSCRIBE" }));
+    }
+
+    private static Frame Message() => new("MESSAGE", new FrameHeaders(("subscription", "s1"), ("message-id", "m1")));
 
     [Test]
     public void The_cluster_stays_usable_after_force_disconnect()

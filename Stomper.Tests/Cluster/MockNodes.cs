@@ -44,8 +44,16 @@ internal sealed class MockNodes
             Mock.SetupGet(n => n.Host).Returns(options.Host);
             Mock.SetupGet(n => n.Port).Returns(options.Port);
             Mock.Setup(n => n.Execute(It.IsAny<string>(), It.IsAny<CommandParams>(), It.IsAny<Action<Frame?, StompError?>?>()))
-                .Callback<string, CommandParams, Action<Frame?, StompError?>?>((name, p, cb) => Commands.Add((name, p, cb)));
+                .Callback<string, CommandParams, Action<Frame?, StompError?>?>((name, p, cb) =>
+                {
+                    // As the real client does: a disposed node refuses work.
+                    ObjectDisposedException.ThrowIf(Disposed, this);
+                    Commands.Add((name, p, cb));
+                });
+            Mock.Setup(n => n.Dispose()).Callback(() => Disposed = true);
         }
+
+        public bool Disposed { get; private set; }
 
         public StomperOptions Options { get; }
 
@@ -55,16 +63,46 @@ internal sealed class MockNodes
 
         public string Host => Options.Host;
 
+        /// <summary>The command at <paramref name="index"/> gets its RECEIPT.</summary>
+        public void Receipt(int index) => Commands[index].Callback!(new Frame("RECEIPT"), null);
+
         /// <summary>The node fails as a whole (its client's on_error), then aborts what it had, as a real client does.</summary>
         public void Fail(StompError error)
         {
             Options.OnError!(error);
+            AbortAll(error);
+        }
+
+        /// <summary>Every command the node was given gets <c>Operation "&lt;NAME&gt;" aborted: &lt;message&gt;</c>, and is forgotten.</summary>
+        public void AbortAll(StompError error)
+        {
             var pending = Commands.ToList();
             Commands.Clear();
             foreach (var (name, _, callback) in pending)
             {
                 callback?.Invoke(null, new StompError($"Operation \"{name}\" aborted: {error.Message}", error.Code));
             }
+        }
+
+        /// <summary>
+        /// The node's connection breaks as a real client reports it: on_error; the
+        /// confirmed subscriptions among <see cref="Commands"/> (by index) lost; the other
+        /// commands still pending aborted; then on_disconnect.
+        /// </summary>
+        public void Break(StompError error, int[] lost, int[] aborted)
+        {
+            Options.OnError!(error);
+            foreach (var i in lost)
+            {
+                Commands[i].Callback!(null, new StompError($"Subscription \"{Commands[i].Params["id"]}\" lost: {error.Message}", error.Code));
+            }
+
+            foreach (var i in aborted)
+            {
+                Commands[i].Callback?.Invoke(null, new StompError($"Operation \"{Commands[i].Name}\" aborted: {error.Message}", error.Code));
+            }
+
+            Options.OnDisconnect!();
         }
     }
 }

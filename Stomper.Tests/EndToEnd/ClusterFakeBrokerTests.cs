@@ -156,7 +156,7 @@ public sealed class ClusterFakeBrokerTests
     }
 
     [Test]
-    public void An_ACK_goes_to_the_node_that_delivered_the_message_not_to_the_active_node()
+    public void An_ACK_goes_to_the_connection_that_delivered_the_message_and_fails_at_once_when_that_connection_is_gone()
     {
         var cluster = Cluster(first: B);
         var messages = new List<Frame>();
@@ -186,10 +186,11 @@ public sealed class ClusterFakeBrokerTests
         Assert.That(cluster.ActiveNode.Port, Is.EqualTo(_brokers[C].Port));
         Assert.That(_brokers[C].ReceivedBy("ACK").Single()["id"], Is.EqualTo(messages[1].Headers["ack"]));
 
-        // B's session that delivered the first message is gone, so B's client refuses to send it;
-        // what matters is that it went to B (which connected again for it) and never to C.
-        Assert.That(acks, Is.EqualTo(new[] { "C acked", "Unexpected ACK sent." }));
-        Assert.That(_brokers[B].ConnectionsAccepted, Is.EqualTo(2));
+        // B's connection that delivered the first message is gone, and B will redeliver it:
+        // the ACK fails without opening a connection to B, and never goes to C.
+        Assert.That(acks, Is.EqualTo(new[] { "C acked", $"ACK not sent: the connection to {Name(B)} that delivered the message is closed; the server will redeliver it." }));
+        Assert.That(_brokers[B].ConnectionsAccepted, Is.EqualTo(1));
+        Assert.That(_brokers[C].FramesReceived("ACK"), Is.EqualTo(1));
     }
 
     [Test]
@@ -266,5 +267,76 @@ public sealed class ClusterFakeBrokerTests
             $"disconnect {Name(B)}",
             $"connect {Name(B)}",
         }));
+    }
+
+    [Test]
+    public void Force_disconnect_from_on_node_error_during_a_failover_aborts_the_SEND_and_connects_no_other_node()
+    {
+        var cluster = Cluster(first: A);
+        var traceNodeError = cluster.OnNodeError!;
+        cluster.OnNodeError = (err, host, port) =>
+        {
+            traceNodeError(err, host, port);
+            cluster.ForceDisconnect();
+        };
+        var answers = new List<string>();
+
+        cluster.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto", Body = "lost" }, (_, err) => answers.Add($"{err?.Code} {err?.Message}"));
+        _driver.RunUntil(() => answers.Count == 1, "the SEND's answer");
+        _driver.RunFor(0.05);
+        cluster.OnNodeError = traceNodeError;
+        Receipted(cluster, new() { ["destination"] = "/queue/a", Body = "again" });
+
+        Assert.That(answers, Is.EqualTo(new[] { "E_CONN_CLOSED_BY_CLIENT Operation \"SEND\" aborted: Connection closed by client prematurely." }));
+        Assert.That(_brokers[B].ReceivedBy("SEND").Select(s => s.Frame.Body), Is.EqualTo(new[] { "again" }));
+        Assert.That(_brokers[B].ConnectionsAccepted, Is.EqualTo(1));
+        Assert.That(_brokers[C].ConnectionsAccepted, Is.Zero);
+    }
+
+    [Test]
+    public void Dispose_inside_on_node_error_answers_the_SEND_once_and_nothing_escapes_the_loop()
+    {
+        var cluster = Cluster(first: A);
+        cluster.OnNodeError = (_, _, _) => cluster.Dispose();
+        var answers = new List<string>();
+
+        cluster.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto", Body = "x" }, (_, err) => answers.Add($"{err?.Code} {err?.Message}"));
+        _driver.RunUntil(() => answers.Count == 1, "the SEND's answer");
+        _driver.RunFor(0.05);
+
+        Assert.That(answers, Is.EqualTo(new[] { "E_CONN_CLOSED_BY_CLIENT Operation \"SEND\" aborted: Client object destroyed prematurely." }));
+        Assert.That(_brokers[B].ConnectionsAccepted + _brokers[C].ConnectionsAccepted, Is.Zero);
+        Assert.That(() => cluster.Send(new() { ["destination"] = "/queue/a" }), Throws.InstanceOf<ObjectDisposedException>());
+    }
+
+    [TestCase("DISCONNECT")]
+    [TestCase("force_disconnect")]
+    public void A_subscription_ended_by_the_application_leaves_the_clusters_table(string how)
+    {
+        var cluster = Cluster(first: B);
+        var subscribed = 0;
+        cluster.Subscribe(new()
+        {
+            ["id"] = "s1",
+            ["destination"] = "/queue/a",
+            OnMessage = _ => { },
+            OnReceipt = (_, err) => subscribed += err is null ? 1 : 0,
+        });
+        _driver.RunUntil(() => subscribed == 1, "the SUBSCRIBE's RECEIPT");
+        Assert.That(cluster.SubscriptionCount, Is.EqualTo(1));
+
+        if (how == "DISCONNECT")
+        {
+            cluster.Disconnect();
+        }
+        else
+        {
+            cluster.ForceDisconnect();
+        }
+
+        _driver.RunUntil(() => Trace.Contains($"disconnect {Name(B)}"), "the node's disconnect");
+
+        Assert.That(cluster.SubscriptionCount, Is.Zero);
+        Assert.That(subscribed, Is.EqualTo(1));
     }
 }

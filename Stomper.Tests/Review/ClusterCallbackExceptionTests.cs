@@ -45,4 +45,30 @@ public sealed class ClusterCallbackExceptionTests
         Assert.That(nodes.Active, Is.Not.SameAs(first));
         Assert.That(nodes.Active.Commands.Select(c => c.Name), Is.EqualTo(new[] { "SEND" }));
     }
+
+    [Test]
+    public void A_callback_that_throws_during_Dispose_does_not_keep_the_other_pending_commands_from_their_answer()
+    {
+        var nodes = new MockNodes(2);
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, (_, _) => throw new InvalidOperationException("user bug"));
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/b" }, nodes.Record("second"));
+
+        Assert.Throws<InvalidOperationException>(nodes.Cluster.Dispose);
+
+        Assert.That(nodes.Trace, Is.EqualTo(new[] { "second: Operation \"SEND\" aborted: Client object destroyed prematurely." }));
+        Assert.That(nodes.Nodes.All(n => n.Disposed), Is.True);
+    }
+
+    [Test]
+    public void A_callback_that_throws_during_force_disconnect_does_not_keep_the_other_nodes_connected()
+    {
+        var nodes = new MockNodes(3);
+        var active = nodes.Active;
+        active.Mock.Setup(n => n.ForceDisconnect()).Callback(() => active.Options.OnDisconnect!());
+        nodes.Cluster.OnNodeDisconnect = (_, _) => throw new InvalidOperationException("user bug");
+
+        Assert.Throws<InvalidOperationException>(nodes.Cluster.ForceDisconnect);
+
+        nodes.Nodes.ForEach(n => n.Mock.Verify(m => m.ForceDisconnect(), Moq.Times.Once));
+    }
 }

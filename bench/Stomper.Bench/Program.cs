@@ -6,7 +6,7 @@ using Stomper.Bench;
 //   local [scale]    workloads 1-4 against the local peer only
 //   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
-//   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, roundtrip)
+//   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip)
 //   peer             (internal) serve the minimal STOMP peer until standard input closes
 var what = args.Length > 0 ? args[0] : "all";
 var scale = args.Length > 1 && what != "profile" ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;

@@ -166,7 +166,11 @@ internal sealed class StompPeer : IDisposable
 
                 if (flood is { } total)
                 {
-                    Flood(socket, subscription, total);
+                    // Flooded from a thread of its own, so that this one goes on reading: a
+                    // consumer that acknowledges writes as much as it reads, and unread ACKs
+                    // would fill the socket and then the client's write buffer.
+                    var name = subscription;
+                    new Thread(() => Flood(socket, name, total)) { IsBackground = true, Name = "peer-flood" }.Start();
                 }
             }
         }
@@ -187,10 +191,17 @@ internal sealed class StompPeer : IDisposable
             EncodeMessage(subscription, i, body).CopyTo(batch, i * one);
         }
 
-        for (var sent = 0; sent < total; sent += FloodBatch)
+        try
         {
-            var frames = Math.Min(FloodBatch, total - sent);
-            socket.Send(batch.AsSpan(0, frames * one));
+            for (var sent = 0; sent < total; sent += FloodBatch)
+            {
+                var frames = Math.Min(FloodBatch, total - sent);
+                socket.Send(batch.AsSpan(0, frames * one));
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The client left mid-flood and the reading thread closed the socket.
         }
     }
 

@@ -32,6 +32,7 @@ internal sealed class Suite
         Workloads.Publish("warmup", target, new HandleParams(), million, "/queue/bench");
         Workloads.Publish("warmup", target, new HandleParams { Autocork = true }, million, "/queue/bench");
         Workloads.Consume("warmup", target, million);
+        Workloads.Consume("warmup", target, million, "client-individual");
         Workloads.RoundTrip("warmup", target, trips);
 
         Add(RawSender.Publish("publish", "127.0.0.1", peer.Port, million, "/queue/bench"));
@@ -40,6 +41,7 @@ internal sealed class Suite
         Add(StompPy.Run("publish", "127.0.0.1", peer.Port, million));
         Add(Workloads.Consume("consume", target, million));
         Add(StompPy.Run("consume", "127.0.0.1", peer.Port, million));
+        Add(Workloads.Consume("consume-client-ack", target, million, "client-individual"));
         Add(Workloads.RoundTrip("roundtrip", target, trips));
         Add(StompPy.Run("roundtrip", "127.0.0.1", peer.Port, trips));
 
@@ -67,6 +69,7 @@ internal sealed class Suite
                 "publish" => Workloads.Publish(workload, target, new HandleParams(), Count(1_000_000), "/queue/bench"),
                 "publish-autocork" => Workloads.Publish(workload, target, new HandleParams { Autocork = true }, Count(1_000_000), "/queue/bench"),
                 "consume" => Workloads.Consume(workload, target, Count(1_000_000)),
+                "consume-client-ack" => Workloads.Consume(workload, target, Count(1_000_000), "client-individual"),
                 _ => Workloads.RoundTrip(workload, target, Count(20_000)),
             });
         }

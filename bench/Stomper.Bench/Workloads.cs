@@ -61,22 +61,36 @@ internal static class Workloads
         return m.Stop(workload, target.Client, count);
     }
 
-    /// <summary>Workload 2: SUBSCRIBE (auto ack) and count <paramref name="count"/> MESSAGE frames from the flooding peer.</summary>
-    public static Result Consume(string workload, BenchTarget target, int count)
+    /// <summary>
+    /// Workload 2: SUBSCRIBE and count <paramref name="count"/> MESSAGE frames from the
+    /// flooding peer. With an <paramref name="ackMode"/> other than <c>auto</c>, each message
+    /// is acknowledged from its callback by message, as a ported consumer does
+    /// (<c>$stomper-&gt;ack( message =&gt; $msg )</c>).
+    /// </summary>
+    public static Result Consume(string workload, BenchTarget target, int count, string ackMode = "auto")
     {
         using var loop = new Loop();
         using var client = target.Create(loop, new HandleParams());
         Ready(loop, client);
         var cv = loop.Cv();
         var received = 0;
+        var ack = ackMode == "auto" ? null : new CommandParams();
         var subscribe = new CommandParams
         {
             ["destination"] = "/queue/bench",
             ["id"] = "bench",
-            ["ack"] = "auto",
+            ["ack"] = ackMode,
             ["x-count"] = count.ToString(CultureInfo.InvariantCulture),
-            OnMessage = _ =>
+            OnMessage = message =>
             {
+                if (ack is not null)
+                {
+                    // One parameter object for every ACK, as Publish reuses its SEND's: an
+                    // ACK without a callback is written at once and not kept.
+                    ack.Message = message;
+                    client.Execute(StompCommands.Ack, ack);
+                }
+
                 if (++received == count)
                 {
                     cv.Send();

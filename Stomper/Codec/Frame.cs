@@ -15,7 +15,7 @@ public sealed class Frame
 {
     private string? _body;
 
-    /// <summary>The cluster node whose client delivered this MESSAGE, so that its ACK goes back there.</summary>
+    /// <summary>The cluster's record of the node connection that delivered this MESSAGE, so that its ACK goes back there, or fails at once once that connection is gone.</summary>
     internal object? DeliveredBy { get; set; }
 
     /// <summary>Creates a frame with a byte body.</summary>

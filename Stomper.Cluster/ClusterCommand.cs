@@ -1,0 +1,215 @@
+using static Stomper.ErrorCode;
+
+namespace Stomper.Cluster;
+
+/// <summary>
+/// One cluster command across its attempts on the nodes. At most one attempt is on a
+/// node at a time, and the object is reused only after its final answer, so a reply
+/// from a node always belongs to the attempt under way.
+/// </summary>
+internal sealed class ClusterCommand
+{
+    private readonly StomperCluster _cluster;
+    private Action<Frame?, StompError?>? _callback;
+    private int _failures;
+
+    public ClusterCommand(StomperCluster cluster)
+    {
+        _cluster = cluster;
+        OnNodeReply = Reply;
+    }
+
+    public string Name { get; private set; } = string.Empty;
+
+    public CommandParams Parameters { get; private set; } = null!;
+
+    /// <summary>Issue order, for answering what is pending in that order.</summary>
+    public long Sequence { get; private set; }
+
+    /// <summary>The cluster's <see cref="StomperCluster.Generation"/> when the command was issued.</summary>
+    public int Generation { get; private set; }
+
+    /// <summary>The node and connection of the attempt under way.</summary>
+    public NodeSession Session { get; set; } = null!;
+
+    public NodeState Node => Session.Node;
+
+    /// <summary>The callback handed to the node, made once per object.</summary>
+    public Action<Frame?, StompError?> OnNodeReply { get; }
+
+    /// <summary>For SUBSCRIBE: the subscription's id (or destination), as the node clients key it.</summary>
+    public string? SubscriptionKey { get; set; }
+
+    /// <summary>For SUBSCRIBE: the connection whose RECEIPT confirmed the subscription; null until then, and again while it is being made anew.</summary>
+    public NodeSession? ConfirmedIn { get; set; }
+
+    /// <summary>For SUBSCRIBE: how many UNSUBSCRIBEs of it are on their way. While any is, a loss of the subscription is the application's news, not a reason to make it again.</summary>
+    public int PendingUnsubscribes { get; private set; }
+
+    /// <summary>For UNSUBSCRIBE: the subscription it was issued for, whatever has taken its id since.</summary>
+    public ClusterCommand? Target { get; private set; }
+
+    private bool IsRepeatable => Name is StompCommands.Send or StompCommands.Subscribe or StompCommands.Begin;
+
+    public void Start(string name, CommandParams parameters, Action<Frame?, StompError?>? callback, long sequence, int generation)
+    {
+        Name = name;
+        Parameters = parameters;
+        _callback = callback;
+        Sequence = sequence;
+        Generation = generation;
+        _failures = 0;
+        SubscriptionKey = null;
+        ConfirmedIn = null;
+        PendingUnsubscribes = 0;
+        Target = null;
+    }
+
+    /// <summary>Makes this UNSUBSCRIBE the end of <paramref name="subscription"/>, until it is answered.</summary>
+    public void Unsubscribes(ClusterCommand subscription)
+    {
+        Target = subscription;
+        subscription.PendingUnsubscribes++;
+    }
+
+    /// <summary>Undoes a call the node refused with an argument error: nothing of it stays behind.</summary>
+    public void Abandon()
+    {
+        if (Name == StompCommands.Subscribe)
+        {
+            _cluster.Forget(this);
+        }
+
+        Answer();
+    }
+
+    /// <summary>Gives the command its final error now.</summary>
+    public void Fail(StompError error)
+    {
+        if (Answer() is { } callback)
+        {
+            callback(null, error);
+        }
+        else
+        {
+            _cluster.ReportError(error);
+        }
+    }
+
+    /// <summary>Gives the command its final error after the current callback, as a node client does for an ACK it will not send.</summary>
+    public void FailLater(StompError error) => _cluster.Loop.Postpone(() =>
+    {
+        // Dispose answers pending commands itself; this one must not hear twice.
+        if (_cluster.State != ClusterState.Disposed)
+        {
+            Fail(error);
+        }
+    });
+
+    private void Reply(Frame? receipt, StompError? error)
+    {
+        if (_cluster.State == ClusterState.Disposed)
+        {
+            return;
+        }
+
+        if (error is null)
+        {
+            Succeed(receipt);
+            return;
+        }
+
+        // The original makes the next node active before anyone hears of a failure, so
+        // that a command issued from on_node_error goes there. A node client reports its
+        // own end (on_error) before aborting its commands; if it has not, do it here.
+        var node = Node;
+        if (StomperCluster.IsNodeFailure(error) && Session.IsCurrent)
+        {
+            _cluster.FailOver(node);
+        }
+
+        var onNodeError = Parameters.OnNodeError ?? _cluster.OnNodeError;
+        try
+        {
+            onNodeError?.Invoke(error, node.Address.Host, node.Address.Port);
+        }
+        finally
+        {
+            // The node will not call again: a throwing on_node_error must still let the
+            // command run again or be answered.
+            RetryOrFail(error);
+        }
+    }
+
+    private void Succeed(Frame? receipt)
+    {
+        _failures = 0;
+        if (Name == StompCommands.Subscribe)
+        {
+            ConfirmedIn = Node.Session;
+        }
+        else if (Target is { } subscription)
+        {
+            _cluster.Forget(subscription);
+        }
+
+        Answer()?.Invoke(receipt, null);
+    }
+
+    private void RetryOrFail(StompError error)
+    {
+        if (_cluster.State == ClusterState.Disposed)
+        {
+            return;
+        }
+
+        if (Generation != _cluster.Generation)
+        {
+            // force_disconnect came after this command was issued: nothing from before it
+            // runs again, and what it cut short hears so in its words.
+            var closed = Errors.ConnectionClosedByClient();
+            error = ConfirmedIn is not null && SubscriptionKey is { } id
+                ? Errors.SubscriptionLost(id, closed)
+                : Errors.OperationAborted(Name, closed);
+        }
+        else if (_cluster.State == ClusterState.Running && IsRepeatable && PendingUnsubscribes == 0
+            && StomperCluster.IsNodeFailure(error) && ++_failures < _cluster.NodeCount)
+        {
+            _cluster.Run(this);
+            return;
+        }
+
+        if (Name == StompCommands.Subscribe)
+        {
+            _cluster.Forget(this);
+        }
+
+        Fail(error);
+    }
+
+    /// <summary>
+    /// Takes the command off the pending list and hands back its callback. Unless this
+    /// is a subscription (whose callback hears of every re-subscription), the object goes
+    /// back for reuse first, so that a command issued from the callback can take it.
+    /// </summary>
+    private Action<Frame?, StompError?>? Answer()
+    {
+        _cluster.Answered(this);
+        if (Target is { } subscription)
+        {
+            subscription.PendingUnsubscribes--;
+            Target = null;
+        }
+
+        var callback = _callback;
+        if (Name != StompCommands.Subscribe)
+        {
+            _callback = null;
+            Parameters = null!;
+            Session = null!;
+            _cluster.Reuse(this);
+        }
+
+        return callback;
+    }
+}
