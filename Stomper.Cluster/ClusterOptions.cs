@@ -54,7 +54,7 @@ public sealed class ClusterOptions
     /// <summary>Limits on what a server may send.</summary>
     public FrameLimits? FrameLimits { get; init; }
 
-    /// <summary>The loop to run on (default <see cref="Loop.Default"/>).</summary>
+    /// <summary>The loop to run on (default <see cref="AE.CurrentLoop"/>: <see cref="Loop.Default"/> unless a test opened <see cref="AE.UseLoop"/>).</summary>
     public Loop? Loop { get; init; }
 
     /// <summary>Makes each node's byte stream; the seam for mocked sockets.</summary>

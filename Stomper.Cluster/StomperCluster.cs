@@ -65,7 +65,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         OnNodeDisconnect = options.OnNodeDisconnect;
         OnNodeError = options.OnNodeError;
         OnError = options.OnError;
-        Loop = options.Loop ?? Loop.Default;
+        Loop = options.Loop ?? AE.CurrentLoop;
         var factory = options.NodeFactory ?? (o => new StomperClient(o));
         var states = nodes.Distinct().Select(node => MakeNode(node, options, factory)).ToArray();
         _clients = [.. states.Select(s => s.Client)];

@@ -70,7 +70,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         ConnectionTimeout = options.ConnectionTimeout;
         ReconnectInterval = options.ReconnectInterval;
         _options = options;
-        _loop = options.Loop ?? Loop.Default;
+        _loop = options.Loop ?? AE.CurrentLoop;
         _defaultHeaders = options.DefaultHeaders is { } defaults ? [.. defaults.Select(kv => (kv.Key, kv.Value))] : [];
         Host = options.Host;
         Port = options.Port;

@@ -66,7 +66,7 @@ public sealed class StomperOptions
     /// <summary>Limits on what the server may send (frame size, header count, line length).</summary>
     public FrameLimits? FrameLimits { get; init; }
 
-    /// <summary>The loop to run on (default <see cref="Loop.Default"/>).</summary>
+    /// <summary>The loop to run on (default <see cref="AE.CurrentLoop"/>: <see cref="Loop.Default"/> unless a test opened <see cref="AE.UseLoop"/>).</summary>
     public Loop? Loop { get; init; }
 
     /// <summary>Makes the byte stream under the connection; the seam for Moq-mocked sockets. Default: TCP.</summary>

@@ -1,4 +1,5 @@
 using EventLoop;
+using Stomper.Testing;
 using Stomper.Tests.EventLoop;
 
 namespace Stomper.Tests.Client;
@@ -52,33 +53,8 @@ internal sealed class ClientHarness : IDisposable
     }
 
     /// <summary>The frames the client wrote on the current connection.</summary>
-    public List<Frame> Sent(ScriptedTransport? transport = null)
-    {
-        var reader = new FrameReader(FrameSource.Client) { Version = StompVersion.V1_0 };
-        var bytes = (transport ?? Transport).Sent.SelectMany(b => b).ToArray().AsSpan();
-        var frames = new List<Frame>();
-        while (true)
-        {
-            var result = reader.TryRead(bytes, out var frame, out var consumed, out var error);
-            bytes = bytes[consumed..];
-            if (result == FrameReadResult.Frame)
-            {
-                frames.Add(frame!);
-                if (frame!.Command == "CONNECT")
-                {
-                    reader.Version = Client.Version;
-                }
-            }
-            else if (result == FrameReadResult.NeedMoreData)
-            {
-                return frames;
-            }
-            else if (result == FrameReadResult.Error)
-            {
-                throw new InvalidOperationException(error!.Message);
-            }
-        }
-    }
+    public IReadOnlyList<Frame> Sent(ScriptedTransport? transport = null) =>
+        ClientFrameParser.ParseAll((transport ?? Transport).Sent.SelectMany(b => b).ToArray(), Client.Version);
 
     public Frame LastSent() => Sent()[^1];
 

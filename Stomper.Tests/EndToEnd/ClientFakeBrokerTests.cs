@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using NUnit.Framework;
-using Stomper.Tests.Fakes;
+using Stomper.Testing;
 using static Stomper.ErrorCode;
 
 namespace Stomper.Tests.EndToEnd;

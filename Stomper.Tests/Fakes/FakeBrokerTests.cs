@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using NUnit.Framework;
+using Stomper.Testing;
 
 namespace Stomper.Tests.Fakes;
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Stomper.Testing;
 
 namespace Stomper.Tests.Fakes;
 

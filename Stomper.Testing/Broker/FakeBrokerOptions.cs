@@ -1,4 +1,4 @@
-namespace Stomper.Tests.Fakes;
+namespace Stomper.Testing;
 
 /// <summary>How a <see cref="FakeBroker"/> treats new TCP connections.</summary>
 public enum AcceptMode

@@ -1,4 +1,4 @@
-namespace Stomper.Tests.Fakes;
+namespace Stomper.Testing;
 
 /// <summary>A frame a <see cref="FakeBroker"/> received, with the connection it came on and when.</summary>
 /// <param name="Connection">The connection's index, in accept order from 0 (<see cref="FakeConnection.Index"/>).</param>

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 
-namespace Stomper.Tests.Fakes;
+namespace Stomper.Testing;
 
 /// <summary>
 /// N MESSAGE frames for one subscription, encoded once: each further frame is a copy of

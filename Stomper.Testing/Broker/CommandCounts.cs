@@ -1,4 +1,4 @@
-namespace Stomper.Tests.Fakes;
+namespace Stomper.Testing;
 
 /// <summary>Frame counts per STOMP command, incremented on the broker thread and read from any thread without a lock.</summary>
 internal sealed class CommandCounts

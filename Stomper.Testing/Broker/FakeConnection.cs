@@ -1,9 +1,8 @@
-using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using EventLoop;
 
-namespace Stomper.Tests.Fakes;
+namespace Stomper.Testing;
 
 /// <summary>
 /// One client connection of a <see cref="FakeBroker"/>: a <see cref="Handle"/> over the
@@ -149,7 +148,7 @@ public sealed class FakeConnection
         ArgumentNullException.ThrowIfNull(body);
         _broker.OnBrokerThread(() =>
         {
-            Write(ErrorFrame(message, body, receiptId));
+            Write(StompServerFrames.Error(message, body, receiptId));
             BeginClose();
         });
     }
@@ -234,7 +233,7 @@ public sealed class FakeConnection
 
     internal void AnswerReceipt(string receiptId, bool closeAfter)
     {
-        Answer(new Frame(StompCommands.Receipt, new FrameHeaders(("receipt-id", receiptId))));
+        Answer(StompServerFrames.Receipt(receiptId));
         if (closeAfter)
         {
             AnswerClose();
@@ -244,57 +243,17 @@ public sealed class FakeConnection
     /// <summary>ERROR naming the frame at fault (by its receipt), then close: what brokers do.</summary>
     internal void Fail(string message, string body, Frame? cause)
     {
-        Answer(ErrorFrame(message, body, cause?.Headers["receipt"]));
+        Answer(StompServerFrames.Error(message, body, cause?.Headers["receipt"]));
         AnswerClose();
     }
 
-    internal void DeliverMessage(FakeSubscription subscription, Frame send, string messageId)
-    {
-        var headers = new List<(string, string)>(send.Headers.Count + 4);
-        if (subscription.Id is { } id)
-        {
-            headers.Add(("subscription", id));
-        }
-
-        headers.Add(("message-id", messageId));
-        headers.Add(("destination", subscription.Destination));
-        if (_version == StompVersion.V1_2 && subscription.Ack != "auto")
-        {
-            headers.Add(("ack", "ack-" + messageId));
-        }
-
-        foreach (var (name, value) in send.Headers)
-        {
-            if (name is not ("destination" or "transaction" or "receipt" or "content-length" or "message-id" or "subscription" or "ack")
-                && !headers.Exists(h => h.Item1 == name))
-            {
-                headers.Add((name, value));
-            }
-        }
-
-        Answer(new Frame(StompCommands.Message, new FrameHeaders([.. headers]), send.BodyBytes));
-    }
+    internal void DeliverMessage(FakeSubscription subscription, Frame send, string messageId) =>
+        Answer(StompServerFrames.Message(subscription, messageId, _version, send.Headers, send.BodyBytes));
 
     internal bool HasSubscriptionTo(string destination, out FakeSubscription[] matches)
     {
         matches = _subscriptions.Values.Where(s => s.Destination == destination).ToArray();
         return matches.Length > 0;
-    }
-
-    private static Frame ErrorFrame(string message, string body, string? receiptId)
-    {
-        var headers = new List<(string, string)> { ("message", message) };
-        if (receiptId is not null)
-        {
-            headers.Add(("receipt-id", receiptId));
-        }
-
-        if (body.Length > 0)
-        {
-            headers.Add(("content-type", "text/plain"));
-        }
-
-        return new Frame(StompCommands.Error, new FrameHeaders([.. headers]), body);
     }
 
     private T Read<T>(Func<T> read)
@@ -436,18 +395,14 @@ public sealed class FakeConnection
 
         var options = _broker.Options;
         var acceptVersion = frame.Headers["accept-version"];
-        if (Negotiate(acceptVersion, options.Versions) is not { } version)
+        if (StompServerFrames.Negotiate(acceptVersion, options.Versions) is not { } version)
         {
-            var supported = string.Join(',', options.Versions.Order().Select(v => v.ToHeaderValue()));
-            Answer(new Frame(
-                StompCommands.Error,
-                new FrameHeaders(("version", supported), ("message", "Supported protocol versions are " + supported), ("content-type", "text/plain")),
-                $"The client accepts {acceptVersion}."));
+            Answer(StompServerFrames.UnsupportedVersion(acceptVersion, options.Versions));
             AnswerClose();
             return;
         }
 
-        var (cx, cy) = ParseHeartBeat(frame.Headers["heart-beat"]);
+        var (cx, cy) = StompServerFrames.ParseHeartBeat(frame.Headers["heart-beat"]);
         var (sx, sy) = (options.HeartBeatSend, options.HeartBeatReceive);
         var beatInterval = version >= StompVersion.V1_1 && sx > 0 && cy > 0 ? Math.Max(sx, cy) : 0;
         var session = _broker.NextSession();
@@ -462,54 +417,12 @@ public sealed class FakeConnection
         });
         _reader.Version = version;
 
-        var headers = new List<(string, string)>(4);
-        if (acceptVersion is not null)
-        {
-            headers.Add(("version", version.ToHeaderValue()));
-        }
-
-        headers.Add(("session", session));
-        headers.Add(("server", options.ServerName));
-        if (version >= StompVersion.V1_1)
-        {
-            headers.Add(("heart-beat", string.Create(CultureInfo.InvariantCulture, $"{sx},{sy}")));
-        }
-
-        Answer(new Frame(StompCommands.Connected, new FrameHeaders([.. headers])));
+        Answer(StompServerFrames.Connected(version, acceptVersion is not null, session, options.ServerName, sx, sy));
         if (beatInterval > 0)
         {
             var seconds = beatInterval / 1000.0;
             _beatTimer = _loop.Timer(seconds, seconds, Beat);
         }
-    }
-
-    private static StompVersion? Negotiate(string? acceptVersion, IReadOnlyList<StompVersion> supported)
-    {
-        if (acceptVersion is null)
-        {
-            return supported.Contains(StompVersion.V1_0) ? StompVersion.V1_0 : null;
-        }
-
-        StompVersion? best = null;
-        foreach (var item in acceptVersion.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (StompVersions.TryParse(item, out var v) && supported.Contains(v) && (best is null || v > best))
-            {
-                best = v;
-            }
-        }
-
-        return best;
-    }
-
-    private static (int Send, int Receive) ParseHeartBeat(string? header)
-    {
-        var parts = header?.Split(',', StringSplitOptions.TrimEntries);
-        return parts is [var a, var b]
-            && int.TryParse(a, NumberStyles.None, CultureInfo.InvariantCulture, out var send)
-            && int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out var receive)
-            ? (send, receive)
-            : (0, 0);
     }
 
     private void Beat()

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using EventLoop;
 
-namespace Stomper.Tests.Fakes;
+namespace Stomper.Testing;
 
 /// <summary>
 /// A STOMP broker for tests, on 127.0.0.1 and a port of its own, that tests script: by
@@ -349,7 +349,7 @@ public sealed class FakeBroker : IDisposable
         return this;
     }
 
-    /// <summary>Removes every handler added by <see cref="Intercept"/>, <see cref="ErrorOn"/>, <see cref="RejectConnect"/>, <see cref="RequireLogin"/> and <see cref="KillAfter"/>.</summary>
+    /// <summary>Removes every handler added by <see cref="Intercept(Func{FakeConnection, Frame, bool})"/>, <see cref="ErrorOn"/>, <see cref="RejectConnect"/>, <see cref="RequireLogin"/> and <see cref="KillAfter"/>.</summary>
     public FakeBroker ClearInterceptors()
     {
         OnBrokerThread(_interceptors.Clear);

@@ -1,0 +1,14 @@
+namespace Stomper.Testing;
+
+/// <summary>What a <see cref="ScriptedStompServer"/> does with a frame that asks for a receipt.</summary>
+public enum ReceiptMode
+{
+    /// <summary>Answers RECEIPT at once (the default), as a broker that accepted the frame does.</summary>
+    Answer,
+
+    /// <summary>Keeps the receipt back until <see cref="ScriptedStompServer.ReleaseReceipts"/> or <see cref="ScriptedConnection.ReleaseReceipts"/>: a slow broker.</summary>
+    Hold,
+
+    /// <summary>Answers an ERROR whose <c>receipt-id</c> names the frame, without closing: a broker that refused it.</summary>
+    Error,
+}
