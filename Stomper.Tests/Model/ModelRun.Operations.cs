@@ -17,7 +17,7 @@ internal sealed partial class ModelRun
             < 82 => EndTransaction(),
             < 86 => DisconnectCommand(),
             < 94 => ForceDisconnect(),
-            < 97 when _step > 5 || fromCallback => DisposeCluster(),
+            < 97 when (_step > 5 || fromCallback) && _rng.Next(4) == 0 => DisposeCluster(),
             _ => Send(),
         };
         command ??= Send();
