@@ -53,4 +53,28 @@ public sealed class ClusterModelFindingsTests
         Assert.That(second!.Message, Is.EqualTo("COMMIT callback"));
         Assert.That(answered, Is.EqualTo(1));
     }
+
+    [Test]
+    public void AMessageForAnIdBeingUnsubscribedReachesTheOldSubscriptionNotTheNewOneThatReusesTheId()
+    {
+        // Seed 194690 (trial of the merged fixes): a MESSAGE the broker sent to the old "s1"
+        // before the UNSUBSCRIBE reached the new "s1", which tracked it for an ACK the
+        // broker never expected.
+        using var model = new ModelCluster(seed: 1);
+        var cluster = model.Cluster;
+        var old = new List<string>();
+        var reused = new List<string>();
+        cluster.Subscribe(new CommandParams { ["id"] = "s1", ["destination"] = "/queue/a", ["ack"] = "auto", OnMessage = m => old.Add(m.Headers["message-id"]!) });
+        model.Advance(0);
+
+        // Written back to back: the broker delivers to the old subscription before it
+        // reads the UNSUBSCRIBE.
+        cluster.Send(new CommandParams { ["destination"] = "/queue/a", Body = "for the old one" });
+        cluster.Unsubscribe(new CommandParams { ["id"] = "s1" });
+        cluster.Subscribe(new CommandParams { ["id"] = "s1", ["destination"] = "/queue/b", ["ack"] = "client", OnMessage = m => reused.Add(m.Headers["message-id"]!) });
+        cluster.Send(new CommandParams { ["destination"] = "/queue/b", Body = "for the new one" });
+        model.Advance(0);
+
+        Assert.That((old.Count, reused.Count), Is.EqualTo((1, 1)), $"old got [{string.Join(", ", old)}], new got [{string.Join(", ", reused)}]");
+    }
 }
