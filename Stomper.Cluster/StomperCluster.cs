@@ -36,6 +36,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     private readonly Dictionary<string, ClusterCommand> _subscriptions = new(StringComparer.Ordinal);
     private readonly HashSet<ClusterCommand> _pending = [];
     private Action<StompError> _onError = s_defaultOnError;
+    private int _deferring;
     private long _sequence;
 
     /// <summary>Creates the cluster client; no node connects before the first command.</summary>
@@ -242,6 +243,32 @@ public sealed class StomperCluster : CommandMethods, IDisposable
 
     internal void ReportError(StompError error) => _onError(error);
 
+    /// <summary>
+    /// True while the cluster closes the nodes left after one whose callback threw: what
+    /// they report waits for the next pass, as a node client's own remaining reports do,
+    /// so that the exception on its way out is not replaced by another.
+    /// </summary>
+    internal bool Deferring => _deferring > 0;
+
+    /// <summary>Calls the user now, or on the next pass while <see cref="Deferring"/>.</summary>
+    internal void Notify(Action notice)
+    {
+        if (_deferring > 0)
+        {
+            Loop.Postpone(() =>
+            {
+                if (State != ClusterState.Disposed)
+                {
+                    notice();
+                }
+            });
+        }
+        else
+        {
+            notice();
+        }
+    }
+
     /// <summary>Runs one attempt of a command on the node it belongs on.</summary>
     internal void Run(ClusterCommand command)
     {
@@ -378,7 +405,10 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             _ring.FailOver(node);
         }
 
-        OnNodeError?.Invoke(error, node.Address.Host, node.Address.Port);
+        if (OnNodeError is { } onNodeError)
+        {
+            Notify(() => onNodeError(error, node.Address.Host, node.Address.Port));
+        }
     }
 
     /// <summary>
@@ -404,7 +434,10 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
 
         ended?.ForEach(key => _subscriptions.Remove(key));
-        OnNodeDisconnect?.Invoke(node.Address.Host, node.Address.Port);
+        if (OnNodeDisconnect is { } onNodeDisconnect)
+        {
+            Notify(() => onNodeDisconnect(node.Address.Host, node.Address.Port));
+        }
     }
 
     /// <summary>Does something to every node client, the active one first; a callback that throws does not keep the others from their turn.</summary>
@@ -413,6 +446,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         ExceptionDispatchInfo? failure = null;
         foreach (var node in _ring.FromActive().ToList())
         {
+            var defer = failure is not null;
+            _deferring += defer ? 1 : 0;
             try
             {
                 action(node.Client);
@@ -420,6 +455,10 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             catch (Exception e)
             {
                 failure ??= ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                _deferring -= defer ? 1 : 0;
             }
         }
 
