@@ -77,4 +77,80 @@ public sealed class ClusterModelFindingsTests
 
         Assert.That((old.Count, reused.Count), Is.EqualTo((1, 1)), $"old got [{string.Join(", ", old)}], new got [{string.Join(", ", reused)}]");
     }
+
+    [Test]
+    public void WhenAForceDisconnectCallbackThrowsTheNodesAfterItReportOnTheNextPass()
+    {
+        // Seed 1159: two abort callbacks of one force_disconnect threw, on two nodes; the
+        // first exception was caught to let the second node close, and the second replaced it.
+        var reports = 0;
+        var nodes = new MockNodes(3, configure: o => new ClusterOptions
+        {
+            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory,
+            OnNodeError = (_, _, _) => throw new UserCallbackException($"on_node_error {++reports}"),
+        });
+        foreach (var node in nodes.Nodes)
+        {
+            var options = node.Options;
+            node.Mock.Setup(n => n.ForceDisconnect()).Callback(() => options.OnError!(new StompError("Connection closed by client prematurely.", E_CONN_CLOSED_BY_CLIENT)));
+        }
+
+        var first = Assert.Throws<UserCallbackException>(nodes.Cluster.ForceDisconnect);
+        Assert.That(first!.Message, Is.EqualTo("on_node_error 1"));
+
+        var later = new List<string>();
+        for (var pass = 0; pass < 10; pass++)
+        {
+            try
+            {
+                nodes.Cluster.Loop.RunOnce(block: false);
+            }
+            catch (UserCallbackException e)
+            {
+                later.Add(e.Message);
+            }
+        }
+
+        Assert.That(later, Is.EqualTo(new[] { "on_node_error 2", "on_node_error 3" }));
+    }
+
+    [Test]
+    public void AForceDisconnectIssuedFromACallbackOfAForceDisconnectAbortsWhatWasIssuedInBetween()
+    {
+        // Seed 630: on_node_error of a force_disconnect issued a BEGIN and then
+        // force_disconnect again; the second call did nothing, and the BEGIN connected.
+        // The cluster branch fixed it at the same time; this keeps it fixed.
+        using var model = new ModelCluster(seed: 1);
+        var cluster = model.Cluster;
+        var errors = new List<string>();
+        cluster.Send(new CommandParams { ["destination"] = "/queue/a" }, (_, _) => { });
+        model.Advance(0);
+        foreach (var session in model.ActiveBroker.Sessions)
+        {
+            session.Silent = true;
+        }
+
+        cluster.Send(new CommandParams { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, err) => errors.Add("SEND: " + err?.Message));
+        var nested = false;
+        cluster.OnNodeError = (_, _, _) =>
+        {
+            if (!nested)
+            {
+                nested = true;
+                cluster.Begin(new CommandParams { ["transaction"] = "t1" }, (_, err) => errors.Add("BEGIN: " + err?.Message));
+                cluster.ForceDisconnect();
+            }
+        };
+        var connects = model.Network.Brokers.Sum(b => b.Sessions.Count);
+
+        cluster.ForceDisconnect();
+        model.Advance(3);
+
+        Assert.That(errors, Is.EquivalentTo(new[]
+        {
+            "SEND: Operation \"SEND\" aborted: Connection closed by client prematurely.",
+            "BEGIN: Operation \"BEGIN\" aborted: Connection closed by client prematurely.",
+        }));
+        Assert.That(model.Network.Brokers.Sum(b => b.Sessions.Count), Is.Zero, $"{connects} session(s) before; none may open after");
+    }
 }
