@@ -49,6 +49,13 @@ internal sealed class ClusterCommand
     /// <summary>For UNSUBSCRIBE: the subscription it was issued for, whatever has taken its id since.</summary>
     public ClusterCommand? Target { get; private set; }
 
+    /// <summary>
+    /// For SUBSCRIBE: the subscription that held the same id when this one was issued and
+    /// still lives (its UNSUBSCRIBE unconfirmed, or refused); it holds the id again if
+    /// this one fails.
+    /// </summary>
+    public ClusterCommand? Previous { get; set; }
+
     private bool IsRepeatable => Name is StompCommands.Send or StompCommands.Subscribe or StompCommands.Begin;
 
     public void Start(string name, CommandParams parameters, Action<Frame?, StompError?>? callback, long sequence, int generation)
@@ -63,6 +70,7 @@ internal sealed class ClusterCommand
         ConfirmedIn = null;
         PendingUnsubscribes = 0;
         Target = null;
+        Previous = null;
     }
 
     /// <summary>Makes this UNSUBSCRIBE the end of <paramref name="subscription"/>, until it is answered.</summary>

@@ -136,6 +136,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         if (name == StompCommands.Subscribe)
         {
             cluster.SubscriptionKey = SubscriptionKey(parameters);
+            _subscriptions.TryGetValue(cluster.SubscriptionKey, out var previous);
+            cluster.Previous = previous;
             _subscriptions[cluster.SubscriptionKey] = cluster;
         }
         else if (name == StompCommands.Unsubscribe && _subscriptions.TryGetValue(SubscriptionKey(parameters), out var subscription))
@@ -331,13 +333,40 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
     }
 
-    /// <summary>Drops a subscription that is over (unsubscribed, or lost for good), unless a newer one took its key.</summary>
+    /// <summary>
+    /// Drops a subscription that is over (unsubscribed, refused, or lost for good). Its id
+    /// goes back to the older subscription it took it from, if that one still lives; a
+    /// newer one that took the id keeps it.
+    /// </summary>
     internal void Forget(ClusterCommand subscription)
     {
-        if (subscription.SubscriptionKey is { } key && _subscriptions.TryGetValue(key, out var current) && ReferenceEquals(current, subscription))
+        if (subscription.SubscriptionKey is { } key && _subscriptions.TryGetValue(key, out var newest))
         {
-            _subscriptions.Remove(key);
+            if (ReferenceEquals(newest, subscription))
+            {
+                if (subscription.Previous is { } previous)
+                {
+                    _subscriptions[key] = previous;
+                }
+                else
+                {
+                    _subscriptions.Remove(key);
+                }
+            }
+            else
+            {
+                for (var newer = newest; newer.Previous is { } older; newer = older)
+                {
+                    if (ReferenceEquals(older, subscription))
+                    {
+                        newer.Previous = subscription.Previous;
+                        break;
+                    }
+                }
+            }
         }
+
+        subscription.Previous = null;
     }
 
     /// <summary>How the node clients key a subscription: its <c>id</c>, else its <c>destination</c>.</summary>
@@ -424,16 +453,19 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
 
         node.EndSession();
-        List<string>? ended = null;
-        foreach (var (key, subscription) in _subscriptions)
+        List<ClusterCommand>? ended = null;
+        foreach (var newest in _subscriptions.Values)
         {
-            if (subscription.ConfirmedIn is { } session && session.Node == node && !session.IsCurrent)
+            for (var subscription = newest; subscription is not null; subscription = subscription.Previous)
             {
-                (ended ??= []).Add(key);
+                if (subscription.ConfirmedIn is { } session && session.Node == node && !session.IsCurrent)
+                {
+                    (ended ??= []).Add(subscription);
+                }
             }
         }
 
-        ended?.ForEach(key => _subscriptions.Remove(key));
+        ended?.ForEach(Forget);
         if (OnNodeDisconnect is { } onNodeDisconnect)
         {
             Notify(() => onNodeDisconnect(node.Address.Host, node.Address.Port));

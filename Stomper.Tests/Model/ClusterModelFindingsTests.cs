@@ -153,4 +153,33 @@ public sealed class ClusterModelFindingsTests
         }));
         Assert.That(model.Network.Brokers.Sum(b => b.Sessions.Count), Is.Zero, $"{connects} session(s) before; none may open after");
     }
+
+    [Test]
+    public void ASubscribeRefusedForAnIdStillInUseLeavesTheOlderSubscriptionFollowed()
+    {
+        // Seed 160926: an UNSUBSCRIBE of "s1" was refused and the SUBSCRIBE that reused
+        // "s1" meanwhile was refused too (the id was still in use); forgetting the refused
+        // one dropped the id from the cluster's table, while the first "s1" lived on.
+        using var model = new ModelCluster(seed: 1);
+        var cluster = model.Cluster;
+        var answers = new List<string>();
+        cluster.Subscribe(new CommandParams { ["id"] = "s1", ["destination"] = "/queue/a", OnMessage = _ => { } });
+        model.Advance(0);
+        model.ActiveBroker.ErrorNextCommand = true;
+        model.ActiveBroker.CloseAfterError = false;
+
+        cluster.Unsubscribe(new CommandParams { ["id"] = "s1" }, (_, err) => answers.Add("UNSUBSCRIBE: " + err?.Message));
+        cluster.Subscribe(new CommandParams
+        {
+            ["id"] = "s1",
+            ["destination"] = "/queue/b",
+            OnMessage = _ => { },
+            OnReceipt = (_, err) => answers.Add("SUBSCRIBE: " + err?.Message),
+        });
+        model.Advance(0);
+
+        Assert.That(answers, Is.EqualTo(new[] { "UNSUBSCRIBE: Injected failure", "SUBSCRIBE: Duplicate subscription id s1" }));
+        Assert.That(model.Network.Brokers.SelectMany(b => b.LiveSubscriptions).Select(s => s.Id), Is.EqualTo(new[] { "s1" }));
+        Assert.That(InternalTables.ClusterSubscriptions(cluster), Is.EqualTo(new[] { "s1" }));
+    }
 }
