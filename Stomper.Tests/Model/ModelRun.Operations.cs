@@ -106,6 +106,12 @@ internal sealed partial class ModelRun
                 return;
             }
 
+            if (message.Headers["subscription"] != instance.Id || message.Headers["destination"] != instance.Destination)
+            {
+                Fail(MessageToItsSubscription, $"MESSAGE {message.Headers["message-id"]} for {message.Headers["subscription"]} on {message.Headers["destination"]} reached {instance} on {instance.Destination}");
+                return;
+            }
+
             if (instance.AckMode != "auto" || _rng.Next(10) == 0)
             {
                 if (_ackable.Count == 8)

@@ -19,6 +19,7 @@ internal sealed partial class ModelRun : IDisposable
     public const string AckToDeliverer = "ACK/NACK only to the delivering node's live session";
     public const string TablesEmpty = "the client's and cluster's internal tables empty when idle";
     public const string NoMessageAfterEnd = "no message or callback for a subscription after it ended";
+    public const string MessageToItsSubscription = "a message reaches the subscription it was sent to";
 
     private const double Tick = ModelCluster.Tick;
     private static readonly int s_traceLength = int.TryParse(Environment.GetEnvironmentVariable("MODEL_TRACE"), out var n) ? n : 30;
