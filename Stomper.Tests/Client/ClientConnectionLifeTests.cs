@@ -132,6 +132,43 @@ public sealed class ClientConnectionLifeTests
     }
 
     [Test]
+    public void A_callback_throwing_among_the_frames_dispatched_after_a_socket_error_delays_the_rest_and_the_error_to_the_next_pass()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, msg =>
+        {
+            h.Trace.Add("message " + msg.Body);
+            if (msg.Body.StartsWith("boom", StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException("user bug");
+            }
+        });
+        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));
+        var sendReceipt = h.LastSent().Headers["receipt"]!;
+        Assert.Throws<InvalidOperationException>(() => h.Transport.Arrive(
+            "MESSAGE\nsubscription:s1\nmessage-id:m1\ndestination:/queue/a\n\nboom1\0"
+            + "MESSAGE\nsubscription:s1\nmessage-id:m2\ndestination:/queue/a\n\nboom2\0"
+            + $"RECEIPT\nreceipt-id:{sendReceipt}\n\n\0"));
+
+        Assert.Throws<InvalidOperationException>(() => h.Transport.ArriveError(SocketError.ConnectionReset));
+        Assert.That(h.Trace, Has.No.Member("on_error: Connection reset by peer"));
+        h.Step();
+
+        Assert.That(h.Trace, Is.EqualTo(new[]
+        {
+            "on_connect",
+            "message boom1",
+            "message boom2",
+            $"send: receipt {sendReceipt}",
+            "on_error: Connection reset by peer",
+            "on_error: Subscription \"s1\" lost: Connection reset by peer",
+            "on_disconnect",
+        }));
+    }
+
+    [Test]
     public void A_command_issued_by_a_frame_dispatched_after_a_socket_error_is_aborted_by_that_error()
     {
         using var h = new ClientHarness();
