@@ -1,0 +1,107 @@
+using EventLoop;
+using NUnit.Framework;
+
+namespace Stomper.Tests.Review;
+
+/// <summary>Loop ownership, condition variables across threads, and signals, at their edges.</summary>
+[TestFixture]
+public sealed class LoopThreadEdgeTests
+{
+    [Test]
+    [Explicit("review finding")]
+    public void A_recv_on_another_thread_returns_once_a_third_thread_sends_while_the_owner_is_not_in_the_loop()
+    {
+        // CondVar.Recv's doc: on another thread it blocks "until the variable is sent (by
+        // the loop's thread, or by any thread through Send)". A Send from a thread that is
+        // not the owner is only posted to the loop; while the owner does other work (here:
+        // waits for a result, as a test or a synchronous API would), nothing ever runs it.
+        using var loop = new Loop(new FakeClock());
+        loop.RunOnce(block: false);
+        var cv = loop.Cv();
+        object? received = null;
+        var waiter = new Thread(() => received = cv.Recv<string>()) { IsBackground = true };
+        waiter.Start();
+        var sender = new Thread(() => cv.Send("from a third thread")) { IsBackground = true };
+        sender.Start();
+        sender.Join();
+
+        var returned = waiter.Join(TimeSpan.FromSeconds(2));
+
+        // Let the stuck waiter go before asserting, so nothing is left hanging.
+        loop.RunOnce(block: false);
+        waiter.Join(TimeSpan.FromSeconds(2));
+        Assert.That(returned, Is.True, "Recv never returned although the variable was sent");
+        Assert.That(received, Is.EqualTo("from a third thread"));
+    }
+
+    [Test]
+    [Explicit("review finding")]
+    public void Ready_is_true_as_soon_as_another_thread_has_sent()
+    {
+        // Ready is documented thread-safe; after Send returns on another thread, a poller
+        // (a health check, a test) still sees false until the owner runs a pass.
+        using var loop = new Loop(new FakeClock());
+        loop.RunOnce(block: false);
+        var cv = loop.Cv();
+
+        var sender = new Thread(() => cv.Send(1));
+        sender.Start();
+        sender.Join();
+
+        Assert.That(cv.Ready, Is.True);
+    }
+
+    [Test]
+    [Explicit("review finding")]
+    public async Task A_loop_run_from_one_thread_pool_task_can_be_run_again_from_the_next()
+    {
+        // The owner is the first thread that ran the loop "for as long as that thread
+        // lives"; a pool thread lives for ever. Ported code that runs the loop inside
+        // Task.Run (or awaits between two Recv) finds the loop, and every client on it,
+        // locked to a worker it can never get back to: here the test's own thread.
+        using var loop = new Loop(new FakeClock());
+        await Task.Run(() => loop.RunOnce(block: false));
+
+        var error = OnNewThread(() => loop.RunOnce(block: false));
+
+        Assert.That(error, Is.Null, error?.Message);
+    }
+
+    [Test]
+    [Explicit("review finding")]
+    public void A_TSTP_watcher_fires_when_the_process_inherited_TSTP_as_ignored()
+    {
+        // Row 46: the watcher fires even when the signal was inherited as ignored. The
+        // override maps only HUP, INT, QUIT, TERM and raw numbers: the runtime's negative
+        // enum values (CHLD, CONT, WINCH, TTIN, TTOU, TSTP) get no number, so a watcher on
+        // an inherited-ignored TSTP (job-control shells) never fires.
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("Linux only");
+        }
+
+        var (exitCode, output) = ChildProcess.Run("tstp-inherited-as-ignored", shellPrefix: "trap '' TSTP;");
+
+        Assert.That(output, Does.Contain("fired"), output);
+        Assert.That(exitCode, Is.EqualTo(0), output);
+    }
+
+    private static Exception? OnNewThread(Action action)
+    {
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return error;
+    }
+}
