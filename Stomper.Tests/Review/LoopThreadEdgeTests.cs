@@ -86,6 +86,30 @@ public sealed class LoopThreadEdgeTests
         Assert.That(exitCode, Is.EqualTo(0), output);
     }
 
+    [Test]
+    [Explicit("review finding")]
+    public void Disposing_the_loop_from_its_own_callback_ends_Run_without_an_internal_exception()
+    {
+        // A shutdown written as "on TERM: dispose the client, then the loop" runs inside
+        // Run. Run's next pass polls the disposed wake-up socket, and Run throws
+        // ObjectDisposedException for System.Net.Sockets.SafeSocketHandle, an object the
+        // caller never saw (Loop.Run keeps calling Pass without looking at _disposed).
+        var loop = new Loop(new FakeClock());
+        using var timer = loop.Timer(0, 0, loop.Dispose);
+
+        Exception? error = null;
+        try
+        {
+            loop.Run();
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+
+        Assert.That(error, Is.Null.Or.InstanceOf<ObjectDisposedException>().With.Property("ObjectName").EqualTo(nameof(Loop)), error?.ToString());
+    }
+
     private static Exception? OnNewThread(Action action)
     {
         Exception? error = null;
