@@ -110,6 +110,22 @@ public sealed class LoopThreadEdgeTests
         Assert.That(error, Is.Null.Or.InstanceOf<ObjectDisposedException>().With.Property("ObjectName").EqualTo(nameof(Loop)), error?.ToString());
     }
 
+    [Test]
+    [Explicit("review finding")]
+    public void Constructing_a_client_on_another_thread_than_its_loop_says_the_constructor_was_called_there()
+    {
+        // The check comes from the OnError setter the constructor calls, so the message
+        // begins "OnError was called on thread ...", a member the caller never touched.
+        // (ConnectionTimeout's setter runs before _loop is set and checks nothing.)
+        using var loop = new Loop(new FakeClock());
+        loop.RunOnce(block: false);
+
+        var error = OnNewThread(() => _ = new StomperClient(new StomperOptions { Loop = loop, Lazy = true }));
+
+        Assert.That(error, Is.InstanceOf<InvalidOperationException>());
+        Assert.That(error!.Message, Does.Not.StartWith("OnError"), error.Message);
+    }
+
     private static Exception? OnNewThread(Action action)
     {
         Exception? error = null;
