@@ -126,6 +126,21 @@ public sealed class LoopThreadEdgeTests
         Assert.That(error!.Message, Does.Not.StartWith("OnError"), error.Message);
     }
 
+    [Test]
+    [Explicit("review finding")]
+    public void A_watcher_can_be_made_for_the_signals_Perl_code_commonly_watches([Values("ALRM", "PIPE")] string name)
+    {
+        // AE::signal takes any signal the system has. The port knows HUP, INT, QUIT, TERM,
+        // CHLD, CONT, WINCH, TTIN, TTOU, TSTP, and USR1/USR2 on Linux only (SignalWatcher.Parse);
+        // anything else, ALRM and PIPE among them, throws "Unknown or unsupported signal",
+        // and USR1 throws on macOS. No row of docs/differences.md says so.
+        using var loop = new Loop(new FakeClock());
+
+        var error = OnNewThread(() => loop.Signal(name, () => { }).Dispose());
+
+        Assert.That(error, Is.Null, error?.Message);
+    }
+
     private static Exception? OnNewThread(Action action)
     {
         Exception? error = null;
