@@ -141,6 +141,39 @@ public sealed class LoopThreadEdgeTests
         Assert.That(error, Is.Null, error?.Message);
     }
 
+    [Test]
+    [Explicit("review finding")]
+    public void A_recv_waiting_on_another_thread_ends_when_the_loop_is_disposed()
+    {
+        // A worker waits for a result the loop will never send: the owner shuts down and
+        // disposes the loop (a Send posted meanwhile is dropped with it). WaitForOwner
+        // looks only for an ended owner, so the worker polls every 200 ms for ever instead
+        // of getting an ObjectDisposedException. (The stuck thread is a background thread.)
+        var loop = new Loop(new FakeClock());
+        loop.RunOnce(block: false);
+        var cv = loop.Cv();
+        Exception? error = null;
+        var waiter = new Thread(() =>
+        {
+            try
+            {
+                cv.Recv();
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        })
+        { IsBackground = true };
+        waiter.Start();
+        SpinWait.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin), TimeSpan.FromSeconds(5));
+
+        loop.Dispose();
+
+        Assert.That(waiter.Join(TimeSpan.FromSeconds(2)), Is.True, "Recv still waits on a disposed loop");
+        Assert.That(error, Is.InstanceOf<ObjectDisposedException>());
+    }
+
     private static Exception? OnNewThread(Action action)
     {
         Exception? error = null;
