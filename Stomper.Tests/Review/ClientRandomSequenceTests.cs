@@ -17,17 +17,31 @@ public sealed class ClientRandomSequenceTests
     public void Every_command_is_answered_exactly_once_whatever_the_sequence([Range(1, 300)] int seed)
     {
         var random = new Random(seed);
+        Action<int>? issue = null;
+        var closing = false;
         using var h = new ClientHarness(o => new StomperOptions
         {
             Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, Lazy = true,
             OnError = _ => { if (random.Next(10) == 0) throw new UserBug(); },
+            OnConnect = () => { if (!closing && random.Next(4) == 0) issue!(1); },
+            OnDisconnect = () =>
+            {
+                if (!closing && random.Next(4) == 0)
+                {
+                    issue!(1);
+                }
+
+                if (random.Next(8) == 0)
+                {
+                    throw new UserBug();
+                }
+            },
         });
         var answers = new Dictionary<int, int>();
         var log = new List<string>();
         var next = 0;
         var answered = new HashSet<string>();
         var transportsConnected = new HashSet<ScriptedTransport>();
-        var closing = false;
 
         void Issue(int depth)
         {
@@ -81,6 +95,8 @@ public sealed class ClientRandomSequenceTests
                     break;
             }
         }
+
+        issue = Issue;
 
         void Safely(Action action)
         {
