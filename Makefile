@@ -14,12 +14,16 @@ all: build
 build:
 	$(DOTNET) build stomper.sln -c $(CONFIG)
 
-# Every test, unit and integration. The brokers are started first (idempotent);
-# the closing line "N passed, N failed" is what CI reads.
-test: brokers build
-	rm -rf $(RESULTS)
-	-$(DOTNET) test stomper.sln -c $(CONFIG) --no-build --blame-hang-timeout 8m --logger "trx" --logger "console;verbosity=minimal" --results-directory $(RESULTS)
-	@scripts/test-summary.sh $(RESULTS)
+# Every test, unit and integration. The brokers are started first (idempotent) and
+# stopped after, unless all of them were already running; the closing line
+# "N passed, N failed" is what CI reads.
+test: build
+	@up=$$(scripts/brokers.sh status 2>/dev/null | grep -c ' running ' || true); \
+	scripts/brokers.sh start || exit $$?; \
+	rm -rf $(RESULTS); \
+	$(DOTNET) test stomper.sln -c $(CONFIG) --no-build --blame-hang-timeout 8m --logger "trx" --logger "console;verbosity=minimal" --results-directory $(RESULTS); \
+	if [ "$$up" != 4 ]; then scripts/brokers.sh stop; fi; \
+	scripts/test-summary.sh $(RESULTS)
 
 # Unit tests only: no broker needed.
 unit-test: build

@@ -68,7 +68,11 @@ public sealed class Loop : IDisposable
         RefreshNow();
     }
 
-    /// <summary>The process-wide loop behind the <see cref="AE"/> functions.</summary>
+    /// <summary>
+    /// The process-wide loop, AnyEvent's one loop: behind the <see cref="AE"/> functions, and
+    /// clients and clusters built without a loop, except inside an <see cref="AE.UseLoop"/>
+    /// scope, where <see cref="AE.CurrentLoop"/> is the scope's loop instead.
+    /// </summary>
     public static Loop Default => s_default.Value;
 
     /// <summary>The loop's clock.</summary>
@@ -247,7 +251,7 @@ public sealed class Loop : IDisposable
         try
         {
             _stop = false;
-            while (!_stop)
+            while (!_stop && !_disposed)
             {
                 Pass(block: true);
             }
@@ -296,7 +300,10 @@ public sealed class Loop : IDisposable
     /// Releases the loop's wake-up sockets and disposes its signal watchers, so that a
     /// signal arriving later gets its default action instead of a dead loop. Other
     /// watchers still alive stop being served. On the loop's thread, or any thread once
-    /// that thread has ended.
+    /// that thread has ended. From one of the loop's own callbacks, the rest of the pass
+    /// is skipped and the sockets close as the pass ends (libuv's closing phase);
+    /// <see cref="Run"/> then returns, and the next pass throws
+    /// <see cref="ObjectDisposedException"/>.
     /// </summary>
     public void Dispose()
     {
@@ -307,6 +314,14 @@ public sealed class Loop : IDisposable
 
         VerifyAccess();
         _disposed = true;
+        if (!_inPass)
+        {
+            Close();
+        }
+    }
+
+    private void Close()
+    {
         foreach (var signal in _signals.ToArray())
         {
             signal.Dispose();
@@ -477,11 +492,15 @@ public sealed class Loop : IDisposable
                 RunPostponed();
             }
 
-            return work > 0;
+            return work > 0 && !_disposed;
         }
         finally
         {
             _inPass = false;
+            if (_disposed)
+            {
+                Close();
+            }
         }
     }
 
@@ -716,6 +735,12 @@ public sealed class Loop : IDisposable
 
     private void Invoke(Action callback)
     {
+        // Disposed by an earlier callback of this pass: nothing else may run.
+        if (_disposed)
+        {
+            return;
+        }
+
         var handler = UnhandledException;
         if (handler is null)
         {

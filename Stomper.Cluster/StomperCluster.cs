@@ -398,7 +398,9 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             DefaultHeaders = options.DefaultHeaders,
             CommandHeaders = options.CommandHeaders,
             FrameLimits = options.FrameLimits,
-            Loop = options.Loop,
+            // The cluster's resolved loop, never the option: a node factory that resolved
+            // a missing loop on its own could put a node on another loop than the cluster.
+            Loop = Loop,
             Transport = options.Transport,
             Lazy = true,
             OnConnect = () => NodeConnected(node),

@@ -22,6 +22,7 @@ internal static class ChildProcess
         {
             "signal-inherited-as-ignored" => SignalInheritedAsIgnored(),
             "signal-after-loop-disposed" => SignalAfterLoopDisposed(),
+            "tstp-inherited-as-ignored" => TstpInheritedAsIgnored(),
             _ => 2,
         }
         : 2;
@@ -67,6 +68,27 @@ internal static class ChildProcess
         Thread.Sleep(200);
         Console.WriteLine("survived SIGINT after dispose");
         return 0;
+    }
+
+    /// <summary>A review finding: TSTP, inherited as ignored, and a watcher on it (see Review/LoopThreadEdgeTests).</summary>
+    private static int TstpInheritedAsIgnored()
+    {
+        Console.WriteLine($"ignored at start: {IsIgnored(20)}");
+        using var loop = new Loop();
+        var fired = loop.Cv();
+        using var watcher = loop.Signal("TSTP", () => fired.Send("fired"));
+        using var guard = loop.Timer(Patience.TotalSeconds, 0, () => fired.Croak("no SIGTSTP reached the watcher"));
+        SendToSelf("TSTP");
+        try
+        {
+            Console.WriteLine(fired.Recv<string>());
+            return 0;
+        }
+        catch (CondVarCroakedException e)
+        {
+            Console.WriteLine(e.Message);
+            return 4;
+        }
     }
 
     private static int SignalAfterLoopDisposed()

@@ -126,10 +126,6 @@ internal static class Errors
     internal static StompError SubscriptionLost(string subscriptionId, StompError cause) =>
         new($"Subscription \"{subscriptionId}\" lost: {cause.Message}", cause.Code, cause.Frame);
 
-    internal static StompError UnexpectedAck() => new("Unexpected ACK sent.", E_OPRN_ERROR);
-
-    internal static StompError UnexpectedNack() => new("Unexpected NACK sent.", E_OPRN_ERROR);
-
     /// <summary><c>Unexpected ACK sent.</c> or <c>Unexpected NACK sent.</c>, by command name.</summary>
     internal static StompError UnexpectedAcknowledgement(string commandName) =>
         new($"Unexpected {commandName} sent.", E_OPRN_ERROR);

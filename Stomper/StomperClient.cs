@@ -52,6 +52,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private bool _confirmScheduled;
     private bool _disposed;
     private StompError? _failAfterRead;
+    private bool _reading;
 
     /// <summary>Creates the client and, unless <see cref="StomperOptions.Lazy"/>, starts connecting.</summary>
     /// <exception cref="ArgumentException">An option is invalid, found before anything starts; the message is the original's text where it had one.</exception>
@@ -179,7 +180,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         var pending = new PendingCommand(name, parameters, onReceipt, ++_sequence);
-        if (_state == State.Connected)
+
+        // A handle a socket error destroyed takes no writes: while the frames it read are
+        // still dispatched, a command issued from their callbacks waits in the queue, and
+        // the failure that follows aborts it with the rest.
+        if (_state == State.Connected && !_handle!.IsDestroyed)
         {
             Write(pending);
             return;
@@ -363,27 +368,41 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// </summary>
     private void FailAfterRead(Handle handle, StompError error)
     {
-        if (handle == _handle)
+        if (handle != _handle)
         {
-            _failAfterRead = error;
+            return;
+        }
+
+        _failAfterRead = error;
+
+        // A write failing inside a frame's callback: the read going on around it dispatches
+        // the rest and then fails, so no frame is delivered inside another's callback.
+        if (!_reading)
+        {
             Read(handle);
         }
     }
 
     private void Read(Handle handle)
     {
+        _reading = true;
+        try
+        {
+            ReadFrames(handle);
+        }
+        finally
+        {
+            _reading = false;
+        }
+    }
+
+    private void ReadFrames(Handle handle)
+    {
         while (handle == _handle)
         {
-            // A handle destroyed by a socket error has no read buffer left to read.
-            Frame? frame = null;
-            StompError? error = null;
-            var result = FrameReadResult.NeedMoreData;
-            if (!handle.IsDestroyed)
-            {
-                result = _reader!.TryRead(handle.ReadBuffer, out frame, out var consumed, out error);
-                handle.Consume(consumed);
-            }
-
+            // A handle destroyed by a socket error still holds what it read before it.
+            var result = _reader!.TryRead(handle.ReadBuffer, out var frame, out var consumed, out var error);
+            handle.Consume(consumed);
             switch (result)
             {
                 case FrameReadResult.NeedMoreData:
@@ -489,7 +508,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private void Beat()
     {
-        if (_handle is not { } handle)
+        if (_handle is not { IsDestroyed: false } handle)
         {
             return;
         }

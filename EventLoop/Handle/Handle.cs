@@ -18,7 +18,10 @@ namespace EventLoop;
 /// With <see cref="Autocork"/> the send waits for the end of the loop pass, so many
 /// small writes leave in one system call.</para>
 /// <para>After a fatal error (<see cref="OnError"/> with <c>fatal</c> true) the handle
-/// is already destroyed: no callback follows. Without an <see cref="OnError"/> a fatal
+/// is already destroyed: no callback follows. What was read and not yet consumed stays
+/// in <see cref="ReadBuffer"/>, as AnyEvent's <c>on_error</c> still finds
+/// <c>$handle-&gt;{rbuf}</c> filled, until it is consumed or <see cref="Dispose"/> is
+/// called. Without an <see cref="OnError"/> a fatal
 /// error is thrown as an <see cref="IOException"/> out of the loop, as AnyEvent
 /// croaks, so it is never lost.</para>
 /// <para>Like the loop it runs on, a handle is used on the loop's thread only: its
@@ -194,7 +197,10 @@ public sealed class Handle : IDisposable
     /// <summary><c>wbuf_max</c>; 0 for no limit.</summary>
     public int WbufMax { get; set; }
 
-    /// <summary>The bytes read and not yet consumed (<c>$handle-&gt;{rbuf}</c>). Valid until the next call that changes the buffer.</summary>
+    /// <summary>
+    /// The bytes read and not yet consumed (<c>$handle-&gt;{rbuf}</c>). Valid until the next
+    /// call that changes the buffer. A fatal error leaves it filled (see the remarks).
+    /// </summary>
     public ReadOnlySpan<byte> ReadBuffer => _rbuf.Span;
 
     /// <summary>How many bytes wait in the write buffer (<c>length $handle-&gt;{wbuf}</c>): the backpressure gauge.</summary>
@@ -251,7 +257,10 @@ public sealed class Handle : IDisposable
     public void Consume(int count)
     {
         _loop.VerifyAccess();
-        if (!IsDestroyed)
+
+        // A destroyed handle may still hold what it read before a fatal error; once that
+        // is gone, consuming is a no-op as every other call on a destroyed handle is.
+        if (!IsDestroyed || _rbuf.Length > 0)
         {
             _rbuf.Consume(count);
         }
@@ -368,12 +377,14 @@ public sealed class Handle : IDisposable
     /// Destroys the handle (<c>$handle-&gt;destroy</c>): no callback is called any more.
     /// Data still in the write buffer keeps being sent, silently, for up to
     /// <see cref="Linger"/> seconds, as AnyEvent does; then the connection closes.
+    /// After a fatal error it lets go of the bytes left in <see cref="ReadBuffer"/>.
     /// </summary>
     public void Dispose()
     {
         _loop.VerifyAccess();
         if (IsDestroyed)
         {
+            _rbuf.Dispose();
             return;
         }
 
@@ -630,6 +641,11 @@ public sealed class Handle : IDisposable
         }
     }
 
+    /// <summary>
+    /// Destroys the handle, then reports. The read buffer outlives the rest: bytes read
+    /// before the error were taken off the socket and no readiness will bring them again,
+    /// so the owner must still be able to read them, in on_error or after it.
+    /// </summary>
     private void Fatal(string message)
     {
         if (IsDestroyed)
@@ -637,7 +653,7 @@ public sealed class Handle : IDisposable
             return;
         }
 
-        Destroy();
+        Destroy(keepReadBuffer: true);
         ReportFatal(message);
     }
 
@@ -675,7 +691,9 @@ public sealed class Handle : IDisposable
         _connectTimer = _rtimer = _wtimer = _lingerTimer = null;
     }
 
-    private void Destroy()
+    private void Destroy() => Destroy(keepReadBuffer: false);
+
+    private void Destroy(bool keepReadBuffer)
     {
         if (_state == State.Destroyed)
         {
@@ -685,7 +703,11 @@ public sealed class Handle : IDisposable
         _state = State.Destroyed;
         StopTimers();
         _transport.Dispose();
-        _rbuf.Dispose();
+        if (!keepReadBuffer)
+        {
+            _rbuf.Dispose();
+        }
+
         _wbuf.Dispose();
     }
 }

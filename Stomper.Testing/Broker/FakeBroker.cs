@@ -758,12 +758,13 @@ public sealed class FakeBroker : IDisposable
 
     private void KillNow()
     {
+        // Refusing first: a client that sees its connection die (on another thread, at once)
+        // must find the broker dead already, both for its reconnect and for AcceptMode.
+        ApplyAcceptMode(AcceptMode.Refuse);
         foreach (var connection in _connections)
         {
             connection.DropNow(reset: false);
         }
-
-        ApplyAcceptMode(AcceptMode.Refuse);
     }
 
     private void ShutDown()

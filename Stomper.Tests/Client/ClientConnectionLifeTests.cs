@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using Moq;
 using NUnit.Framework;
 using static Stomper.ErrorCode;
 
@@ -104,6 +106,130 @@ public sealed class ClientConnectionLifeTests
             $"send: receipt {sendReceipt}",
             "on_error: Connection closed by remote host.",
             "on_error: Subscription \"s1\" lost: Connection closed by remote host.",
+            "on_disconnect",
+        }));
+    }
+
+    [Test]
+    public void Frames_already_read_are_dispatched_before_the_socket_error_that_follows_them_even_after_a_callback_threw()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        var (bodies, sendReceipt) = h.ThreeFramesInOneReadTheFirstOneThrowing();
+
+        h.Transport.ArriveError(SocketError.ConnectionReset);
+        h.Step();
+
+        Assert.That(bodies, Is.EqualTo(new[] { "boom", "after" }));
+        Assert.That(h.Trace, Is.EqualTo(new[]
+        {
+            "on_connect",
+            $"send: receipt {sendReceipt}",
+            "on_error: Connection reset by peer",
+            "on_error: Subscription \"s1\" lost: Connection reset by peer",
+            "on_disconnect",
+        }));
+    }
+
+    [Test]
+    public void A_callback_throwing_among_the_frames_dispatched_after_a_socket_error_delays_the_rest_and_the_error_to_the_next_pass()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, msg =>
+        {
+            h.Trace.Add("message " + msg.Body);
+            if (msg.Body.StartsWith("boom", StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException("user bug");
+            }
+        });
+        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));
+        var sendReceipt = h.LastSent().Headers["receipt"]!;
+        Assert.Throws<InvalidOperationException>(() => h.Transport.Arrive(
+            "MESSAGE\nsubscription:s1\nmessage-id:m1\ndestination:/queue/a\n\nboom1\0"
+            + "MESSAGE\nsubscription:s1\nmessage-id:m2\ndestination:/queue/a\n\nboom2\0"
+            + $"RECEIPT\nreceipt-id:{sendReceipt}\n\n\0"));
+
+        Assert.Throws<InvalidOperationException>(() => h.Transport.ArriveError(SocketError.ConnectionReset));
+        Assert.That(h.Trace, Has.No.Member("on_error: Connection reset by peer"));
+        h.Step();
+
+        Assert.That(h.Trace, Is.EqualTo(new[]
+        {
+            "on_connect",
+            "message boom1",
+            "message boom2",
+            $"send: receipt {sendReceipt}",
+            "on_error: Connection reset by peer",
+            "on_error: Subscription \"s1\" lost: Connection reset by peer",
+            "on_disconnect",
+        }));
+    }
+
+    [Test]
+    public void A_command_issued_by_a_frame_dispatched_after_a_socket_error_is_aborted_by_that_error()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, msg =>
+        {
+            if (msg.Body == "boom")
+            {
+                throw new InvalidOperationException("user bug");
+            }
+
+            h.Client.Send(new() { ["destination"] = "/queue/b" }, h.Record("reply"));
+        });
+        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        Assert.Throws<InvalidOperationException>(() => h.Transport.Arrive(
+            "MESSAGE\nsubscription:s1\nmessage-id:m1\ndestination:/queue/a\n\nboom\0"
+            + "MESSAGE\nsubscription:s1\nmessage-id:m2\ndestination:/queue/a\n\nafter\0"));
+
+        h.Transport.ArriveError(SocketError.ConnectionReset);
+        h.Step();
+
+        Assert.That(h.Trace, Is.EqualTo(new[]
+        {
+            "on_connect",
+            "on_error: Connection reset by peer",
+            "on_error: Subscription \"s1\" lost: Connection reset by peer",
+            $"reply: {ErrorCode.E_IO} Operation \"SEND\" aborted: Connection reset by peer",
+            "on_disconnect",
+        }));
+    }
+
+    [Test]
+    public void A_write_error_inside_a_message_callback_delivers_the_next_frame_only_after_that_callback_returned()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, msg =>
+        {
+            h.Trace.Add("message " + msg.Body);
+            if (msg.Body == "first")
+            {
+                h.Client.Send(new() { ["destination"] = "/queue/b" });
+                h.Trace.Add("first returned");
+            }
+        });
+        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.Transport.Mock.Setup(t => t.Send(It.IsAny<byte[]>(), It.IsAny<int>(), It.IsAny<int>()))
+            .Throws(new SocketException((int)SocketError.ConnectionReset));
+
+        h.Transport.Arrive(
+            "MESSAGE\nsubscription:s1\nmessage-id:m1\ndestination:/queue/a\n\nfirst\0"
+            + "MESSAGE\nsubscription:s1\nmessage-id:m2\ndestination:/queue/a\n\nsecond\0");
+
+        Assert.That(h.Trace, Is.EqualTo(new[]
+        {
+            "on_connect",
+            "message first",
+            "first returned",
+            "message second",
+            "on_error: Connection reset by peer",
+            "on_error: Subscription \"s1\" lost: Connection reset by peer",
             "on_disconnect",
         }));
     }

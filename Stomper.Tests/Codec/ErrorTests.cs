@@ -69,8 +69,7 @@ public class ErrorTests
     [Test]
     public void Operation_errors_carry_the_Perl_texts_and_codes()
     {
-        AssertError(Errors.UnexpectedAck(), "Unexpected ACK sent.", E_OPRN_ERROR);
-        AssertError(Errors.UnexpectedNack(), "Unexpected NACK sent.", E_OPRN_ERROR);
+        AssertError(Errors.UnexpectedAcknowledgement("ACK"), "Unexpected ACK sent.", E_OPRN_ERROR);
         AssertError(Errors.UnexpectedAcknowledgement("NACK"), "Unexpected NACK sent.", E_OPRN_ERROR);
         AssertError(Errors.UnknownSubscription("foo"), "Don't know how process MESSAGE frame. Unknown subscription \"foo\"", E_UNEXPECTED_DATA);
         AssertError(Errors.UnknownReceipt("R_1.2"), "Unknown RECEIPT frame received: receipt-id=R_1.2", E_UNEXPECTED_DATA);

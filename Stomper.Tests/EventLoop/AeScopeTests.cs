@@ -133,4 +133,24 @@ public sealed class AeScopeTests
 
         Assert.That(cluster.Loop, Is.SameAs(loop));
     }
+
+    [Test]
+    public void Every_node_of_a_cluster_built_without_a_loop_is_handed_the_cluster_s_own_loop()
+    {
+        using var loop = new Loop(new FakeClock());
+        using var scope = AE.UseLoop(loop);
+        var handedToNodes = new List<Loop?>();
+
+        using var cluster = new StomperCluster(new ClusterOptions
+        {
+            Nodes = [new("a.test", 61613), new("b.test", 61613)],
+            NodeFactory = o =>
+            {
+                handedToNodes.Add(o.Loop);
+                return new Mock<IStomperClient>().Object;
+            },
+        });
+
+        Assert.That(handedToNodes, Has.Count.EqualTo(2).And.All.SameAs(cluster.Loop));
+    }
 }

@@ -159,6 +159,30 @@ public sealed class HandleMockTests
     }
 
     [Test]
+    public void On_error_still_finds_what_was_read_and_not_consumed_and_it_stays_until_disposed()
+    {
+        string? seenInOnError = null;
+        var handle = new Handle(_loop, _transport.Options(new()
+        {
+            OnRead = h => h.Consume(2),
+            OnError = (h, _, _) => seenInOnError = Encoding.ASCII.GetString(h.ReadBuffer),
+        }));
+        _transport.ConnectCompleted!(null);
+        _transport.Arrive("a\0rest");
+
+        _transport.ArriveError(SocketError.ConnectionReset);
+
+        Assert.That(seenInOnError, Is.EqualTo("rest"));
+        Assert.That(handle.IsDestroyed, Is.True);
+        Assert.That(Encoding.ASCII.GetString(handle.ReadBuffer), Is.EqualTo("rest"));
+        handle.Consume(1);
+        Assert.That(Encoding.ASCII.GetString(handle.ReadBuffer), Is.EqualTo("est"));
+        handle.Dispose();
+        Assert.That(handle.ReadBuffer.Length, Is.Zero);
+        Assert.That(() => handle.Consume(0), Throws.Nothing);
+    }
+
+    [Test]
     public void A_write_error_is_fatal_with_the_system_text()
     {
         var errors = new List<string>();

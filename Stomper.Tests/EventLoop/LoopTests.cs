@@ -274,7 +274,7 @@ public sealed class LoopTests
         Assert.That(cv.Recv<bool>(), Is.True);
     }
 
-    private static (Socket Client, Socket Server) ConnectedPair()
+    internal static (Socket Client, Socket Server) ConnectedPair()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));

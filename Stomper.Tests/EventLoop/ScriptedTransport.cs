@@ -10,7 +10,8 @@ namespace Stomper.Tests.EventLoop;
 /// </summary>
 internal sealed class ScriptedTransport
 {
-    private readonly Queue<byte[]?> _reads = new();
+    // Each read: bytes, null for end-of-file, or an exception for a socket error.
+    private readonly Queue<object?> _reads = new();
 
     public ScriptedTransport()
     {
@@ -26,13 +27,17 @@ internal sealed class ScriptedTransport
                     return -1;
                 }
 
-                if (next is null)
+                switch (next)
                 {
-                    return 0;
+                    case null:
+                        return 0;
+                    case Exception error:
+                        throw error;
+                    default:
+                        var bytes = (byte[])next;
+                        bytes.CopyTo(buffer, offset);
+                        return bytes.Length;
                 }
-
-                next.CopyTo(buffer, offset);
-                return next.Length;
             });
         Mock.Setup(t => t.Send(It.IsAny<byte[]>(), It.IsAny<int>(), It.IsAny<int>()))
             .Returns<byte[], int, int>((buffer, offset, count) =>
@@ -96,6 +101,13 @@ internal sealed class ScriptedTransport
     public void ArriveEof()
     {
         _reads.Enqueue(null);
+        Readable?.Invoke();
+    }
+
+    /// <summary>Queues a socket error for the next read and says the transport is readable.</summary>
+    public void ArriveError(System.Net.Sockets.SocketError error)
+    {
+        _reads.Enqueue(new System.Net.Sockets.SocketException((int)error));
         Readable?.Invoke();
     }
 }

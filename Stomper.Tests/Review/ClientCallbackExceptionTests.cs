@@ -16,24 +16,8 @@ public sealed class ClientCallbackExceptionTests
     {
         using var h = new ClientHarness();
         h.Connect();
-        var bodies = new List<string>();
-        h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, msg =>
-        {
-            bodies.Add(msg.Body);
-            if (msg.Body == "boom")
-            {
-                throw new InvalidOperationException("user bug");
-            }
-        });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
-        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));
-        var sendReceipt = h.LastSent().Headers["receipt"];
+        var (bodies, sendReceipt) = h.ThreeFramesInOneReadTheFirstOneThrowing();
 
-        // One read brings three frames; the first one's handler throws.
-        Assert.Throws<InvalidOperationException>(() => h.Transport.Arrive(
-            "MESSAGE\nsubscription:s1\nmessage-id:m1\ndestination:/queue/a\n\nboom\0"
-            + "MESSAGE\nsubscription:s1\nmessage-id:m2\ndestination:/queue/a\n\nafter\0"
-            + $"RECEIPT\nreceipt-id:{sendReceipt}\n\n\0"));
         h.Step();
 
         Assert.That(bodies, Is.EqualTo(new[] { "boom", "after" }));

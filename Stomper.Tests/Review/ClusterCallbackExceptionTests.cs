@@ -11,11 +11,7 @@ public sealed class ClusterCallbackExceptionTests
     [Test]
     public void A_failed_node_is_left_behind_even_when_on_node_error_throws()
     {
-        var nodes = new MockNodes(3, configure: o => new ClusterOptions
-        {
-            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory,
-            OnNodeError = (_, _, _) => throw new InvalidOperationException("user bug"),
-        });
+        var nodes = ThreeNodesWhoseOnNodeErrorThrows();
         var failed = nodes.Active;
 
         Assert.Throws<InvalidOperationException>(() => failed.Options.OnError!(new StompError("Connection reset by peer", E_IO)));
@@ -28,11 +24,7 @@ public sealed class ClusterCallbackExceptionTests
     [Test]
     public void A_failed_SEND_still_runs_again_on_the_next_node_when_on_node_error_throws()
     {
-        var nodes = new MockNodes(3, configure: o => new ClusterOptions
-        {
-            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory,
-            OnNodeError = (_, _, _) => throw new InvalidOperationException("user bug"),
-        });
+        var nodes = ThreeNodesWhoseOnNodeErrorThrows();
         var first = nodes.Active;
         nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, nodes.Record("send"));
         var (_, _, callback) = first.Commands.Single();
@@ -71,4 +63,10 @@ public sealed class ClusterCallbackExceptionTests
 
         nodes.Nodes.ForEach(n => n.Mock.Verify(m => m.ForceDisconnect(), Moq.Times.Once));
     }
+
+    private static MockNodes ThreeNodesWhoseOnNodeErrorThrows() => new(3, configure: o => new ClusterOptions
+    {
+        Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory,
+        OnNodeError = (_, _, _) => throw new InvalidOperationException("user bug"),
+    });
 }
