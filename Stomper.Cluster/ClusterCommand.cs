@@ -49,6 +49,13 @@ internal sealed class ClusterCommand
     /// <summary>For UNSUBSCRIBE: the subscription it was issued for, whatever has taken its id since.</summary>
     public ClusterCommand? Target { get; private set; }
 
+    /// <summary>
+    /// For SUBSCRIBE: the subscription that held the same id when this one was issued and
+    /// still lives (its UNSUBSCRIBE unconfirmed, or refused); it holds the id again if
+    /// this one fails.
+    /// </summary>
+    public ClusterCommand? Previous { get; set; }
+
     private bool IsRepeatable => Name is StompCommands.Send or StompCommands.Subscribe or StompCommands.Begin;
 
     public void Start(string name, CommandParams parameters, Action<Frame?, StompError?>? callback, long sequence, int generation)
@@ -63,6 +70,7 @@ internal sealed class ClusterCommand
         ConfirmedIn = null;
         PendingUnsubscribes = 0;
         Target = null;
+        Previous = null;
     }
 
     /// <summary>Makes this UNSUBSCRIBE the end of <paramref name="subscription"/>, until it is answered.</summary>
@@ -113,6 +121,12 @@ internal sealed class ClusterCommand
             return;
         }
 
+        if (_cluster.Deferring)
+        {
+            ReplyLater(receipt, error);
+            return;
+        }
+
         if (error is null)
         {
             Succeed(receipt);
@@ -133,13 +147,24 @@ internal sealed class ClusterCommand
         {
             onNodeError?.Invoke(error, node.Address.Host, node.Address.Port);
         }
-        finally
+        catch
         {
             // The node will not call again: a throwing on_node_error must still let the
-            // command run again or be answered.
-            RetryOrFail(error);
+            // command run again or be answered, but the answer waits for the next pass,
+            // so that an exception from it cannot replace the one leaving now.
+            RetryOrFail(error, answerLater: true);
+            throw;
         }
+
+        RetryOrFail(error, answerLater: false);
     }
+
+    /// <summary>
+    /// A reply that waits for the next pass. A method of its own because a lambda
+    /// capturing <see cref="Reply"/>'s parameters makes C# allocate its closure on every
+    /// reply, deferred or not.
+    /// </summary>
+    private void ReplyLater(Frame? receipt, StompError? error) => _cluster.Notify(() => Reply(receipt, error));
 
     private void Succeed(Frame? receipt)
     {
@@ -156,7 +181,7 @@ internal sealed class ClusterCommand
         Answer()?.Invoke(receipt, null);
     }
 
-    private void RetryOrFail(StompError error)
+    private void RetryOrFail(StompError error, bool answerLater)
     {
         if (_cluster.State == ClusterState.Disposed)
         {
@@ -184,7 +209,14 @@ internal sealed class ClusterCommand
             _cluster.Forget(this);
         }
 
-        Fail(error);
+        if (answerLater)
+        {
+            FailLater(error);
+        }
+        else
+        {
+            Fail(error);
+        }
     }
 
     /// <summary>

@@ -36,6 +36,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     private readonly Dictionary<string, ClusterCommand> _subscriptions = new(StringComparer.Ordinal);
     private readonly HashSet<ClusterCommand> _pending = [];
     private Action<StompError> _onError = s_defaultOnError;
+    private int _deferring;
     private long _sequence;
 
     /// <summary>Creates the cluster client; no node connects before the first command.</summary>
@@ -135,6 +136,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         if (name == StompCommands.Subscribe)
         {
             cluster.SubscriptionKey = SubscriptionKey(parameters);
+            _subscriptions.TryGetValue(cluster.SubscriptionKey, out var previous);
+            cluster.Previous = previous;
             _subscriptions[cluster.SubscriptionKey] = cluster;
         }
         else if (name == StompCommands.Unsubscribe && _subscriptions.TryGetValue(SubscriptionKey(parameters), out var subscription))
@@ -242,6 +245,32 @@ public sealed class StomperCluster : CommandMethods, IDisposable
 
     internal void ReportError(StompError error) => _onError(error);
 
+    /// <summary>
+    /// True while the cluster closes the nodes left after one whose callback threw: what
+    /// they report waits for the next pass, as a node client's own remaining reports do,
+    /// so that the exception on its way out is not replaced by another.
+    /// </summary>
+    internal bool Deferring => _deferring > 0;
+
+    /// <summary>Calls the user now, or on the next pass while <see cref="Deferring"/>.</summary>
+    internal void Notify(Action notice)
+    {
+        if (_deferring > 0)
+        {
+            Loop.Postpone(() =>
+            {
+                if (State != ClusterState.Disposed)
+                {
+                    notice();
+                }
+            });
+        }
+        else
+        {
+            notice();
+        }
+    }
+
     /// <summary>Runs one attempt of a command on the node it belongs on.</summary>
     internal void Run(ClusterCommand command)
     {
@@ -304,13 +333,40 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
     }
 
-    /// <summary>Drops a subscription that is over (unsubscribed, or lost for good), unless a newer one took its key.</summary>
+    /// <summary>
+    /// Drops a subscription that is over (unsubscribed, refused, or lost for good). Its id
+    /// goes back to the older subscription it took it from, if that one still lives; a
+    /// newer one that took the id keeps it.
+    /// </summary>
     internal void Forget(ClusterCommand subscription)
     {
-        if (subscription.SubscriptionKey is { } key && _subscriptions.TryGetValue(key, out var current) && ReferenceEquals(current, subscription))
+        if (subscription.SubscriptionKey is { } key && _subscriptions.TryGetValue(key, out var newest))
         {
-            _subscriptions.Remove(key);
+            if (ReferenceEquals(newest, subscription))
+            {
+                if (subscription.Previous is { } previous)
+                {
+                    _subscriptions[key] = previous;
+                }
+                else
+                {
+                    _subscriptions.Remove(key);
+                }
+            }
+            else
+            {
+                for (var newer = newest; newer.Previous is { } older; newer = older)
+                {
+                    if (ReferenceEquals(older, subscription))
+                    {
+                        newer.Previous = subscription.Previous;
+                        break;
+                    }
+                }
+            }
         }
+
+        subscription.Previous = null;
     }
 
     /// <summary>How the node clients key a subscription: its <c>id</c>, else its <c>destination</c>.</summary>
@@ -380,7 +436,10 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             _ring.FailOver(node);
         }
 
-        OnNodeError?.Invoke(error, node.Address.Host, node.Address.Port);
+        if (OnNodeError is { } onNodeError)
+        {
+            Notify(() => onNodeError(error, node.Address.Host, node.Address.Port));
+        }
     }
 
     /// <summary>
@@ -396,17 +455,23 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
 
         node.EndSession();
-        List<string>? ended = null;
-        foreach (var (key, subscription) in _subscriptions)
+        List<ClusterCommand>? ended = null;
+        foreach (var newest in _subscriptions.Values)
         {
-            if (subscription.ConfirmedIn is { } session && session.Node == node && !session.IsCurrent)
+            for (var subscription = newest; subscription is not null; subscription = subscription.Previous)
             {
-                (ended ??= []).Add(key);
+                if (subscription.ConfirmedIn is { } session && session.Node == node && !session.IsCurrent)
+                {
+                    (ended ??= []).Add(subscription);
+                }
             }
         }
 
-        ended?.ForEach(key => _subscriptions.Remove(key));
-        OnNodeDisconnect?.Invoke(node.Address.Host, node.Address.Port);
+        ended?.ForEach(Forget);
+        if (OnNodeDisconnect is { } onNodeDisconnect)
+        {
+            Notify(() => onNodeDisconnect(node.Address.Host, node.Address.Port));
+        }
     }
 
     /// <summary>Does something to every node client, the active one first; a callback that throws does not keep the others from their turn.</summary>
@@ -415,6 +480,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         ExceptionDispatchInfo? failure = null;
         foreach (var node in _ring.FromActive().ToList())
         {
+            var defer = failure is not null;
+            _deferring += defer ? 1 : 0;
             try
             {
                 action(node.Client);
@@ -422,6 +489,10 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             catch (Exception e)
             {
                 failure ??= ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                _deferring -= defer ? 1 : 0;
             }
         }
 

@@ -535,6 +535,14 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             return;
         }
 
+        // An id reused while its UNSUBSCRIBE is on its way names several subscriptions.
+        // The broker reads frames in order and answers that UNSUBSCRIBE before it delivers
+        // to the newer one, so until its RECEIPT unlinks it the oldest is the one meant.
+        while (subscription.Previous is { } older)
+        {
+            subscription = older;
+        }
+
         if (subscription.Acks is { } acks && AckKey(message) is { } key)
         {
             acks.Add(key);
