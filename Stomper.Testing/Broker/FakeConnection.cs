@@ -492,7 +492,7 @@ public sealed class FakeConnection
             return;
         }
 
-        var subscription = new FakeSubscription(id ?? destination, id, destination, ack);
+        var subscription = StompServerFrames.Subscription(frame);
         if (_subscriptions.ContainsKey(subscription.Key))
         {
             Fail("Duplicate subscription id", $"Subscription \"{subscription.Key}\" already exists.", frame);
@@ -510,7 +510,7 @@ public sealed class FakeConnection
 
     private void OnUnsubscribe(Frame frame)
     {
-        if ((frame.Headers["id"] ?? frame.Headers["destination"]) is not { } key)
+        if (StompServerFrames.SubscriptionKey(frame) is not { } key)
         {
             Fail("Missing id header", "UNSUBSCRIBE needs an id.", frame);
             return;

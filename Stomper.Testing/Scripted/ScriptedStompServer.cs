@@ -48,6 +48,18 @@ public sealed class ScriptedStompServer
     public ReceiptMode Receipts { get; set; } = ReceiptMode.Answer;
 
     /// <summary>
+    /// Whether the server closes its side right after every ERROR it sends, by
+    /// <see cref="ReceiptMode.Error"/> or <see cref="ScriptedConnection.PushError"/> (default:
+    /// true). The STOMP specification says a server MUST close just after an ERROR, and
+    /// ActiveMQ and RabbitMQ do for a refused login or an error they hold fatal. Set it to
+    /// false for a broker that keeps the session after refusing one command, as ActiveMQ
+    /// does for a non-fatal protocol error and RabbitMQ for a frame that fails its checks.
+    /// The ERRORs that end a session whatever this says (no common version, a malformed
+    /// frame) are still followed by end-of-file.
+    /// </summary>
+    public bool CloseAfterError { get; set; } = true;
+
+    /// <summary>
     /// Called for every frame a client sends, after it is recorded and before the default
     /// answer; return true to skip the default (say, to answer CONNECT with an ERROR through
     /// <see cref="ScriptedConnection.PushError"/>). Null: the default for every frame.
