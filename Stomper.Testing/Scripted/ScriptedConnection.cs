@@ -66,7 +66,7 @@ public sealed class ScriptedConnection : ITransport
     /// <summary>True once the client closed its side (disposed the transport).</summary>
     public bool ClosedByClient { get; private set; }
 
-    /// <summary>True once the server's side has ended (<see cref="PushEof"/>, <see cref="PushIoError"/>, or after DISCONNECT's receipt).</summary>
+    /// <summary>True once the server's side has ended (<see cref="PushEof"/>, <see cref="PushIoError"/>, after DISCONNECT's receipt, or after an ERROR).</summary>
     public bool ClosedByServer => _ending != Ending.None;
 
     /// <summary>Every frame the client sent on this connection, in order.</summary>

@@ -11,7 +11,8 @@ namespace Stomper.Testing;
 /// <para>By default it behaves as a small correct broker: connects succeed, CONNECT gets
 /// CONNECTED (version and heart-beat from <see cref="Options"/>), and every frame that asks
 /// for a receipt gets its RECEIPT, including the SUBSCRIBE, UNSUBSCRIBE and DISCONNECT
-/// receipts the client asks for by itself. It routes nothing: messages arrive only when
+/// receipts the client asks for by itself; after every ERROR it closes, as the STOMP
+/// specification requires (<see cref="CloseAfterError"/>). It routes nothing: messages arrive only when
 /// the test pushes them (<see cref="ScriptedConnection.PushMessage"/>).</para>
 /// <para>Everything happens in loop passes, as over a socket: a connect completes, an
 /// answer arrives, only when the test runs the loop (<c>loop.RunPending()</c>, or
