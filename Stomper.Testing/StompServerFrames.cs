@@ -127,4 +127,7 @@ internal static class StompServerFrames
         var destination = subscribe.Headers["destination"] ?? string.Empty;
         return new FakeSubscription(id ?? destination, id, destination, subscribe.Headers["ack"] ?? "auto");
     }
+
+    /// <summary>The key of the subscription an UNSUBSCRIBE ends (its <c>id</c>, or on 1.0 its destination); null when it names none.</summary>
+    public static string? SubscriptionKey(Frame unsubscribe) => unsubscribe.Headers["id"] ?? unsubscribe.Headers["destination"];
 }

@@ -318,7 +318,9 @@ public sealed class FakeBroker : IDisposable
     /// <summary>
     /// Answers every <paramref name="command"/> frame (to <paramref name="destination"/>, when
     /// given) with ERROR carrying the frame's receipt as <c>receipt-id</c>, the
-    /// <c>message</c> header and a text body, then closes the connection.
+    /// <c>message</c> header and a text body, then closes the connection (unless
+    /// <see cref="FakeBrokerOptions.CloseAfterError"/> is off and the session is open). The
+    /// frame takes no effect.
     /// </summary>
     public FakeBroker ErrorOn(string command, string? destination = null, string message = "Operation failed", string body = "")
     {
@@ -332,7 +334,7 @@ public sealed class FakeBroker : IDisposable
                 return false;
             }
 
-            connection.Fail(message, body, frame);
+            connection.Refuse(message, body, frame);
             return true;
         });
     }

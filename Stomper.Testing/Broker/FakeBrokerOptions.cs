@@ -35,6 +35,15 @@ public sealed record FakeBrokerOptions
     public string ServerName { get; init; } = "FakeBroker/1.0";
 
     /// <summary>
+    /// Whether the broker closes after an ERROR that refuses one command of an open session
+    /// (a failed check, <see cref="FakeBroker.ErrorOn"/>, <see cref="FakeConnection.SendError"/>);
+    /// default true, as the STOMP specification requires. False: a broker that keeps the
+    /// session, as ActiveMQ does after a non-fatal protocol error and RabbitMQ after a frame
+    /// that fails its checks. An ERROR before CONNECTED, or for a malformed frame, always closes.
+    /// </summary>
+    public bool CloseAfterError { get; init; } = true;
+
+    /// <summary>
     /// The listener's backlog. <see cref="AcceptMode.Ignore"/> fills it with connections of
     /// its own, so a small value keeps that cheap.
     /// </summary>

@@ -141,7 +141,7 @@ public sealed class FakeConnection
         SendRaw(Encoding.UTF8.GetBytes(text));
     }
 
-    /// <summary>Sends ERROR (<c>message</c> header, optional <c>receipt-id</c>, text body) and closes, as a broker does.</summary>
+    /// <summary>Sends ERROR (<c>message</c> header, optional <c>receipt-id</c>, text body) and closes, as a broker does (unless <see cref="FakeBrokerOptions.CloseAfterError"/> is off and the session is open).</summary>
     public void SendError(string message, string body = "", string? receiptId = null)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -149,7 +149,10 @@ public sealed class FakeConnection
         _broker.OnBrokerThread(() =>
         {
             Write(StompServerFrames.Error(message, body, receiptId));
-            BeginClose();
+            if (ClosesAfterError)
+            {
+                BeginClose();
+            }
         });
     }
 
@@ -240,11 +243,21 @@ public sealed class FakeConnection
         }
     }
 
-    /// <summary>ERROR naming the frame at fault (by its receipt), then close: what brokers do.</summary>
+    /// <summary>ERROR that ends the session (a malformed frame, a refused CONNECT), naming the frame at fault by its receipt, then close: what brokers do.</summary>
     internal void Fail(string message, string body, Frame? cause)
     {
         Answer(StompServerFrames.Error(message, body, cause?.Headers["receipt"]));
         AnswerClose();
+    }
+
+    /// <summary>ERROR refusing one command, named by its receipt; then close unless the broker keeps sessions after a refusal.</summary>
+    internal void Refuse(string message, string body, Frame command)
+    {
+        Answer(StompServerFrames.Error(message, body, command.Headers["receipt"]));
+        if (ClosesAfterError)
+        {
+            AnswerClose();
+        }
     }
 
     internal void DeliverMessage(FakeSubscription subscription, Frame send, string messageId) =>
@@ -255,6 +268,9 @@ public sealed class FakeConnection
         matches = _subscriptions.Values.Where(s => s.Destination == destination).ToArray();
         return matches.Length > 0;
     }
+
+    // Before CONNECTED there is no session to keep: an ERROR then always ends the connection.
+    private bool ClosesAfterError => _broker.Options.CloseAfterError || _session is null;
 
     private T Read<T>(Func<T> read)
     {
@@ -447,7 +463,7 @@ public sealed class FakeConnection
     {
         if (frame.Headers["destination"] is null)
         {
-            Fail("Missing destination header", "SEND needs a destination.", frame);
+            Refuse("Missing destination header", "SEND needs a destination.", frame);
             return;
         }
 
@@ -455,7 +471,7 @@ public sealed class FakeConnection
         {
             if (!_transactions.TryGetValue(transaction, out var held))
             {
-                Fail("Invalid transaction", $"Transaction \"{transaction}\" is not open.", frame);
+                Refuse("Invalid transaction", $"Transaction \"{transaction}\" is not open.", frame);
                 return;
             }
 
@@ -476,26 +492,26 @@ public sealed class FakeConnection
         var ack = frame.Headers["ack"] ?? "auto";
         if (destination is null)
         {
-            Fail("Missing destination header", "SUBSCRIBE needs a destination.", frame);
+            Refuse("Missing destination header", "SUBSCRIBE needs a destination.", frame);
             return;
         }
 
         if (id is null && _version >= StompVersion.V1_1)
         {
-            Fail("Missing id header", "SUBSCRIBE needs an id from STOMP 1.1 on.", frame);
+            Refuse("Missing id header", "SUBSCRIBE needs an id from STOMP 1.1 on.", frame);
             return;
         }
 
         if (ack is not ("auto" or "client" or "client-individual"))
         {
-            Fail("Invalid ack mode", $"Unknown ack mode \"{ack}\".", frame);
+            Refuse("Invalid ack mode", $"Unknown ack mode \"{ack}\".", frame);
             return;
         }
 
-        var subscription = new FakeSubscription(id ?? destination, id, destination, ack);
+        var subscription = StompServerFrames.Subscription(frame);
         if (_subscriptions.ContainsKey(subscription.Key))
         {
-            Fail("Duplicate subscription id", $"Subscription \"{subscription.Key}\" already exists.", frame);
+            Refuse("Duplicate subscription id", $"Subscription \"{subscription.Key}\" already exists.", frame);
             return;
         }
 
@@ -510,9 +526,9 @@ public sealed class FakeConnection
 
     private void OnUnsubscribe(Frame frame)
     {
-        if ((frame.Headers["id"] ?? frame.Headers["destination"]) is not { } key)
+        if (StompServerFrames.SubscriptionKey(frame) is not { } key)
         {
-            Fail("Missing id header", "UNSUBSCRIBE needs an id.", frame);
+            Refuse("Missing id header", "UNSUBSCRIBE needs an id.", frame);
             return;
         }
 
@@ -524,13 +540,13 @@ public sealed class FakeConnection
     {
         if (frame.Headers["transaction"] is not { } transaction)
         {
-            Fail("Missing transaction header", "BEGIN needs a transaction.", frame);
+            Refuse("Missing transaction header", "BEGIN needs a transaction.", frame);
             return;
         }
 
         if (!_transactions.TryAdd(transaction, []))
         {
-            Fail("Transaction already started", $"Transaction \"{transaction}\" is already open.", frame);
+            Refuse("Transaction already started", $"Transaction \"{transaction}\" is already open.", frame);
             return;
         }
 
@@ -542,7 +558,7 @@ public sealed class FakeConnection
         var transaction = frame.Headers["transaction"];
         if (transaction is null || !_transactions.Remove(transaction, out var held))
         {
-            Fail("Invalid transaction", $"Transaction \"{transaction}\" is not open.", frame);
+            Refuse("Invalid transaction", $"Transaction \"{transaction}\" is not open.", frame);
             return;
         }
 

@@ -9,6 +9,10 @@ public enum ReceiptMode
     /// <summary>Keeps the receipt back until <see cref="ScriptedStompServer.ReleaseReceipts"/> or <see cref="ScriptedConnection.ReleaseReceipts"/>: a slow broker.</summary>
     Hold,
 
-    /// <summary>Answers an ERROR whose <c>receipt-id</c> names the frame, without closing: a broker that refused it.</summary>
+    /// <summary>
+    /// Refuses the frame, as a broker does: it takes no effect (a SUBSCRIBE subscribes
+    /// nothing, an UNSUBSCRIBE ends nothing), and an ERROR whose <c>receipt-id</c> names it
+    /// answers, followed by end-of-file unless <see cref="ScriptedStompServer.CloseAfterError"/> is off.
+    /// </summary>
     Error,
 }

@@ -66,7 +66,7 @@ public sealed class ScriptedConnection : ITransport
     /// <summary>True once the client closed its side (disposed the transport).</summary>
     public bool ClosedByClient { get; private set; }
 
-    /// <summary>True once the server's side has ended (<see cref="PushEof"/>, <see cref="PushIoError"/>, or after DISCONNECT's receipt).</summary>
+    /// <summary>True once the server's side has ended (<see cref="PushEof"/>, <see cref="PushIoError"/>, after DISCONNECT's receipt, or after an ERROR).</summary>
     public bool ClosedByServer => _ending != Ending.None;
 
     /// <summary>Every frame the client sent on this connection, in order.</summary>
@@ -81,7 +81,12 @@ public sealed class ScriptedConnection : ITransport
     /// <summary>Heart-beat EOLs the client sent between frames.</summary>
     public int HeartBeatsReceived => _parser.HeartBeats;
 
-    /// <summary>The client's live subscriptions by <c>id</c> (or destination for a 1.0 SUBSCRIBE without one).</summary>
+    /// <summary>
+    /// The client's subscriptions by <c>id</c> (or destination for a 1.0 SUBSCRIBE without
+    /// one): those the server accepted and no accepted UNSUBSCRIBE ended. A refused frame
+    /// changes nothing here. Once the connection has ended they stay as they stood, so a
+    /// test can still ask what a dead connection carried.
+    /// </summary>
     public IReadOnlyDictionary<string, FakeSubscription> Subscriptions => _subscriptions;
 
     /// <summary>The receipt ids held by <see cref="ReceiptMode.Hold"/>, in the order they were due.</summary>
@@ -119,9 +124,20 @@ public sealed class ScriptedConnection : ITransport
         _frameBytes.Clear();
     }
 
-    /// <summary>Sends ERROR with a <c>message</c> header and, when given, a body and the <c>receipt-id</c> of the frame at fault. The connection stays open: follow with <see cref="PushEof"/> to close as brokers do.</summary>
-    public void PushError(string message, string body = "", string? receiptId = null) =>
+    /// <summary>
+    /// Sends ERROR with a <c>message</c> header and, when given, a body and the
+    /// <c>receipt-id</c> of the frame at fault; then, unless
+    /// <see cref="ScriptedStompServer.CloseAfterError"/> is off, end-of-file, as the STOMP
+    /// specification requires of a server.
+    /// </summary>
+    public void PushError(string message, string body = "", string? receiptId = null)
+    {
         Push(StompServerFrames.Error(message, body, receiptId));
+        if (_server.CloseAfterError)
+        {
+            PushEof();
+        }
+    }
 
     /// <summary>Sends RECEIPT for <paramref name="receiptId"/>, asked for or not.</summary>
     public void PushReceipt(string receiptId) => Push(StompServerFrames.Receipt(receiptId));
@@ -288,49 +304,58 @@ public sealed class ScriptedConnection : ITransport
 
         if (_parser.Fault is { } fault && _ending == Ending.None)
         {
-            PushError(fault.Message);
+            // A stream that cannot be parsed further ends the session, whatever CloseAfterError says.
+            Push(StompServerFrames.Error(fault.Message, string.Empty, null));
             PushEof();
         }
     }
 
     private void Answer(Frame frame)
     {
+        if (frame.Command is StompCommands.Connect or StompCommands.Stomp)
+        {
+            AnswerConnect(frame);
+            return;
+        }
+
+        var receipt = frame.Headers["receipt"];
+        if (receipt is not null && _server.Receipts == ReceiptMode.Error)
+        {
+            // Refused before it takes effect, as a broker refuses: a refused SUBSCRIBE
+            // subscribes nothing and a refused UNSUBSCRIBE leaves its subscription live.
+            PushError("Refused by the scripted server", $"{frame.Command} refused.", receipt);
+            return;
+        }
+
         switch (frame.Command)
         {
-            case StompCommands.Connect or StompCommands.Stomp:
-                AnswerConnect(frame);
-                return;
             case StompCommands.Subscribe:
                 var subscription = StompServerFrames.Subscription(frame);
                 _subscriptions[subscription.Key] = subscription;
                 break;
             case StompCommands.Unsubscribe:
-                _subscriptions.Remove(frame.Headers["id"] ?? frame.Headers["destination"] ?? string.Empty);
+                _subscriptions.Remove(StompServerFrames.SubscriptionKey(frame) ?? string.Empty);
                 break;
-            case StompCommands.Disconnect when frame.Headers["receipt"] is null:
+            case StompCommands.Disconnect when receipt is null:
                 PushEof();
                 return;
             default:
                 break;
         }
 
-        if (frame.Headers["receipt"] is not { } receipt)
+        if (receipt is null)
         {
             return;
         }
 
         var closeAfter = frame.Command == StompCommands.Disconnect;
-        switch (_server.Receipts)
+        if (_server.Receipts == ReceiptMode.Hold)
         {
-            case ReceiptMode.Hold:
-                _heldReceipts.Add((receipt, closeAfter));
-                break;
-            case ReceiptMode.Error:
-                PushError("Refused by the scripted server", $"{frame.Command} refused.", receipt);
-                break;
-            default:
-                AnswerReceipt(receipt, closeAfter);
-                break;
+            _heldReceipts.Add((receipt, closeAfter));
+        }
+        else
+        {
+            AnswerReceipt(receipt, closeAfter);
         }
     }
 

@@ -11,7 +11,8 @@ namespace Stomper.Testing;
 /// <para>By default it behaves as a small correct broker: connects succeed, CONNECT gets
 /// CONNECTED (version and heart-beat from <see cref="Options"/>), and every frame that asks
 /// for a receipt gets its RECEIPT, including the SUBSCRIBE, UNSUBSCRIBE and DISCONNECT
-/// receipts the client asks for by itself. It routes nothing: messages arrive only when
+/// receipts the client asks for by itself; after every ERROR it closes, as the STOMP
+/// specification requires (<see cref="CloseAfterError"/>). It routes nothing: messages arrive only when
 /// the test pushes them (<see cref="ScriptedConnection.PushMessage"/>).</para>
 /// <para>Everything happens in loop passes, as over a socket: a connect completes, an
 /// answer arrives, only when the test runs the loop (<c>loop.RunPending()</c>, or
@@ -46,6 +47,18 @@ public sealed class ScriptedStompServer
 
     /// <summary>What happens to frames that ask for a receipt from now on (default: answered at once).</summary>
     public ReceiptMode Receipts { get; set; } = ReceiptMode.Answer;
+
+    /// <summary>
+    /// Whether the server closes its side right after every ERROR it sends, by
+    /// <see cref="ReceiptMode.Error"/> or <see cref="ScriptedConnection.PushError"/> (default:
+    /// true). The STOMP specification says a server MUST close just after an ERROR, and
+    /// ActiveMQ and RabbitMQ do for a refused login or an error they hold fatal. Set it to
+    /// false for a broker that keeps the session after refusing one command, as ActiveMQ
+    /// does for a non-fatal protocol error and RabbitMQ for a frame that fails its checks.
+    /// The ERRORs that end a session whatever this says (no common version, a malformed
+    /// frame) are still followed by end-of-file.
+    /// </summary>
+    public bool CloseAfterError { get; set; } = true;
 
     /// <summary>
     /// Called for every frame a client sends, after it is recorded and before the default

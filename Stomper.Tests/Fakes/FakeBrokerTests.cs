@@ -219,6 +219,50 @@ public sealed class FakeBrokerTests
     }
 
     [Test]
+    public void With_CloseAfterError_off_a_refused_SUBSCRIBE_keeps_the_session_and_subscribes_nothing()
+    {
+        using var broker = new FakeBroker(new FakeBrokerOptions { CloseAfterError = false }).Start();
+        broker.ErrorOn(StompCommands.Subscribe, "/queue/forbidden", "Access refused");
+        var client = Client(broker);
+        Assert.That(client.Connect().Command, Is.EqualTo(StompCommands.Connected));
+
+        client.Send(StompCommands.Subscribe, "", ("id", "s1"), ("destination", "/queue/forbidden"), ("receipt", "r1"));
+        client.Send(StompCommands.Send, "x", ("destination", "/queue/a"), ("receipt", "r2"));
+
+        Assert.That(client.Read().Headers["receipt-id"], Is.EqualTo("r1"), "the ERROR naming the SUBSCRIBE");
+        Assert.That(client.Read().Headers["receipt-id"], Is.EqualTo("r2"), "the session carried on");
+        Assert.That(broker.Connection(0).Subscriptions, Is.Empty);
+    }
+
+    [Test]
+    public void With_CloseAfterError_off_a_refused_UNSUBSCRIBE_leaves_the_subscription_live()
+    {
+        using var broker = new FakeBroker(new FakeBrokerOptions { CloseAfterError = false }).Start();
+        broker.ErrorOn(StompCommands.Unsubscribe);
+        var client = Client(broker);
+        Assert.That(client.Connect().Command, Is.EqualTo(StompCommands.Connected));
+        client.Send(StompCommands.Subscribe, "", ("id", "s1"), ("destination", "/queue/a"), ("receipt", "r1"));
+        Assert.That(client.Read().Command, Is.EqualTo(StompCommands.Receipt));
+
+        client.Send(StompCommands.Unsubscribe, "", ("id", "s1"), ("receipt", "r2"));
+
+        Assert.That(client.Read().Command, Is.EqualTo(StompCommands.Error));
+        Assert.That(broker.Connection(0).IsConnected, Is.True, "not closing");
+        Assert.That(broker.Connection(0).Subscriptions.Single().Id, Is.EqualTo("s1"));
+    }
+
+    [Test]
+    public void With_CloseAfterError_off_an_ERROR_before_CONNECTED_still_closes()
+    {
+        using var broker = new FakeBroker(new FakeBrokerOptions { CloseAfterError = false }).Start();
+        broker.ErrorOn(StompCommands.Connect, message: "Bad CONNECT");
+        var client = Client(broker);
+
+        Assert.That(client.Connect().Command, Is.EqualTo(StompCommands.Error));
+        Assert.That(client.ReadUntilClosed(), Is.Empty);
+    }
+
+    [Test]
     public void A_rejected_CONNECT_gets_ERROR_with_the_message_and_body_and_the_close()
     {
         _broker.RequireLogin("admin", "secret");

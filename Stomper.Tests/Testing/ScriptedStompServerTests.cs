@@ -118,11 +118,69 @@ public sealed class ScriptedStompServerTests
     }
 
     [Test]
-    public void A_refused_receipt_fails_its_command_with_an_operation_error_and_keeps_the_session()
+    public void A_refused_receipt_fails_its_command_and_the_server_then_closes_as_the_spec_requires()
     {
         using var client = Client();
         _loop.RunPending();
         _server.Receipts = ReceiptMode.Error;
+
+        client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto", Body = "x" }, Record("send"));
+        _loop.RunPending();
+
+        Assert.That(_trace, Is.EqualTo(new[]
+        {
+            $"send: {E_OPRN_ERROR} Refused by the scripted server",
+            $"on_error: {E_CONN_CLOSED_BY_REMOTE_HOST} Connection closed by remote host.",
+            "on_disconnect",
+        }));
+        Assert.That(_server.Connection.ClosedByServer, Is.True);
+    }
+
+    [Test]
+    public void An_ERROR_pushed_by_the_test_is_followed_by_end_of_file()
+    {
+        using var client = Client();
+        _loop.RunPending();
+
+        _server.Connection.PushError("Resource exhausted");
+        _loop.RunPending();
+
+        Assert.That(_server.Connection.ClosedByServer, Is.True);
+        Assert.That(client.IsConnected, Is.False);
+    }
+
+    [Test]
+    public void With_CloseAfterError_off_an_ERROR_naming_a_command_leaves_the_connection_open()
+    {
+        using var client = Client();
+        _loop.RunPending();
+        _server.CloseAfterError = false;
+
+        _server.Connection.PushError("Refused", receiptId: "r-1");
+        _loop.RunPending();
+
+        Assert.That(_server.Connection.ClosedByServer, Is.False);
+    }
+
+    [Test]
+    public void A_malformed_frame_ends_the_connection_even_with_CloseAfterError_off()
+    {
+        _server.CloseAfterError = false;
+        using var transport = _server.Transport(_loop);
+        var bytes = "SEND\nno colon here\n\n\0"u8.ToArray();
+
+        transport.Send(bytes, 0, bytes.Length);
+
+        Assert.That(_server.Connection.ClosedByServer, Is.True);
+    }
+
+    [Test]
+    public void A_refused_receipt_fails_its_command_with_an_operation_error_and_keeps_the_session_when_the_server_keeps_it()
+    {
+        using var client = Client();
+        _loop.RunPending();
+        _server.Receipts = ReceiptMode.Error;
+        _server.CloseAfterError = false;   // ActiveMQ after a non-fatal protocol error
 
         client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto", Body = "x" }, Record("send"));
         _loop.RunPending();
