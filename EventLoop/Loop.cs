@@ -199,7 +199,10 @@ public sealed class Loop : IDisposable
     /// <summary>
     /// Calls <paramref name="callback"/> on the loop thread whenever the process receives
     /// the named signal (<c>AE::signal INT =&gt; $cb</c>). Names are Perl's: <c>INT</c>,
-    /// <c>TERM</c>, <c>HUP</c>, <c>QUIT</c>, <c>USR1</c>, ... with or without <c>SIG</c>.
+    /// <c>TERM</c>, <c>HUP</c>, <c>QUIT</c>, <c>USR1</c>, <c>ALRM</c>, <c>PIPE</c>, ... with
+    /// or without <c>SIG</c>, by this system's numbers. KILL and STOP, the fault signals
+    /// the runtime handles itself (SEGV, BUS, FPE, ...) and unknown names throw an
+    /// <see cref="ArgumentException"/> saying why; on Windows only HUP, INT, QUIT and TERM exist.
     /// </summary>
     public SignalWatcher Signal(string name, Action callback)
     {
@@ -308,7 +311,8 @@ public sealed class Loop : IDisposable
     /// that thread has ended. From one of the loop's own callbacks, the rest of the pass
     /// is skipped and the sockets close as the pass ends (libuv's closing phase);
     /// <see cref="Run"/> then returns, and the next pass throws
-    /// <see cref="ObjectDisposedException"/>.
+    /// <see cref="ObjectDisposedException"/>. A thread waiting in <see cref="CondVar.Recv"/>
+    /// on another thread for a variable not yet sent wakes and throws it too.
     /// </summary>
     public void Dispose()
     {
