@@ -40,7 +40,7 @@ public sealed class LoopOwnershipTests
     }
 
     [Test]
-    public void Running_a_loop_that_another_live_thread_owns_throws_naming_that_thread_and_loop_post()
+    public void Running_a_loop_that_another_live_thread_owns_throws_naming_that_thread_loop_post_and_release_ownership()
     {
         using var loop = new Loop(new FakeClock());
         loop.RunOnce(block: false);
@@ -48,7 +48,7 @@ public sealed class LoopOwnershipTests
         var error = OnOtherThread(() => loop.RunOnce(block: false));
 
         Assert.That(error, Is.InstanceOf<InvalidOperationException>());
-        Assert.That(error!.Message, Does.Contain($"belongs to thread {Environment.CurrentManagedThreadId}").And.Contain("Loop.Post").And.StartWith("RunOnce"));
+        Assert.That(error!.Message, Does.Contain($"belongs to thread {Environment.CurrentManagedThreadId}").And.Contain("Loop.Post").And.Contain("Loop.ReleaseOwnership").And.StartWith("RunOnce"));
     }
 
     [Test]

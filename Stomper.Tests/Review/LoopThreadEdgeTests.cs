@@ -71,18 +71,6 @@ public sealed class LoopThreadEdgeTests
     }
 
     [Test]
-    public async Task A_loop_kept_by_a_finished_thread_pool_task_is_refused_elsewhere_with_a_message_naming_ReleaseOwnership()
-    {
-        using var loop = new Loop(new FakeClock());
-        await Task.Run(() => loop.RunOnce(block: false));
-
-        var error = OnNewThread(() => loop.RunOnce(block: false));
-
-        Assert.That(error, Is.InstanceOf<InvalidOperationException>());
-        Assert.That(error!.Message, Does.Contain("Loop.ReleaseOwnership"));
-    }
-
-    [Test]
     public void A_TSTP_watcher_fires_when_the_process_inherited_TSTP_as_ignored()
     {
         // Row 46: the watcher fires even when the signal was inherited as ignored. The
