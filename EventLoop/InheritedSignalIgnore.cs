@@ -31,7 +31,7 @@ internal static partial class InheritedSignalIgnore
     /// <summary>Gives <paramref name="signal"/> the runtime's handler if it is still ignored; true when it did.</summary>
     public static bool Override(PosixSignal signal)
     {
-        if (!(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) || Number(signal) is not { } number)
+        if (!(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) || SignalNames.Number(signal) is not { } number)
         {
             return false;
         }
@@ -54,18 +54,8 @@ internal static partial class InheritedSignalIgnore
         return false;
     }
 
-    private static IntPtr Handler(byte[] action) => (IntPtr)BitConverter.ToInt64(action, 0);
-
-    /// <summary>The raw signal number: the runtime's own numbers for the named signals are negative.</summary>
-    private static int? Number(PosixSignal signal) => signal switch
-    {
-        PosixSignal.SIGHUP => 1,
-        PosixSignal.SIGINT => 2,
-        PosixSignal.SIGQUIT => 3,
-        PosixSignal.SIGTERM => 15,
-        > 0 => (int)signal,
-        _ => null,
-    };
+    /// <summary>The handler, the first member of <c>struct sigaction</c>: a pointer, as wide as the process's.</summary>
+    private static IntPtr Handler(byte[] action) => System.Runtime.InteropServices.MemoryMarshal.Read<IntPtr>(action);
 
     /// <summary>CONT, WINCH and CHLD, which the runtime handles itself once its signal handling is up.</summary>
     private static int[] HandledByTheRuntime() => OperatingSystem.IsMacOS() ? [19, 28, 20] : [18, 28, 17];

@@ -17,7 +17,8 @@ namespace EventLoop;
 /// exist), then fires due timers, then ready socket watchers, then posted callbacks,
 /// then postponed ones, and, if nothing at all happened, idle watchers.</para>
 /// <para>The first thread that runs the loop (<see cref="Run"/>, <see cref="RunOnce"/>
-/// or <see cref="CondVar.Recv"/>) owns it for as long as that thread lives. Watchers,
+/// or <see cref="CondVar.Recv"/>) owns it until that thread ends or gives it up with
+/// <see cref="ReleaseOwnership"/>; returning from a run does not give it up. Watchers,
 /// handles and clients on the loop are used on that thread only (or by any thread before
 /// the loop first runs); elsewhere they throw <see cref="InvalidOperationException"/>
 /// (<see cref="VerifyAccess"/>). <see cref="Post"/>, <see cref="Cv"/>,
@@ -52,7 +53,11 @@ public sealed class Loop : IDisposable
     private volatile bool _running;
     private bool _inPass;
     private bool _stop;
-    private bool _disposed;
+    private volatile bool _disposed;
+
+    // Condition variables with a thread blocked in Recv on another thread than the owner,
+    // to be woken when the loop is given up or disposed.
+    private readonly List<CondVar> _foreignWaiters = [];
 
     /// <summary>A loop on the system clock.</summary>
     public Loop()
@@ -87,13 +92,13 @@ public sealed class Loop : IDisposable
     /// <summary>True while the owning thread is inside <see cref="Run"/>, <see cref="RunOnce"/> or <see cref="CondVar.Recv"/> for this loop.</summary>
     public bool IsRunning => _running;
 
-    /// <summary>True when called on the thread that owns the loop: the first thread that ran it, while it lives.</summary>
+    /// <summary>True when called on the thread that owns the loop: the first thread that ran it, until it ends or calls <see cref="ReleaseOwnership"/>.</summary>
     public bool IsLoopThread => Volatile.Read(ref _owner) == Thread.CurrentThread;
 
     /// <summary>
     /// True when the calling thread may use the loop and what is on it: it owns the loop,
-    /// or the loop has no owner yet (set-up code before the first run), or its owner has
-    /// ended. Perl has no threads; this is <c>Dispatcher.CheckAccess</c> in .NET terms.
+    /// or the loop has no owner (set-up code before the first run, or after
+    /// <see cref="ReleaseOwnership"/>), or its owner has ended. Perl has no threads; this is <c>Dispatcher.CheckAccess</c> in .NET terms.
     /// </summary>
     public bool CheckAccess()
     {
@@ -158,7 +163,7 @@ public sealed class Loop : IDisposable
         ArgumentNullException.ThrowIfNull(callback);
         if (double.IsNaN(after) || double.IsNaN(interval) || interval < 0 || double.IsInfinity(interval))
         {
-            throw new ArgumentOutOfRangeException(nameof(interval), "Timer interval must be a finite number, 0 or above");
+            throw LoopErrors.TimerInterval(nameof(interval));
         }
 
         // Inside a callback the pass's cached time is the reference, as AE::now is; from
@@ -194,7 +199,10 @@ public sealed class Loop : IDisposable
     /// <summary>
     /// Calls <paramref name="callback"/> on the loop thread whenever the process receives
     /// the named signal (<c>AE::signal INT =&gt; $cb</c>). Names are Perl's: <c>INT</c>,
-    /// <c>TERM</c>, <c>HUP</c>, <c>QUIT</c>, <c>USR1</c>, ... with or without <c>SIG</c>.
+    /// <c>TERM</c>, <c>HUP</c>, <c>QUIT</c>, <c>USR1</c>, <c>ALRM</c>, <c>PIPE</c>, ... with
+    /// or without <c>SIG</c>, by this system's numbers. KILL and STOP, the fault signals
+    /// the runtime handles itself (SEGV, BUS, FPE, ...) and unknown names throw an
+    /// <see cref="ArgumentException"/> saying why; on Windows only HUP, INT, QUIT and TERM exist.
     /// </summary>
     public SignalWatcher Signal(string name, Action callback)
     {
@@ -303,7 +311,8 @@ public sealed class Loop : IDisposable
     /// that thread has ended. From one of the loop's own callbacks, the rest of the pass
     /// is skipped and the sockets close as the pass ends (libuv's closing phase);
     /// <see cref="Run"/> then returns, and the next pass throws
-    /// <see cref="ObjectDisposedException"/>.
+    /// <see cref="ObjectDisposedException"/>. A thread waiting in <see cref="CondVar.Recv"/>
+    /// on another thread for a variable not yet sent wakes and throws it too.
     /// </summary>
     public void Dispose()
     {
@@ -317,6 +326,67 @@ public sealed class Loop : IDisposable
         if (!_inPass)
         {
             Close();
+        }
+
+        WakeForeignWaiters();
+    }
+
+    /// <summary>
+    /// Gives up the calling thread's ownership of the loop: it has no owner again, as
+    /// before its first run, and the next thread that runs it (<see cref="Run"/>,
+    /// <see cref="RunOnce"/>, or a <see cref="CondVar.Recv"/> already waiting on another
+    /// thread) takes it. A thread-pool task that ran the loop calls it before it returns,
+    /// since a pool thread never ends and would otherwise keep the loop for good. Only
+    /// the owner (or any thread while the loop has none), and not while the loop runs.
+    /// </summary>
+    public void ReleaseOwnership()
+    {
+        VerifyAccess();
+        if (_running || _inPass)
+        {
+            throw LoopErrors.ReleaseWhileRunning();
+        }
+
+        Interlocked.CompareExchange(ref _owner, null, Thread.CurrentThread);
+        WakeForeignWaiters();
+    }
+
+    /// <summary>True once <see cref="Dispose"/> has been called; any thread.</summary>
+    internal bool IsDisposed => _disposed;
+
+    internal void AddWaiter(CondVar cv)
+    {
+        lock (_foreignWaiters)
+        {
+            _foreignWaiters.Add(cv);
+        }
+    }
+
+    internal void RemoveWaiter(CondVar cv)
+    {
+        lock (_foreignWaiters)
+        {
+            _foreignWaiters.Remove(cv);
+        }
+    }
+
+    /// <summary>Called after the owner or the disposed flag changed, so that a waiter that registered before the change and looked at the old state wakes.</summary>
+    private void WakeForeignWaiters()
+    {
+        CondVar[] waiters;
+        lock (_foreignWaiters)
+        {
+            if (_foreignWaiters.Count == 0)
+            {
+                return;
+            }
+
+            waiters = [.. _foreignWaiters];
+        }
+
+        foreach (var cv in waiters)
+        {
+            cv.WakeWaiters();
         }
     }
 
@@ -356,6 +426,34 @@ public sealed class Loop : IDisposable
     internal bool Acquire(string member)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (TakeOwnership() is { } owner)
+        {
+            throw LoopErrors.ForeignRun(member, owner);
+        }
+
+        return Enter();
+    }
+
+    /// <summary>
+    /// As <see cref="Acquire"/>, but returns false instead of throwing when another live
+    /// thread owns the loop; <paramref name="acquired"/> is what <see cref="Acquire"/> returns.
+    /// </summary>
+    internal bool TryAcquire(out bool acquired)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (TakeOwnership() is not null)
+        {
+            acquired = false;
+            return false;
+        }
+
+        acquired = Enter();
+        return true;
+    }
+
+    /// <summary>Makes the calling thread the owner unless another live thread is; returns that thread, or null.</summary>
+    private Thread? TakeOwnership()
+    {
         var me = Thread.CurrentThread;
         var owner = Interlocked.CompareExchange(ref _owner, me, null);
         while (owner is not null && owner != me)
@@ -363,13 +461,19 @@ public sealed class Loop : IDisposable
             // An owner that has ended can run nothing again: the loop passes to this thread.
             if (owner.IsAlive)
             {
-                throw LoopErrors.ForeignRun(member, owner);
+                return owner;
             }
 
             var seen = Interlocked.CompareExchange(ref _owner, me, owner);
             owner = seen == owner ? null : seen;
         }
 
+        return null;
+    }
+
+    /// <summary>On the owner's thread: false when it already runs the loop, and throws from inside a callback.</summary>
+    private bool Enter()
+    {
         if (_inPass)
         {
             throw LoopErrors.NestedRun();

@@ -1,8 +1,8 @@
 namespace EventLoop;
 
 /// <summary>
-/// Every message the loop throws about threads, in one place, so that they read alike
-/// and always say which thread owns the loop and how to hand work over to it.
+/// Every message the event loop throws, in one place: those about threads read alike and
+/// always say which thread owns the loop and how to hand work over to it.
 /// </summary>
 internal static class LoopErrors
 {
@@ -19,13 +19,48 @@ internal static class LoopErrors
     /// <summary>A thread tried to run a loop that another, live thread owns.</summary>
     public static InvalidOperationException ForeignRun(string member, Thread owner) => new(
         $"{member} was called on thread {Describe(Thread.CurrentThread)}, but this loop belongs to thread {Describe(owner)}: "
-        + "a loop is run only by the first thread that runs it, for as long as that thread lives. "
+        + "a loop is run only by the thread that owns it: the first thread that runs it, until that thread ends or calls "
+        + "Loop.ReleaseOwnership (as a thread-pool task that ran the loop should before it returns). "
         + HandOver);
 
     /// <summary>The loop's own thread tried to run it again from inside one of its callbacks.</summary>
     public static InvalidOperationException NestedRun() => new(
         "The loop cannot be run from inside one of its own callbacks (a blocking wait such as Recv inside a callback, "
         + "which AnyEvent forbids too). Use a callback (cv.Cb) instead.");
+
+    /// <summary>A timer's interval that no timer can keep.</summary>
+    public static ArgumentOutOfRangeException TimerInterval(string parameter) =>
+        new(parameter, "Timer interval must be a finite number, 0 or above");
+
+    /// <summary><see cref="CondVar.End"/> without a <see cref="CondVar.Begin"/> left to match.</summary>
+    public static InvalidOperationException EndWithoutBegin() => new("End called more often than Begin");
+
+    /// <summary><see cref="CondVar.Recv{T}"/> on a variable sent with no value.</summary>
+    public static InvalidOperationException SentNoValue() => new("The condition variable was sent no value");
+
+    /// <summary>A name that is not one of Perl's <c>%SIG</c> names on this system.</summary>
+    public static ArgumentException UnknownSignal(string name) => new(
+        $"Unknown signal \"{name}\" on this system: give one of Perl's %SIG names, "
+        + "with or without SIG (HUP, INT, QUIT, TERM, USR1, USR2, ALRM, PIPE, CHLD, CONT, WINCH, TSTP, TTIN, TTOU, URG, XCPU, XFSZ, "
+        + "VTALRM, PROF, IO; on Windows only HUP, INT, QUIT and TERM)",
+        "name");
+
+    /// <summary>KILL or STOP.</summary>
+    public static ArgumentException UncatchableSignal(string name) => new(
+        $"Signal \"{name}\" cannot be watched: no process can catch KILL or STOP", "name");
+
+    /// <summary>A fault signal that the runtime handles itself.</summary>
+    public static ArgumentException RuntimeOwnedSignal(string name) => new(
+        $"Signal \"{name}\" cannot be watched: the .NET runtime handles it itself (a fault becomes an exception or a crash report)", "name");
+
+    /// <summary>A thread waiting in <see cref="CondVar.Recv"/> for a loop that was disposed.</summary>
+    public static ObjectDisposedException RecvOnDisposedLoop() => new(
+        nameof(Loop), "The loop was disposed while this thread waited in Recv for a condition variable that was never sent");
+
+    /// <summary><see cref="Loop.ReleaseOwnership"/> while the loop runs.</summary>
+    public static InvalidOperationException ReleaseWhileRunning() => new(
+        "ReleaseOwnership was called while the loop runs (inside Run, RunOnce, Recv or one of its callbacks); "
+        + "call it once they have returned.");
 
     private static string Describe(Thread thread) =>
         thread.Name is { Length: > 0 } name ? $"{thread.ManagedThreadId} (\"{name}\")" : thread.ManagedThreadId.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -54,37 +54,5 @@ public sealed class SignalWatcher : Watcher
     }
 
     /// <summary>Maps a Perl-style signal name (<c>INT</c>, <c>SIGTERM</c>, <c>HUP</c>, ...) to the runtime's signal.</summary>
-    internal static PosixSignal Parse(string name)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        var bare = (name.StartsWith("SIG", StringComparison.OrdinalIgnoreCase) ? name[3..] : name).ToUpperInvariant();
-        PosixSignal? signal = bare switch
-        {
-            "HUP" => PosixSignal.SIGHUP,
-            "INT" => PosixSignal.SIGINT,
-            "QUIT" => PosixSignal.SIGQUIT,
-            "TERM" => PosixSignal.SIGTERM,
-            _ => OperatingSystem.IsWindows() ? null : ParseUnixOnly(bare),
-        };
-        return signal ?? throw new ArgumentException($"Unknown or unsupported signal \"{name}\"", nameof(name));
-    }
-
-    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    private static PosixSignal? ParseUnixOnly(string bare)
-    {
-        return bare switch
-        {
-            "CHLD" => PosixSignal.SIGCHLD,
-            "CONT" => PosixSignal.SIGCONT,
-            "WINCH" => PosixSignal.SIGWINCH,
-            "TTIN" => PosixSignal.SIGTTIN,
-            "TTOU" => PosixSignal.SIGTTOU,
-            "TSTP" => PosixSignal.SIGTSTP,
-
-            // The runtime takes raw numbers on Unix; these two are Linux's.
-            "USR1" when OperatingSystem.IsLinux() => (PosixSignal)10,
-            "USR2" when OperatingSystem.IsLinux() => (PosixSignal)12,
-            _ => null,
-        };
-    }
+    internal static PosixSignal Parse(string name) => SignalNames.Parse(name);
 }

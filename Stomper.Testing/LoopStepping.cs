@@ -15,12 +15,22 @@ public static class LoopStepping
     /// <param name="loop">A loop made as <c>new Loop(new FakeClock())</c>.</param>
     /// <param name="seconds">How much time passes; 0 just runs the loop until idle.</param>
     /// <param name="step">The largest single move of the clock; make it smaller than the shortest interval under test.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="seconds"/> is negative, NaN or infinite, or <paramref name="step"/> is not above 0 or not finite.</exception>
     /// <exception cref="InvalidOperationException">The loop's clock is not a <see cref="FakeClock"/>.</exception>
     public static void Advance(this Loop loop, double seconds, double step = 0.1)
     {
         ArgumentNullException.ThrowIfNull(loop);
-        ArgumentOutOfRangeException.ThrowIfNegative(seconds);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(step);
+        // NaN compares false with everything and would skip the loop below; an infinite
+        // span or step would never reach its end.
+        if (!double.IsFinite(seconds) || seconds < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(seconds), seconds, "Advance needs a finite number of seconds, 0 or above");
+        }
+
+        if (!double.IsFinite(step) || step <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(step), step, "Advance needs a finite step above 0 seconds");
+        }
         var clock = loop.Clock as FakeClock
             ?? throw new InvalidOperationException("Advance needs a loop on a FakeClock: new Loop(new FakeClock())");
 

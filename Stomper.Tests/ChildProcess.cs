@@ -23,6 +23,7 @@ internal static class ChildProcess
             "signal-inherited-as-ignored" => SignalInheritedAsIgnored(),
             "signal-after-loop-disposed" => SignalAfterLoopDisposed(),
             "tstp-inherited-as-ignored" => TstpInheritedAsIgnored(),
+            "alrm-pipe-usr1" => AlrmPipeUsr1(),
             _ => 2,
         }
         : 2;
@@ -89,6 +90,30 @@ internal static class ChildProcess
             Console.WriteLine(e.Message);
             return 4;
         }
+    }
+
+    /// <summary>Signals the runtime has no name for; PIPE is one it ignores itself, from start-up.</summary>
+    private static int AlrmPipeUsr1()
+    {
+        using var loop = new Loop();
+        foreach (var name in new[] { "ALRM", "PIPE", "USR1" })
+        {
+            var fired = loop.Cv();
+            using var watcher = loop.Signal(name, () => fired.Send(name + " fired"));
+            using var guard = loop.Timer(Patience.TotalSeconds, 0, () => fired.Croak($"no SIG{name} reached the watcher"));
+            SendToSelf(name);
+            try
+            {
+                Console.WriteLine(fired.Recv<string>());
+            }
+            catch (CondVarCroakedException e)
+            {
+                Console.WriteLine(e.Message);
+                return 4;
+            }
+        }
+
+        return 0;
     }
 
     private static int SignalAfterLoopDisposed()

@@ -40,7 +40,7 @@ public sealed class LoopOwnershipTests
     }
 
     [Test]
-    public void Running_a_loop_that_another_live_thread_owns_throws_naming_that_thread_and_loop_post()
+    public void Running_a_loop_that_another_live_thread_owns_throws_naming_that_thread_loop_post_and_release_ownership()
     {
         using var loop = new Loop(new FakeClock());
         loop.RunOnce(block: false);
@@ -48,7 +48,7 @@ public sealed class LoopOwnershipTests
         var error = OnOtherThread(() => loop.RunOnce(block: false));
 
         Assert.That(error, Is.InstanceOf<InvalidOperationException>());
-        Assert.That(error!.Message, Does.Contain($"belongs to thread {Environment.CurrentManagedThreadId}").And.Contain("Loop.Post").And.StartWith("RunOnce"));
+        Assert.That(error!.Message, Does.Contain($"belongs to thread {Environment.CurrentManagedThreadId}").And.Contain("Loop.Post").And.Contain("Loop.ReleaseOwnership").And.StartWith("RunOnce"));
     }
 
     [Test]
@@ -167,6 +167,98 @@ public sealed class LoopOwnershipTests
 
         Assert.That(received, Is.EqualTo("from a worker"));
         Assert.That(callbackThread, Is.EqualTo(loopThread.ManagedThreadId));
+    }
+
+    [Test]
+    public void A_recv_waiting_on_another_thread_takes_the_loop_over_when_the_owner_releases_it()
+    {
+        var clock = new FakeClock();
+        using var loop = new Loop(clock);
+        var cv = loop.Cv();
+        using var timer = loop.Timer(1, 0, () => cv.Send(Environment.CurrentManagedThreadId));
+        loop.RunOnce(block: false);
+        clock.Advance(1);
+        var waiter = new Thread(() => cv.Recv()) { IsBackground = true };
+        waiter.Start();
+        Assert.That(SpinWait.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin), TimeSpan.FromSeconds(5)));
+
+        loop.ReleaseOwnership();
+
+        Assert.That(waiter.Join(TimeSpan.FromSeconds(5)), "Recv kept waiting for an owner that had released the loop");
+        Assert.That(cv.Recv<int>(), Is.EqualTo(waiter.ManagedThreadId), "the timer ran on the thread that took the loop over");
+        Assert.That(loop.IsLoopThread, Is.False);
+    }
+
+    [Test]
+    public void Releasing_the_loop_from_inside_one_of_its_callbacks_throws()
+    {
+        using var loop = new Loop(new FakeClock());
+        Exception? error = null;
+        using var timer = loop.Timer(0, 0, () => error = Assert.Catch(loop.ReleaseOwnership));
+
+        loop.RunOnce(block: false);
+
+        Assert.That(error, Is.InstanceOf<InvalidOperationException>());
+        Assert.That(error!.Message, Does.StartWith("ReleaseOwnership was called while the loop runs"));
+        Assert.That(loop.IsLoopThread);
+    }
+
+    [Test]
+    public void Only_the_owner_may_release_the_loop()
+    {
+        using var loop = new Loop(new FakeClock());
+        loop.RunOnce(block: false);
+
+        var error = OnOtherThread(loop.ReleaseOwnership);
+
+        Assert.That(error, Is.InstanceOf<InvalidOperationException>());
+        Assert.That(error!.Message, Does.StartWith("ReleaseOwnership was called on thread "));
+        Assert.That(loop.IsLoopThread);
+    }
+
+    [Test]
+    public void A_released_loop_belongs_to_the_next_thread_that_runs_it()
+    {
+        using var loop = new Loop(new FakeClock());
+        loop.RunOnce(block: false);
+        loop.ReleaseOwnership();
+
+        Assert.That(OnOtherThread(() => loop.RunOnce(block: false)), Is.Null);
+        Assert.That(OnOtherThread(() => loop.RunOnce(block: false)), Is.Null, "the first runner ended, so the loop is free again");
+        loop.RunOnce(block: false);
+        Assert.That(loop.IsLoopThread);
+    }
+
+    [Test]
+    public void A_send_from_another_thread_makes_the_variable_ready_there_and_leaves_only_the_callback_to_the_loop_thread()
+    {
+        using var loop = new Loop(new FakeClock());
+        var callbackThreads = new List<int>();
+        var cv = loop.Cv(_ => callbackThreads.Add(Environment.CurrentManagedThreadId));
+        loop.RunOnce(block: false);
+
+        Assert.That(OnOtherThread(() => cv.Send("x")), Is.Null);
+
+        Assert.That(cv.Ready);
+        Assert.That(cv.Recv<string>(), Is.EqualTo("x"));
+        Assert.That(callbackThreads, Is.Empty, "Cb ran outside the loop");
+        loop.RunOnce(block: false);
+        Assert.That(callbackThreads, Is.EqualTo(new[] { Environment.CurrentManagedThreadId }));
+    }
+
+    [Test]
+    public void A_callback_set_after_a_send_from_another_thread_is_called_once()
+    {
+        using var loop = new Loop(new FakeClock());
+        var cv = loop.Cv();
+        loop.RunOnce(block: false);
+        Assert.That(OnOtherThread(() => cv.Send()), Is.Null);
+        var calls = 0;
+
+        cv.Cb = _ => calls++;
+        loop.RunPending();
+
+        Assert.That(calls, Is.EqualTo(1));
     }
 
     /// <summary>Runs <paramref name="action"/> on a new thread; returns what it threw, or null.</summary>

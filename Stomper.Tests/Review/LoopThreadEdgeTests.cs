@@ -8,7 +8,6 @@ namespace Stomper.Tests.Review;
 public sealed class LoopThreadEdgeTests
 {
     [Test]
-    [Explicit("review finding")]
     public void A_recv_on_another_thread_returns_once_a_third_thread_sends_while_the_owner_is_not_in_the_loop()
     {
         // CondVar.Recv's doc: on another thread it blocks "until the variable is sent (by
@@ -35,7 +34,6 @@ public sealed class LoopThreadEdgeTests
     }
 
     [Test]
-    [Explicit("review finding")]
     public void Ready_is_true_as_soon_as_another_thread_has_sent()
     {
         // Ready is documented thread-safe; after Send returns on another thread, a poller
@@ -52,15 +50,20 @@ public sealed class LoopThreadEdgeTests
     }
 
     [Test]
-    [Explicit("review finding")]
-    public async Task A_loop_run_from_one_thread_pool_task_can_be_run_again_from_the_next()
+    public async Task A_loop_run_from_one_thread_pool_task_can_be_run_again_from_the_next_once_the_task_releases_it()
     {
-        // The owner is the first thread that ran the loop "for as long as that thread
-        // lives"; a pool thread lives for ever. Ported code that runs the loop inside
-        // Task.Run (or awaits between two Recv) finds the loop, and every client on it,
-        // locked to a worker it can never get back to: here the test's own thread.
+        // The owner is the first thread that ran the loop, until it ends or releases it; a
+        // pool thread never ends. Ported code that runs the loop inside Task.Run (or awaits
+        // between two Recv) found the loop, and every client on it, locked to a worker it
+        // could never get back to. The contract chosen: the task hands the loop back with
+        // ReleaseOwnership; ownership is not dropped on its own when a run returns, since a
+        // loop pumped with RunOnce between other work must stay its thread's (issue 9 item 15).
         using var loop = new Loop(new FakeClock());
-        await Task.Run(() => loop.RunOnce(block: false));
+        await Task.Run(() =>
+        {
+            loop.RunOnce(block: false);
+            loop.ReleaseOwnership();
+        });
 
         var error = OnNewThread(() => loop.RunOnce(block: false));
 
@@ -68,7 +71,6 @@ public sealed class LoopThreadEdgeTests
     }
 
     [Test]
-    [Explicit("review finding")]
     public void A_TSTP_watcher_fires_when_the_process_inherited_TSTP_as_ignored()
     {
         // Row 46: the watcher fires even when the signal was inherited as ignored. The
@@ -127,13 +129,11 @@ public sealed class LoopThreadEdgeTests
     }
 
     [Test]
-    [Explicit("review finding")]
     public void A_watcher_can_be_made_for_the_signals_Perl_code_commonly_watches([Values("ALRM", "PIPE")] string name)
     {
-        // AE::signal takes any signal the system has. The port knows HUP, INT, QUIT, TERM,
-        // CHLD, CONT, WINCH, TTIN, TTOU, TSTP, and USR1/USR2 on Linux only (SignalWatcher.Parse);
-        // anything else, ALRM and PIPE among them, throws "Unknown or unsupported signal",
-        // and USR1 throws on macOS. No row of docs/differences.md says so.
+        // AE::signal takes any signal the system has. The port knew HUP, INT, QUIT, TERM,
+        // CHLD, CONT, WINCH, TTIN, TTOU, TSTP, and USR1/USR2 on Linux only; anything else,
+        // ALRM and PIPE among them, threw, and USR1 threw on macOS.
         using var loop = new Loop(new FakeClock());
 
         var error = OnNewThread(() => loop.Signal(name, () => { }).Dispose());
@@ -142,7 +142,6 @@ public sealed class LoopThreadEdgeTests
     }
 
     [Test]
-    [Explicit("review finding")]
     public void A_recv_waiting_on_another_thread_ends_when_the_loop_is_disposed()
     {
         // A worker waits for a result the loop will never send: the owner shuts down and
