@@ -111,7 +111,6 @@ public sealed class LoopThreadEdgeTests
     }
 
     [Test]
-    [Explicit("review finding")]
     public void Constructing_a_client_on_another_thread_than_its_loop_says_the_constructor_was_called_there()
     {
         // The check comes from the OnError setter the constructor calls, so the message
