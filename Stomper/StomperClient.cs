@@ -541,7 +541,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             acks.Add(key);
         }
 
-        message.TakenBy = subscription;
+        message.SubscriptionKey = subscription.Id;
         subscription.OnMessage(message);
     }
 
@@ -847,33 +847,17 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         // The subscription header names the subscription as the broker knows it, while
-        // the message is settled where it was delivered (known by its destination,
-        // perhaps); a frame built by the caller is looked for as a delivery would be.
+        // the message is settled under the key it was delivered to (its destination,
+        // perhaps); a frame built by the caller is looked up as a delivery would be.
         subscriptionId = message.Headers["subscription"] ?? message.Headers["destination"];
         ackId = AckKey(message);
-        if (ackId is not null && (message.TakenBy is { } owner
-            ? IsLive(owner) && owner.Acks?.Settle(ackId) == true
-            : Receiver(message) is { } routed && SettleInChain(routed, ackId)))
+        var owner = message.SubscriptionKey is { } key ? _subscriptions.GetValueOrDefault(key) : Receiver(message);
+        if (ackId is not null && owner is not null && SettleInChain(owner, ackId))
         {
             return true;
         }
 
         CompleteLater(command, Errors.UnexpectedAcknowledgement(command.Name));
-        return false;
-    }
-
-    /// <summary>True while the subscription is this connection's, under its id or behind a newer one there: its messages can still be acknowledged.</summary>
-    private bool IsLive(Subscription subscription)
-    {
-        _subscriptions.TryGetValue(subscription.Id, out var newest);
-        for (var held = newest; held is not null; held = held.Previous)
-        {
-            if (held == subscription)
-            {
-                return true;
-            }
-        }
-
         return false;
     }
 
