@@ -183,19 +183,10 @@ public sealed class ClientArgumentTests
         var client = new StomperClient(new() { Loop = _loop, Lazy = true, Transport = _ => new ScriptedTransportFactory().Create() });
         client.Send(new() { ["destination"] = "/queue/a" }, (_, _) => calls++);
         client.Subscribe(new() { ["destination"] = "/queue/a" }, _ => calls++);
-        var saved = Console.Error;
-        using var captured = new StringWriter();
-        Console.SetError(captured);
-        try
-        {
-            client.Dispose();
-        }
-        finally
-        {
-            Console.SetError(saved);
-        }
 
-        Assert.That(captured.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[]
+        var warnings = CapturedError(client.Dispose);
+
+        Assert.That(warnings, Is.EqualTo(new[]
         {
             "Operation \"SEND\" aborted: Client object destroyed prematurely.",
             "Operation \"SUBSCRIBE\" aborted: Client object destroyed prematurely.",
