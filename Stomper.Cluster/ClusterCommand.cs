@@ -21,7 +21,12 @@ internal sealed class ClusterCommand
 
     public string Name { get; private set; } = string.Empty;
 
-    public CommandParams Parameters { get; private set; } = null!;
+    /// <summary>
+    /// The call's parameters as they were at the call: a retry on the next node sends what
+    /// was asked then, whatever the caller changed since (Perl copies its arguments). A
+    /// copy kept with the object and reused, so that a stream of SENDs allocates none.
+    /// </summary>
+    public CommandParams Parameters { get; } = new();
 
     /// <summary>Issue order, for answering what is pending in that order.</summary>
     public long Sequence { get; private set; }
@@ -46,6 +51,9 @@ internal sealed class ClusterCommand
     /// <summary>For SUBSCRIBE: how many UNSUBSCRIBEs of it are on their way. While any is, a loss of the subscription is the application's news, not a reason to make it again.</summary>
     public int PendingUnsubscribes { get; private set; }
 
+    /// <summary>For SUBSCRIBE: an UNSUBSCRIBE found the connection that held it gone. It ended with that connection, and a loss reported for it is final.</summary>
+    public bool Cancelled { get; private set; }
+
     /// <summary>For UNSUBSCRIBE: the subscription it was issued for, whatever has taken its id since.</summary>
     public ClusterCommand? Target { get; private set; }
 
@@ -61,7 +69,7 @@ internal sealed class ClusterCommand
     public void Start(string name, CommandParams parameters, Action<Frame?, StompError?>? callback, long sequence, int generation)
     {
         Name = name;
-        Parameters = parameters;
+        Parameters.CopyFrom(parameters);
         _callback = callback;
         Sequence = sequence;
         Generation = generation;
@@ -69,6 +77,7 @@ internal sealed class ClusterCommand
         SubscriptionKey = null;
         ConfirmedIn = null;
         PendingUnsubscribes = 0;
+        Cancelled = false;
         Target = null;
         Previous = null;
     }
@@ -78,6 +87,18 @@ internal sealed class ClusterCommand
     {
         Target = subscription;
         subscription.PendingUnsubscribes++;
+    }
+
+    /// <summary>
+    /// This UNSUBSCRIBE found its subscription's connection gone: the subscription ended
+    /// with it and is not made again; the UNSUBSCRIBE is not sent anywhere (which would
+    /// open a connection for nothing) and fails after the current callback.
+    /// </summary>
+    public void FindsItsConnectionClosed(NodeState node)
+    {
+        Target!.Cancelled = true;
+        _cluster.Forget(Target);
+        FailLater(Errors.SubscribingConnectionClosed(Name, node.Address.Host, node.Address.Port));
     }
 
     /// <summary>Undoes a call the node refused with an argument error: nothing of it stays behind.</summary>
@@ -197,7 +218,7 @@ internal sealed class ClusterCommand
                 ? Errors.SubscriptionLost(id, closed)
                 : Errors.OperationAborted(Name, closed);
         }
-        else if (_cluster.State == ClusterState.Running && IsRepeatable && PendingUnsubscribes == 0
+        else if (_cluster.State == ClusterState.Running && IsRepeatable && PendingUnsubscribes == 0 && !Cancelled
             && StomperCluster.IsNodeFailure(error) && ++_failures < _cluster.NodeCount)
         {
             _cluster.Run(this);
@@ -237,7 +258,7 @@ internal sealed class ClusterCommand
         if (Name != StompCommands.Subscribe)
         {
             _callback = null;
-            Parameters = null!;
+            Parameters.Clear();
             Session = null!;
             _cluster.Reuse(this);
         }

@@ -28,6 +28,7 @@ namespace Stomper.Cluster;
 /// </remarks>
 public sealed class StomperCluster : CommandMethods, IDisposable
 {
+    private const string ConstructorName = "The " + nameof(StomperCluster) + " constructor";
     private static readonly Action<StompError> s_defaultOnError = err => Console.Error.WriteLine(err.Message);
 
     private readonly NodeRing _ring;
@@ -44,6 +45,11 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     public StomperCluster(ClusterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+
+        // Checked first, in the constructor's name: otherwise the first node client's
+        // constructor would be named, though the caller made a cluster.
+        Loop = options.Loop ?? AE.CurrentLoop;
+        Loop.VerifyAccess(ConstructorName);
         var nodes = options.Nodes ?? throw Errors.NodesNotSpecified();
         if (nodes.Any(n => n is null || string.IsNullOrEmpty(n.Host)))
         {
@@ -66,7 +72,6 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         OnNodeDisconnect = options.OnNodeDisconnect;
         OnNodeError = options.OnNodeError;
         OnError = options.OnError;
-        Loop = options.Loop ?? AE.CurrentLoop;
         var factory = options.NodeFactory ?? (o => new StomperClient(o));
         var states = nodes.Distinct().Select(node => MakeNode(node, options, factory)).ToArray();
         _clients = [.. states.Select(s => s.Client)];
@@ -290,9 +295,21 @@ public sealed class StomperCluster : CommandMethods, IDisposable
 
             node = delivery.Node;
         }
+        else if (command.Target is { } subscription)
+        {
+            if (!subscription.Session.IsCurrent)
+            {
+                // As a stale ACK: the broker dropped the subscription with the connection,
+                // and the node's lazy client would connect again just to send this.
+                command.FindsItsConnectionClosed(subscription.Node);
+                return;
+            }
+
+            node = subscription.Node;
+        }
         else
         {
-            node = command.Target?.Node ?? _ring.Active;
+            node = _ring.Active;
         }
 
         command.Session = node.Session;

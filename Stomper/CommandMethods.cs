@@ -55,21 +55,9 @@ public abstract class CommandMethods
 
         // A copy, because the caller's parameters may be a template sent again with
         // another callback, and the client promises never to change them.
-        var own = new CommandParams
-        {
-            Body = parameters.Body,
-            BodyBytes = parameters.BodyBytes,
-            OnReceipt = parameters.OnReceipt,
-            Message = parameters.Message,
-            OnNodeError = parameters.OnNodeError,
-            OnMessage = onMessage,
-        };
-        for (var i = 0; i < parameters.HeaderCount; i++)
-        {
-            var (name, value) = parameters.HeaderAt(i);
-            own[name] = value;
-        }
-
+        var own = new CommandParams();
+        own.CopyFrom(parameters);
+        own.OnMessage = onMessage;
         Execute(StompCommands.Subscribe, own);
     }
 

@@ -12,8 +12,11 @@ namespace Stomper;
 /// </code>
 /// </example>
 /// <remarks>
-/// The client reads the object when it writes the frame, which may be later (while
-/// connecting); it never changes it. One object may be sent many times.
+/// A command takes the values set at its call, as Perl copies its arguments: one object
+/// may be sent many times and changed in between. The client never changes it. The
+/// bytes of <see cref="BodyBytes"/> are copied only when the frame cannot be written at
+/// the call (while connecting); otherwise leave them unchanged until the command is
+/// answered, since a cluster sends them again on the next node when one fails.
 /// </remarks>
 public sealed class CommandParams
 {
@@ -87,15 +90,68 @@ public sealed class CommandParams
     public Action<StompError, string, int>? OnNodeError { get; set; }
 
     /// <summary>A copy with another message callback and no command callback: what the cluster hands a node.</summary>
-    internal CommandParams CopyWithOnMessage(Action<Frame> onMessage) => new()
+    internal CommandParams CopyWithOnMessage(Action<Frame> onMessage)
     {
-        _pairs = (string[])_pairs.Clone(),
-        _count = _count,
-        Body = Body,
-        BodyBytes = BodyBytes,
-        Message = Message,
-        OnMessage = onMessage,
-    };
+        var copy = new CommandParams();
+        copy.CopyFrom(this);
+        copy.OnReceipt = null;
+        copy.OnNodeError = null;
+        copy.OnMessage = onMessage;
+        return copy;
+    }
+
+    /// <summary>
+    /// A copy of everything set now, the bytes of <see cref="BodyBytes"/> included: what a
+    /// command keeps when it cannot be written at the call, as Perl's <c>my %params = @_</c>
+    /// keeps the values of the call whatever the caller changes afterwards.
+    /// </summary>
+    internal CommandParams Snapshot()
+    {
+        var copy = new CommandParams();
+        copy.CopyFrom(this);
+        if (BodyBytes is { } bytes)
+        {
+            copy.BodyBytes = bytes.ToArray();
+        }
+
+        return copy;
+    }
+
+    /// <summary>
+    /// Makes this object hold what <paramref name="source"/> holds now, reusing its own
+    /// storage, so that one kept for reuse copies a call without allocating. The bytes of
+    /// <see cref="BodyBytes"/> are shared, not copied.
+    /// </summary>
+    internal void CopyFrom(CommandParams source)
+    {
+        if (_pairs.Length < source._count * 2)
+        {
+            _pairs = new string[source._pairs.Length];
+        }
+
+        Array.Copy(source._pairs, _pairs, source._count * 2);
+        Array.Clear(_pairs, source._count * 2, Math.Max(0, (_count - source._count) * 2));
+        _count = source._count;
+        Body = source.Body;
+        BodyBytes = source.BodyBytes;
+        OnReceipt = source.OnReceipt;
+        OnMessage = source.OnMessage;
+        Message = source.Message;
+        OnNodeError = source.OnNodeError;
+    }
+
+    /// <summary>Lets go of everything set, keeping the storage for the next <see cref="CopyFrom"/>.</summary>
+    internal void Clear()
+    {
+        Array.Clear(_pairs, 0, _count * 2);
+        _count = 0;
+        Body = null;
+        BodyBytes = null;
+        OnReceipt = null;
+        OnMessage = null;
+        Message = null;
+        OnNodeError = null;
+    }
 
     /// <summary>The header at a position, in the order set.</summary>
     internal (string Name, string Value) HeaderAt(int index) => (_pairs[index * 2], _pairs[(index * 2) + 1]);

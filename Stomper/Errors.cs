@@ -87,6 +87,13 @@ internal static class Errors
         new($"{commandName} not sent: the connection to {host}:{port.ToString(CultureInfo.InvariantCulture)} that delivered the message is closed; the server will redeliver it.", E_OPRN_ERROR);
 
     /// <summary>
+    /// An UNSUBSCRIBE of a subscription whose connection has ended: not sent, since the
+    /// broker dropped the subscription with the connection.
+    /// </summary>
+    internal static StompError SubscribingConnectionClosed(string commandName, string host, int port) =>
+        new($"{commandName} not sent: the connection to {host}:{port.ToString(CultureInfo.InvariantCulture)} that held the subscription is closed; the subscription ended with it.", E_OPRN_ERROR);
+
+    /// <summary>
     /// What a disposed cluster hands each command it was still running:
     /// <c>Operation "&lt;NAME&gt;" aborted: Client object destroyed prematurely.</c>, the
     /// text a node client warns with.

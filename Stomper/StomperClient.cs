@@ -23,6 +23,7 @@ namespace Stomper;
 /// </remarks>
 public sealed class StomperClient : CommandMethods, IStomperClient
 {
+    private const string ConstructorName = "The " + nameof(StomperClient) + " constructor";
     private static readonly Action<StompError> s_defaultOnError = err => Console.Error.WriteLine(err.Message);
 
     private readonly Loop _loop;
@@ -59,6 +60,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     public StomperClient(StomperOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+
+        // Checked once, first, in the constructor's name: the setters called below check
+        // again, and would otherwise name a member the caller never touched.
+        _loop = options.Loop ?? AE.CurrentLoop;
+        _loop.VerifyAccess(ConstructorName);
         (_cx, _cy) = OptionChecks.Check(options);
         if (options.CommandHeaders is { } commandHeaders)
         {
@@ -71,7 +77,6 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         ConnectionTimeout = options.ConnectionTimeout;
         ReconnectInterval = options.ReconnectInterval;
         _options = options;
-        _loop = options.Loop ?? AE.CurrentLoop;
         _defaultHeaders = options.DefaultHeaders is { } defaults ? [.. defaults.Select(kv => (kv.Key, kv.Value))] : [];
         Host = options.Host;
         Port = options.Port;
@@ -179,7 +184,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             throw Errors.MessageNotSpecified();
         }
 
-        var pending = new PendingCommand(name, parameters, onReceipt, ++_sequence);
+        var pending = new PendingCommand(name, parameters, onReceipt ?? parameters.OnReceipt, ++_sequence);
 
         // A handle a socket error destroyed takes no writes: while the frames it read are
         // still dispatched, a command issued from their callbacks waits in the queue, and
@@ -197,7 +202,8 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             Connect();
         }
 
-        _queued.Enqueue(pending);
+        // Written later: keep the call's values, not an object the caller may change meanwhile.
+        _queued.Enqueue(pending with { Parameters = parameters.Snapshot() });
     }
 
     /// <summary>
@@ -524,14 +530,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private void Deliver(Frame message)
     {
-        var id = message.Headers["subscription"] ?? message.Headers["destination"] ?? string.Empty;
-
-        // A subscription made without an id is known by its destination, while the
-        // broker may still name one of its own in the MESSAGE.
-        if (!_subscriptions.TryGetValue(id, out var subscription)
-            && !(message.Headers["destination"] is { } destination && _subscriptions.TryGetValue(destination, out subscription)))
+        if (Receiver(message) is not { } subscription)
         {
-            Disconnect(Errors.UnknownSubscription(id));
+            Disconnect(Errors.UnknownSubscription(message.Headers["subscription"] ?? message.Headers["destination"] ?? string.Empty));
             return;
         }
 
@@ -548,7 +549,23 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             acks.Add(key);
         }
 
+        message.SubscriptionKey = subscription.Id;
         subscription.OnMessage(message);
+    }
+
+    /// <summary>
+    /// The subscription a MESSAGE is for: the one its subscription header names, else the
+    /// one keyed by its destination. A subscription made without an id is known by its
+    /// destination, while the broker may still name one of its own in the MESSAGE.
+    /// </summary>
+    private Subscription? Receiver(Frame message)
+    {
+        if ((message.Headers["subscription"] ?? message.Headers["destination"]) is { } id && _subscriptions.TryGetValue(id, out var subscription))
+        {
+            return subscription;
+        }
+
+        return message.Headers["destination"] is { } destination && _subscriptions.TryGetValue(destination, out subscription) ? subscription : null;
     }
 
     private string? AckKey(Frame message) =>
@@ -837,10 +854,13 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             return true;
         }
 
+        // The subscription header names the subscription as the broker knows it, while
+        // the message is settled under the key it was delivered to (its destination,
+        // perhaps); a frame built by the caller is looked up as a delivery would be.
         subscriptionId = message.Headers["subscription"] ?? message.Headers["destination"];
         ackId = AckKey(message);
-        if (subscriptionId is not null && ackId is not null
-            && _subscriptions.TryGetValue(subscriptionId, out var owner) && SettleInChain(owner, ackId))
+        var owner = message.SubscriptionKey is { } key ? _subscriptions.GetValueOrDefault(key) : Receiver(message);
+        if (ackId is not null && owner is not null && SettleInChain(owner, ackId))
         {
             return true;
         }
@@ -904,6 +924,14 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private void Complete(PendingCommand command, Frame? receipt, StompError? error)
     {
+        if (_disposed)
+        {
+            // Dispose promised no callback; a command it found pending would have been
+            // warned about, and this one, answered too late, is warned about the same way.
+            Console.Error.WriteLine(Errors.ClientDestroyedWarning(command.Name));
+            return;
+        }
+
         if (command.ReplyTo is { } callback)
         {
             callback(receipt, error);
@@ -949,31 +977,31 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             });
         }
 
-        var notices = new List<Action>(lost.Count + aborted.Count + 2);
+        var notices = new List<Notice>(lost.Count + aborted.Count + 2);
         if (error is not null)
         {
-            notices.Add(() => _onError(error));
+            notices.Add(new(() => _onError(error)));
         }
 
         foreach (var subscription in lost)
         {
             var lostError = Errors.SubscriptionLost(subscription.Id, error!);
-            notices.Add(subscription.OnReceipt is { } onReceipt ? () => onReceipt(null, lostError) : () => _onError(lostError));
+            notices.Add(new(subscription.OnReceipt is { } onReceipt ? () => onReceipt(null, lostError) : () => _onError(lostError)));
         }
 
         foreach (var command in aborted)
         {
-            notices.Add(() => Complete(command, null, Errors.OperationAborted(command.Name, error!)));
+            notices.Add(new(() => Complete(command, null, Errors.OperationAborted(command.Name, error!)), AnswersCommand: true));
         }
 
         if (wasConnected)
         {
-            notices.Add(() => OnDisconnect?.Invoke());
+            notices.Add(new(() => OnDisconnect?.Invoke()));
         }
 
         if (last is not null)
         {
-            notices.Add(last);
+            notices.Add(new(last));
         }
 
         Notify(notices, 0);
@@ -982,14 +1010,21 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// <summary>
     /// Runs the failure callbacks in order. The commands they answer are already gone from
     /// the client, so when one throws, the rest run on the next pass instead of never.
+    /// Once a callback disposed the client, the rest are not called: the aborted commands
+    /// among them get Dispose's warning instead, as the commands it found pending did.
     /// </summary>
-    private void Notify(List<Action> notices, int from)
+    private void Notify(List<Notice> notices, int from)
     {
         for (var i = from; i < notices.Count; i++)
         {
+            if (_disposed && !notices[i].AnswersCommand)
+            {
+                continue;
+            }
+
             try
             {
-                notices[i]();
+                notices[i].Run();
             }
             catch
             {
@@ -999,7 +1034,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
     }
 
-    private void NotifyLater(List<Action> notices, int from)
+    private void NotifyLater(List<Notice> notices, int from)
     {
         if (from < notices.Count)
         {
@@ -1060,9 +1095,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         return null;
     }
 
-    /// <summary>A command on its way: the caller's parameters, the trailing callback, and its place in issue order.</summary>
-    private readonly record struct PendingCommand(string Name, CommandParams Parameters, Action<Frame?, StompError?>? Callback, long Sequence)
-    {
-        public Action<Frame?, StompError?>? ReplyTo => Callback ?? Parameters.OnReceipt;
-    }
+    /// <summary>One callback of a failure sequence; those answering an aborted command go through <see cref="Complete"/>.</summary>
+    private readonly record struct Notice(Action Run, bool AnswersCommand = false);
+
+    /// <summary>A command on its way: its parameters, the callback chosen at the call (the trailing one, else <c>on_receipt</c>), and its place in issue order.</summary>
+    private readonly record struct PendingCommand(string Name, CommandParams Parameters, Action<Frame?, StompError?>? ReplyTo, long Sequence);
 }

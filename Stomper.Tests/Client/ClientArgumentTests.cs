@@ -183,19 +183,10 @@ public sealed class ClientArgumentTests
         var client = new StomperClient(new() { Loop = _loop, Lazy = true, Transport = _ => new ScriptedTransportFactory().Create() });
         client.Send(new() { ["destination"] = "/queue/a" }, (_, _) => calls++);
         client.Subscribe(new() { ["destination"] = "/queue/a" }, _ => calls++);
-        var saved = Console.Error;
-        using var captured = new StringWriter();
-        Console.SetError(captured);
-        try
-        {
-            client.Dispose();
-        }
-        finally
-        {
-            Console.SetError(saved);
-        }
 
-        Assert.That(captured.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[]
+        var warnings = CapturedError(client.Dispose);
+
+        Assert.That(warnings, Is.EqualTo(new[]
         {
             "Operation \"SEND\" aborted: Client object destroyed prematurely.",
             "Operation \"SUBSCRIBE\" aborted: Client object destroyed prematurely.",
@@ -206,5 +197,69 @@ public sealed class ClientArgumentTests
     private sealed class ScriptedTransportFactory
     {
         public ITransport Create() => new Stomper.Tests.EventLoop.ScriptedTransport().Mock.Object;
+    }
+
+    [Test]
+    public void Disposing_the_client_inside_on_error_warns_for_each_command_left_unanswered()
+    {
+        StomperClient? client = null;
+        using var h = new ClientHarness(o => new StomperOptions
+        {
+            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, OnError = _ => client!.Dispose(),
+        });
+        client = h.Client;
+        h.Connect();
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));
+        h.Client.Begin(new() { ["transaction"] = "t1", ["receipt"] = "auto" }, h.Record("begin"));
+
+        var warnings = CapturedError(() =>
+        {
+            h.Transport.ArriveEof();
+            h.Step();
+        });
+
+        Assert.That(warnings, Is.EqualTo(new[]
+        {
+            "Operation \"SEND\" aborted: Client object destroyed prematurely.",
+            "Operation \"BEGIN\" aborted: Client object destroyed prematurely.",
+        }));
+    }
+
+    [Test]
+    public void A_failure_decided_before_Dispose_is_warned_about_like_any_command_still_pending()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "r1" }, h.Record("first"));
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "r1" }, h.Record("second"));
+
+        var warnings = CapturedError(() =>
+        {
+            h.Client.Dispose();
+            h.Step();
+        });
+
+        Assert.That(warnings, Is.EqualTo(new[]
+        {
+            "Operation \"SEND\" aborted: Client object destroyed prematurely.",
+            "Operation \"SEND\" aborted: Client object destroyed prematurely.",
+        }));
+    }
+
+    private static string[] CapturedError(Action action)
+    {
+        var saved = Console.Error;
+        using var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            action();
+        }
+        finally
+        {
+            Console.SetError(saved);
+        }
+
+        return captured.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
     }
 }

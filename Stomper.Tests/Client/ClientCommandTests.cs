@@ -365,4 +365,40 @@ public sealed class ClientCommandTests
         h.Trace.Clear();
         return h;
     }
+
+    [Test]
+    public void A_callback_set_on_a_reused_CommandParams_answers_only_the_calls_made_while_it_was_set()
+    {
+        using var h = new ClientHarness();
+        h.Connect();
+        var template = new CommandParams { ["destination"] = "/queue/a", ["receipt"] = "r1", OnReceipt = h.Record("first") };
+        h.Client.Send(template);
+        template["receipt"] = "r2";
+        template.OnReceipt = h.Record("second");
+        h.Client.Send(template);
+        h.Trace.Clear();
+
+        h.Transport.Arrive("RECEIPT\nreceipt-id:r1\n\n\0");
+        h.Transport.Arrive("RECEIPT\nreceipt-id:r2\n\n\0");
+
+        Assert.That(h.Trace, Is.EqualTo(new[] { "first: receipt r1", "second: receipt r2" }));
+    }
+
+    [Test]
+    public void A_binary_body_queued_before_CONNECTED_is_sent_as_it_was_at_the_call()
+    {
+        using var h = new ClientHarness(o => new StomperOptions
+        {
+            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, Lazy = true,
+        });
+        byte[] buffer = [1, 2, 3];
+        h.Client.Send(new() { ["destination"] = "/queue/bin", BodyBytes = buffer });
+        buffer[0] = 9;
+
+        h.Step();
+        h.Connect();
+        h.Step();
+
+        Assert.That(h.Sent().Single(f => f.Command == "SEND").BodyBytes.ToArray(), Is.EqualTo(new byte[] { 1, 2, 3 }));
+    }
 }

@@ -305,4 +305,35 @@ public sealed class ClusterFailoverTests
         nodes.Cluster.OnError = null;
         Assert.That(nodes.Cluster.OnError, Is.Not.Null.And.Not.SameAs(mine));
     }
+
+    [Test]
+    public void A_SEND_run_again_on_the_next_node_carries_the_headers_and_body_of_its_call()
+    {
+        var nodes = new MockNodes(2);
+        var first = nodes.Active;
+        var template = new CommandParams { ["destination"] = "/queue/a", ["x-seq"] = "1", Body = "msg 1" };
+        nodes.Cluster.Send(template, nodes.Record("send"));
+        template["x-seq"] = "2";
+        template.Body = "msg 2";
+
+        first.Fail(Refused);
+
+        var again = nodes.Active.Commands.Single().Params;
+        Assert.That((again["x-seq"], again.Body), Is.EqualTo(("1", "msg 1")));
+    }
+
+    [Test]
+    public void A_subscription_made_again_on_the_next_node_carries_the_headers_of_its_call()
+    {
+        var nodes = new MockNodes(2);
+        var first = nodes.Active;
+        var template = new CommandParams { ["id"] = "s1", ["destination"] = "/queue/a", ["ack"] = "client", OnMessage = _ => { } };
+        nodes.Cluster.Subscribe(template);
+        first.Receipt(0);
+        template["ack"] = "auto";
+
+        first.Break(new StompError("Connection reset by peer", E_IO), lost: [0], aborted: []);
+
+        Assert.That(nodes.Active.Commands.Single().Params["ack"], Is.EqualTo("client"));
+    }
 }

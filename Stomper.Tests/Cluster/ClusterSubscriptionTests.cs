@@ -110,4 +110,40 @@ public sealed class ClusterSubscriptionTests
         nodes.Active.Receipt(1);
         Assert.That(nodes.Cluster.SubscriptionCount, Is.Zero);
     }
+
+    [Test]
+    public void An_UNSUBSCRIBE_of_a_subscription_whose_connection_ended_fails_after_the_callback_and_the_subscription_is_not_made_again()
+    {
+        var nodes = new MockNodes(2, configure: o => new Stomper.Cluster.ClusterOptions
+        {
+            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory, OnError = o.OnError,
+        });
+        var first = nodes.Active;
+        var subscribe = S1();
+        subscribe.OnReceipt = nodes.Record("subscribe");
+        nodes.Cluster.Subscribe(subscribe, _ => { });
+        first.Receipt(0);
+        nodes.Trace.Clear();
+        nodes.Cluster.OnNodeError = (_, _, _) =>
+        {
+            // Once: the subscription's loss is a node error too.
+            nodes.Cluster.Unsubscribe(new() { ["id"] = "s1" }, nodes.Record("unsubscribe"));
+            nodes.Cluster.OnNodeError = null;
+        };
+
+        // The node reports its end; the UNSUBSCRIBE is answered before the subscription's
+        // loss is (as when a callback of the failure sequence threw and the rest was postponed).
+        first.Options.OnError!(Reset);
+        Assert.That(nodes.Trace, Is.Empty, "answered after the callback");
+        nodes.Cluster.Loop.RunOnce(block: false);
+        first.Commands[0].Callback!(null, new StompError("Subscription \"s1\" lost: Connection reset by peer", E_IO));
+
+        Assert.That(nodes.Trace, Is.EqualTo(new[]
+        {
+            $"unsubscribe: UNSUBSCRIBE not sent: the connection to {first.Host}:{first.Options.Port} that held the subscription is closed; the subscription ended with it.",
+            "subscribe: Subscription \"s1\" lost: Connection reset by peer",
+        }));
+        Assert.That(nodes.Nodes.SelectMany(n => n.Commands.Select(c => n.Host + " " + c.Name)), Is.EqualTo(new[] { first.Host + " SUBSCRIBE" }));
+        Assert.That(nodes.Cluster.SubscriptionCount, Is.Zero);
+    }
 }

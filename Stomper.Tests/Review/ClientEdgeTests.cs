@@ -9,7 +9,6 @@ namespace Stomper.Tests.Review;
 public sealed class ClientEdgeTests
 {
     [Test]
-    [Explicit("review finding")]
     public void A_message_routed_by_its_destination_can_be_acknowledged()
     {
         // Row 23: a subscription made without an id is found by the MESSAGE's destination
@@ -31,7 +30,6 @@ public sealed class ClientEdgeTests
     }
 
     [Test]
-    [Explicit("review finding")]
     public void No_callback_runs_after_Dispose_even_for_a_failure_decided_before_it()
     {
         // Dispose's contract: "No callback is called." A failure the client decided in the
@@ -50,7 +48,6 @@ public sealed class ClientEdgeTests
     }
 
     [Test]
-    [Explicit("review finding")]
     public void A_SEND_queued_before_CONNECTED_carries_the_headers_and_body_of_its_call()
     {
         // Perl copies the arguments at the call (my %params = @_). The port keeps the
@@ -78,7 +75,6 @@ public sealed class ClientEdgeTests
     }
 
     [Test]
-    [Explicit("review finding")]
     public void Disposing_the_client_inside_on_error_calls_no_other_callback()
     {
         // Dispose says no callback is called; inside the failure sequence the lost

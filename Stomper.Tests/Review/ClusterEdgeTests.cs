@@ -9,7 +9,6 @@ namespace Stomper.Tests.Review;
 public sealed class ClusterEdgeTests
 {
     [Test]
-    [Explicit("review finding")]
     public void An_UNSUBSCRIBE_issued_inside_on_node_error_does_not_reconnect_the_node_that_just_died()
     {
         // Issue 9 item 11 fixed it for ACK; UNSUBSCRIBE is routed the same way (row 42, to

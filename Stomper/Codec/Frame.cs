@@ -18,6 +18,9 @@ public sealed class Frame
     /// <summary>The cluster's record of the node connection that delivered this MESSAGE, so that its ACK goes back there, or fails at once once that connection is gone.</summary>
     internal object? DeliveredBy { get; set; }
 
+    /// <summary>The key (id, else destination) of the client's subscription that took this MESSAGE, so that its ACK settles under the same key, however the MESSAGE was routed there.</summary>
+    internal string? SubscriptionKey { get; set; }
+
     /// <summary>Creates a frame with a byte body.</summary>
     /// <param name="command">The command, e.g. <c>SEND</c>.</param>
     /// <param name="headers">The headers; <see langword="null"/> for none.</param>
