@@ -297,7 +297,10 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
         else if (command.Target is { } subscription)
         {
-            if (!subscription.Session.IsCurrent)
+            // The connection that holds a subscription is the one whose RECEIPT confirmed
+            // it, not the one current when the SUBSCRIBE was issued: a SUBSCRIBE issued
+            // while its node's connection was ending is made on the next one.
+            if (subscription.ConfirmedIn is { IsCurrent: false })
             {
                 // As a stale ACK: the broker dropped the subscription with the connection,
                 // and the node's lazy client would connect again just to send this.

@@ -182,4 +182,28 @@ public sealed class ClusterModelFindingsTests
         Assert.That(model.Network.Brokers.SelectMany(b => b.LiveSubscriptions).Select(s => s.Id), Is.EqualTo(new[] { "s1" }));
         Assert.That(InternalTables.ClusterSubscriptions(cluster), Is.EqualTo(new[] { "s1" }));
     }
+
+    [Test]
+    public void AnUnsubscribeGoesToTheConnectionThatConfirmedTheSubscriptionEvenIfItWasIssuedWhileTheLastOneWasEnding()
+    {
+        // Seed 305 (trial of the merged fixes): a SUBSCRIBE issued between its node's
+        // on_error and on_disconnect was made on the next connection, but its UNSUBSCRIBE
+        // was refused as stale, judged by the connection current when the SUBSCRIBE was
+        // issued: the subscription stayed live on the broker while the cluster forgot it.
+        var nodes = new MockNodes(1);
+        var node = nodes.Nodes[0];
+        node.Options.OnConnect!();
+        node.Options.OnError!(new StompError("Connection closed by remote host.", E_CONN_CLOSED_BY_REMOTE_HOST));
+        nodes.Cluster.Subscribe(new CommandParams { ["id"] = "s2", ["destination"] = "/queue/b", OnMessage = _ => { } });
+        node.Options.OnDisconnect!();
+        node.Options.OnConnect!();
+        node.Receipt(0);
+
+        StompError? refused = null;
+        nodes.Cluster.Unsubscribe(new CommandParams { ["id"] = "s2" }, (_, err) => refused = err);
+        nodes.Cluster.Loop.RunOnce(block: false);
+
+        Assert.That(refused, Is.Null);
+        Assert.That(node.Commands.Select(c => c.Name), Is.EqualTo(new[] { StompCommands.Subscribe, StompCommands.Unsubscribe }));
+    }
 }
