@@ -102,7 +102,6 @@ public sealed class ClientEdgeTests
     }
 
     [Test]
-    [Explicit("review finding")]
     public void Frames_already_read_are_dispatched_before_a_socket_error_is_acted_on()
     {
         // Issue 9 item 2 with a connection reset instead of EOF: one read holds

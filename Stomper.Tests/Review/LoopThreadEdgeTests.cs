@@ -89,7 +89,6 @@ public sealed class LoopThreadEdgeTests
     }
 
     [Test]
-    [Explicit("review finding")]
     public void Disposing_the_loop_from_its_own_callback_ends_Run_without_an_internal_exception()
     {
         // A shutdown written as "on TERM: dispose the client, then the loop" runs inside
