@@ -52,6 +52,8 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private long _receiptSequence;
     private bool _confirmScheduled;
     private bool _disposed;
+    private int _failuresReporting;
+    private bool _connectWhenReported;
     private StompError? _failAfterRead;
     private bool _reading;
 
@@ -199,7 +201,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         // stays queued. The connect answers on a later pass, so the queue is in time.
         if (_state == State.Disconnected && _reconnectTimer is null)
         {
-            Connect();
+            ConnectUnlessReporting();
         }
 
         // Written later: keep the call's values, not an object the caller may change meanwhile.
@@ -972,7 +974,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
                 _reconnectTimer = null;
                 if (_queued.Count > 0 && _state == State.Disconnected && !_disposed)
                 {
-                    Connect();
+                    ConnectUnlessReporting();
                 }
             });
         }
@@ -1004,7 +1006,38 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             notices.Add(new(last));
         }
 
+        _failuresReporting++;
         Notify(notices, 0);
+    }
+
+    /// <summary>
+    /// Connects, unless the end of the last connection is still being reported: then once
+    /// its last callback has run. A command issued from a failure callback would otherwise
+    /// open the next connection while a callback that threw holds the rest of the report
+    /// back, and the new connection's on_connect could come before the old one's
+    /// on_disconnect. In the original the report ends before the connect can answer.
+    /// </summary>
+    private void ConnectUnlessReporting()
+    {
+        if (_failuresReporting > 0)
+        {
+            _connectWhenReported = true;
+            return;
+        }
+
+        Connect();
+    }
+
+    private void Reported()
+    {
+        if (--_failuresReporting == 0 && _connectWhenReported)
+        {
+            _connectWhenReported = false;
+            if (!_disposed && _state == State.Disconnected && _queued.Count > 0 && _reconnectTimer is null)
+            {
+                Connect();
+            }
+        }
     }
 
     /// <summary>
@@ -1028,19 +1061,16 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             }
             catch
             {
+                // Even after the last one: the report is over only when the rest has run.
                 NotifyLater(notices, i + 1);
                 throw;
             }
         }
+
+        Reported();
     }
 
-    private void NotifyLater(List<Notice> notices, int from)
-    {
-        if (from < notices.Count)
-        {
-            _loop.Postpone(() => Notify(notices, from));
-        }
-    }
+    private void NotifyLater(List<Notice> notices, int from) => _loop.Postpone(() => Notify(notices, from));
 
     /// <summary>Every command not yet answered, in the order issued, removed from the client.</summary>
     private List<PendingCommand> DrainPending()

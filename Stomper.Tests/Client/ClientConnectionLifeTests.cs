@@ -261,4 +261,33 @@ public sealed class ClientConnectionLifeTests
 
     private static Frame Message(string id, string ack) =>
         new("MESSAGE", new FrameHeaders(("subscription", "s1"), ("message-id", id), ("ack", ack), ("destination", "/queue/a")));
+
+    [Test]
+    public void A_command_issued_during_a_failure_report_connects_only_after_the_report_even_when_a_callback_of_it_threw()
+    {
+        // Found by the model test (seeds 2195044, 2216573): the rest of a report waits for
+        // the next pass when a callback throws; the command issued from it connected at
+        // once, so the new connection's on_connect came before the old one's on_disconnect.
+        ClientHarness? harness = null;
+        var transportsAtOnDisconnect = -1;
+        using var h = harness = new ClientHarness(o => new StomperOptions
+        {
+            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport,
+            OnError = _ =>
+            {
+                harness!.Client.Send(new() { ["destination"] = "/queue/a", Body = "from on_error" });
+                throw new InvalidOperationException("on_error threw");
+            },
+            OnDisconnect = () => transportsAtOnDisconnect = harness!.Transports.Count,
+        });
+        h.Connect();
+
+        Assert.Throws<InvalidOperationException>(h.Transport.ArriveEof);
+        Assert.That(h.Transports, Has.Count.EqualTo(1), "no connection while the report is under way");
+
+        h.Step();
+
+        Assert.That(transportsAtOnDisconnect, Is.EqualTo(1), "on_disconnect of the old connection came first");
+        Assert.That(h.Transports, Has.Count.EqualTo(2), "then the queued SEND connected again");
+    }
 }
