@@ -17,19 +17,7 @@ public sealed class ClusterRandomSequenceTests
     [Test]
     public void Every_cluster_command_is_answered_exactly_once_in_300_seeded_sequences()
     {
-        // One test over many seeds rather than a test per seed: the seed of a failure is in
-        // its message, and the count of tests stays a count of behaviours.
-        for (var seed = 1; seed <= 300; seed++)
-        {
-            try
-            {
-                Walk(seed);
-            }
-            catch (Exception e)
-            {
-                Assert.Fail($"seed {seed}: {e}");
-            }
-        }
+        Seeds.Each(300, Walk);
     }
 
     private static void Walk(int seed)
