@@ -52,6 +52,9 @@ public sealed class Loop : IDisposable
     private Thread? _owner;
     private volatile bool _running;
     private bool _inPass;
+
+    /// <summary>The last pass was left by an exception before it had run what was put off.</summary>
+    private bool _cutShort;
     private bool _stop;
     private volatile bool _disposed;
 
@@ -577,12 +580,18 @@ public sealed class Loop : IDisposable
     {
         PassCount++;
         _inPass = true;
+        var cutShort = true;
         try
         {
-            var timeout = block ? WaitTimeoutMicroseconds() : 0;
+            // What a pass that an exception left had put off was due in that pass: it runs
+            // before anything new is read, or a reply read now would overtake a callback
+            // whose cause came first.
+            var work = _cutShort ? RunPostponed() : 0;
+            _cutShort = false;
+            var timeout = block && work == 0 ? WaitTimeoutMicroseconds() : 0;
             var ready = Poll(timeout);
             RefreshNow();
-            var work = RunTimers();
+            work += RunTimers();
             if (ready > 0)
             {
                 work += DispatchIo();
@@ -596,11 +605,13 @@ public sealed class Loop : IDisposable
                 RunPostponed();
             }
 
+            cutShort = false;
             return work > 0 && !_disposed;
         }
         finally
         {
             _inPass = false;
+            _cutShort = cutShort;
             if (_disposed)
             {
                 Close();

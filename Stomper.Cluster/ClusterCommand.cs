@@ -154,6 +154,16 @@ internal sealed class ClusterCommand
             return;
         }
 
+        FailOnNode(error);
+    }
+
+    /// <summary>
+    /// A node refused or lost this attempt: on_node_error hears first, then the command
+    /// runs again or is answered. A method of its own so that the closure of a put-off
+    /// answer is made only on this path, not on every reply.
+    /// </summary>
+    private void FailOnNode(StompError error)
+    {
         // The original makes the next node active before anyone hears of a failure, so
         // that a command issued from on_node_error goes there. A node client reports its
         // own end (on_error) before aborting its commands; if it has not, do it here.
@@ -164,20 +174,46 @@ internal sealed class ClusterCommand
         }
 
         var onNodeError = Parameters.OnNodeError ?? _cluster.OnNodeError;
+        if (onNodeError is null)
+        {
+            if (FinalError(error) is { } final)
+            {
+                Fail(final);
+            }
+
+            return;
+        }
+
+        // Should on_node_error throw, the answer waits until after the exception has left
+        // (so that an exception from it cannot replace that one). Its place among the
+        // calls put off is taken now, before on_node_error runs: the failure came before
+        // anything the callback does, and the reply to a command issued from it (an
+        // UNSUBSCRIBE of this very subscription) must not reach the user first.
+        StompError? putOff = null;
+        _cluster.Loop.Postpone(() =>
+        {
+            // Dispose answers pending commands itself; this one must not hear twice.
+            if (putOff is not null && _cluster.State != ClusterState.Disposed)
+            {
+                Fail(putOff);
+            }
+        });
         try
         {
-            onNodeError?.Invoke(error, node.Address.Host, node.Address.Port);
+            onNodeError(error, node.Address.Host, node.Address.Port);
         }
         catch
         {
             // The node will not call again: a throwing on_node_error must still let the
-            // command run again or be answered, but the answer waits for the next pass,
-            // so that an exception from it cannot replace the one leaving now.
-            RetryOrFail(error, answerLater: true);
+            // command run again or be answered.
+            putOff = FinalError(error);
             throw;
         }
 
-        RetryOrFail(error, answerLater: false);
+        if (FinalError(error) is { } answer)
+        {
+            Fail(answer);
+        }
     }
 
     /// <summary>
@@ -202,11 +238,16 @@ internal sealed class ClusterCommand
         Answer()?.Invoke(receipt, null);
     }
 
-    private void RetryOrFail(StompError error, bool answerLater)
+    /// <summary>
+    /// Runs the command again on the next node when it may, and otherwise forgets what it
+    /// leaves behind and hands back the error to answer it with, for the caller to give
+    /// now or later; null when it runs again or the cluster is gone.
+    /// </summary>
+    private StompError? FinalError(StompError error)
     {
         if (_cluster.State == ClusterState.Disposed)
         {
-            return;
+            return null;
         }
 
         if (Generation != _cluster.Generation)
@@ -222,7 +263,7 @@ internal sealed class ClusterCommand
             && StomperCluster.IsNodeFailure(error) && ++_failures < _cluster.NodeCount)
         {
             _cluster.Run(this);
-            return;
+            return null;
         }
 
         if (Name == StompCommands.Subscribe)
@@ -230,14 +271,7 @@ internal sealed class ClusterCommand
             _cluster.Forget(this);
         }
 
-        if (answerLater)
-        {
-            FailLater(error);
-        }
-        else
-        {
-            Fail(error);
-        }
+        return error;
     }
 
     /// <summary>

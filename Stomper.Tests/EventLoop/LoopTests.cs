@@ -192,6 +192,29 @@ public sealed class LoopTests
     }
 
     [Test]
+    public void What_a_pass_left_by_an_exception_had_postponed_runs_before_the_next_pass_dispatches_anything()
+    {
+        // The model test's seeds 2007403 and 2132554: a reply read on the next pass (here a
+        // timer of that pass) reached the user before an answer put off by the exception,
+        // though its cause came later.
+        var clock = new FakeClock();
+        using var loop = new Loop(clock);
+        var trace = new List<string>();
+        using var first = loop.Timer(1, 0, () =>
+        {
+            loop.Postpone(() => trace.Add("put off"));
+            throw new InvalidOperationException("callback");
+        });
+        using var second = loop.Timer(1, 0, () => trace.Add("next timer"));
+        clock.Advance(1);
+
+        Assert.Throws<InvalidOperationException>(() => loop.RunOnce(block: false));
+        loop.RunOnce(block: false);
+
+        Assert.That(trace, Is.EqualTo(new[] { "put off", "next timer" }));
+    }
+
+    [Test]
     public void Idle_watchers_run_only_on_passes_where_nothing_else_happened()
     {
         var clock = new FakeClock();

@@ -206,4 +206,44 @@ public sealed class ClusterModelFindingsTests
         Assert.That(refused, Is.Null);
         Assert.That(node.Commands.Select(c => c.Name), Is.EqualTo(new[] { StompCommands.Subscribe, StompCommands.Unsubscribe }));
     }
+
+    [Test]
+    public void TheAnswerOfACommandWhoseOnNodeErrorThrewComesBeforeTheAnswersOfCommandsIssuedFromThatCallback()
+    {
+        // Seeds 2007403 and 2132554: a SUBSCRIBE was refused, its on_node_error issued an
+        // UNSUBSCRIBE of it and threw; the SUBSCRIBE's answer, put off by the exception,
+        // was queued after the UNSUBSCRIBE's RECEIPT, so the application heard the
+        // subscription end and then a callback of it.
+        using var model = new ModelCluster(seed: 1);
+        var cluster = model.Cluster;
+        cluster.Send(new CommandParams { ["destination"] = "/queue/a" });
+        model.Advance(0);
+        model.ActiveBroker.ErrorNextCommand = true;
+        model.ActiveBroker.CloseAfterError = false;
+        var calls = new List<string>();
+        var unsubscribed = false;
+        cluster.OnNodeError = (err, _, _) =>
+        {
+            calls.Add("on_node_error: " + err.Message);
+            if (!unsubscribed)
+            {
+                unsubscribed = true;
+                cluster.Unsubscribe(new CommandParams { ["id"] = "s0" }, (_, e) => calls.Add("UNSUBSCRIBE: " + e?.Message));
+                throw new UserCallbackException("on_node_error");
+            }
+        };
+        cluster.Subscribe(new CommandParams
+        {
+            ["id"] = "s0",
+            ["destination"] = "/queue/b",
+            OnMessage = _ => { },
+            OnReceipt = (_, e) => calls.Add("SUBSCRIBE: " + e?.Message),
+        });
+
+        Assert.Throws<UserCallbackException>(() => model.Advance(0));
+        model.Advance(0);
+
+        Assert.That(calls.Take(2), Is.EqualTo(new[] { "on_node_error: Injected failure", "SUBSCRIBE: Injected failure" }), string.Join(" | ", calls));
+        Assert.That(calls.Count(c => c.StartsWith("UNSUBSCRIBE", StringComparison.Ordinal)), Is.EqualTo(1), string.Join(" | ", calls));
+    }
 }
