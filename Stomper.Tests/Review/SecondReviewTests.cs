@@ -1,0 +1,67 @@
+using EventLoop;
+using NUnit.Framework;
+using Stomper.Cluster;
+using Stomper.Tests.Client;
+using Stomper.Tests.EventLoop;
+
+namespace Stomper.Tests.Review;
+
+/// <summary>
+/// Second review of issues 9 and 10: what the late changes (failure reports put off by a
+/// throw, Dispose from callbacks, stale cluster UNSUBSCRIBEs, cut-short passes) still get wrong.
+/// </summary>
+[TestFixture]
+public sealed class SecondReviewTests
+{
+    [Test]
+    [Explicit("review finding")]
+    public void A_cluster_disposed_from_on_node_error_during_a_node_report_writes_no_warning_to_standard_error()
+    {
+        var loop = new Loop(new FakeClock());
+        var transports = new List<ScriptedTransport>();
+        var trace = new List<string>();
+        StomperCluster? cluster = null;
+        cluster = new StomperCluster(new ClusterOptions
+        {
+            Nodes = [new ClusterNode("n1", 61613)],
+            Loop = loop,
+            Transport = _ =>
+            {
+                var t = new ScriptedTransport();
+                transports.Add(t);
+                return t.Mock.Object;
+            },
+            OnNodeError = (err, _, _) =>
+            {
+                trace.Add("on_node_error: " + err.Message);
+                cluster!.Dispose();
+            },
+            OnError = err => trace.Add("on_error: " + err.Message),
+        });
+        cluster.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, e) => trace.Add("send1: " + e?.Message));
+        cluster.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, e) => trace.Add("send2: " + e?.Message));
+        loop.RunOnce(block: false);
+        transports[0].ConnectCompleted!(null);
+        transports[0].Arrive("CONNECTED\nversion:1.2\nsession:S1\n\n\0");
+        loop.RunOnce(block: false);
+
+        var saved = Console.Error;
+        using var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            transports[0].ArriveEof();
+            loop.RunOnce(block: false);
+            loop.RunOnce(block: false);
+        }
+        finally
+        {
+            Console.SetError(saved);
+            loop.Dispose();
+        }
+
+        TestContext.Out.WriteLine(string.Join("\n", trace));
+        Assert.That(trace.Count(t => t.StartsWith("send", StringComparison.Ordinal)), Is.EqualTo(2), "each command answered once, by the cluster");
+        Assert.That(captured.ToString(), Is.Empty, "the cluster answered both SENDs itself; its node has nothing to warn about");
+    }
+}
