@@ -64,4 +64,38 @@ public sealed class SecondReviewTests
         Assert.That(trace.Count(t => t.StartsWith("send", StringComparison.Ordinal)), Is.EqualTo(2), "each command answered once, by the cluster");
         Assert.That(captured.ToString(), Is.Empty, "the cluster answered both SENDs itself; its node has nothing to warn about");
     }
+
+    [Test]
+    [Explicit("review finding")]
+    public void A_disconnect_whose_callback_a_dispose_in_on_disconnect_cut_off_is_warned_about_like_the_aborted_commands()
+    {
+        var h = new ClientHarness();
+        StomperClient client = h.Client;
+        client.OnDisconnect = () =>
+        {
+            h.Trace.Add("on_disconnect");
+            client.Dispose();
+        };
+        h.Connect();
+        client.Disconnect(h.Record("disconnect"));
+        var receipt = h.LastSent().Headers["receipt"];
+
+        var saved = Console.Error;
+        using var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            h.Transport.Arrive($"RECEIPT\nreceipt-id:{receipt}\n\n\0");
+            h.Step();
+        }
+        finally
+        {
+            Console.SetError(saved);
+            h.Loop.Dispose();
+        }
+
+        TestContext.Out.WriteLine(string.Join("\n", h.Trace));
+        Assert.That(h.Trace.Any(t => t.StartsWith("disconnect:", StringComparison.Ordinal)) || captured.ToString().Contains("Operation \"DISCONNECT\" aborted", StringComparison.Ordinal),
+            Is.True, "the DISCONNECT is either answered or warned about, as every other command cut off by Dispose");
+    }
 }
