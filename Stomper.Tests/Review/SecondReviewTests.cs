@@ -3,6 +3,7 @@ using NUnit.Framework;
 using Stomper.Cluster;
 using Stomper.Tests.Client;
 using Stomper.Tests.EventLoop;
+using Stomper.Tests.Cluster;
 
 namespace Stomper.Tests.Review;
 
@@ -97,5 +98,48 @@ public sealed class SecondReviewTests
         TestContext.Out.WriteLine(string.Join("\n", h.Trace));
         Assert.That(h.Trace.Any(t => t.StartsWith("disconnect:", StringComparison.Ordinal)) || captured.ToString().Contains("Operation \"DISCONNECT\" aborted", StringComparison.Ordinal),
             Is.True, "the DISCONNECT is either answered or warned about, as every other command cut off by Dispose");
+    }
+
+    [Test]
+    [Explicit("review finding")]
+    public void With_an_unhandled_exception_handler_the_answer_put_off_by_a_throwing_on_node_error_still_comes_before_the_next_pass_reads_anything()
+    {
+        // Without Loop.UnhandledException the exception leaves the pass and the next pass
+        // runs what it had put off first (_cutShort). With the handler set the pass is not
+        // cut short, so when on_node_error ran inside a postponed callback, the answer it
+        // booked waits behind the next pass's timers and sockets. The timer stands in for
+        // the RECEIPT of the command issued from on_node_error, read on the next pass.
+        Loop? loop = null;
+        TimerWatcher? receiptArrives = null;
+        MockNodes? nodes = null;
+        var handled = new List<Exception>();
+        nodes = new MockNodes(2, configure: o =>
+        {
+            loop = o.Loop;
+            return new ClusterOptions
+            {
+                Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory,
+                OnNodeError = (_, _, _) =>
+                {
+                    nodes!.Cluster.Send(new() { ["destination"] = "/queue/a" }, nodes.Record("second"));
+                    var node = nodes.Active;
+                    receiptArrives = loop!.Timer(0, 0, () => node.Receipt(1));
+                    throw new InvalidOperationException("user bug");
+                },
+            };
+        });
+        loop!.UnhandledException = handled.Add;
+        var active = nodes.Active;
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, nodes.Record("first"));
+        loop.Postpone(() => active.Commands[0].Callback!(null, new StompError("Operation \"SEND\" failed", ErrorCode.E_OPRN_ERROR)));
+
+        loop.RunOnce(block: false);
+        loop.RunOnce(block: false);
+        loop.RunOnce(block: false);
+
+        Assert.That(handled, Has.Count.EqualTo(1));
+        Assert.That(nodes.Trace, Is.EqualTo(new[] { "first: Operation \"SEND\" failed", "second: ok" }));
+        receiptArrives?.Dispose();
+        loop.Dispose();
     }
 }
