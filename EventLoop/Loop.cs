@@ -55,6 +55,9 @@ public sealed class Loop : IDisposable
 
     /// <summary>The last pass was left by an exception before it had run what was put off.</summary>
     private bool _cutShort;
+
+    /// <summary>A callback of this pass threw and <see cref="UnhandledException"/> took the exception.</summary>
+    private bool _threwInPass;
     private bool _stop;
     private volatile bool _disposed;
 
@@ -611,7 +614,10 @@ public sealed class Loop : IDisposable
         finally
         {
             _inPass = false;
-            _cutShort = cutShort;
+            // A callback whose exception the handler took is a pass cut short too: what it
+            // put off on its way out was due before anything the next pass reads.
+            _cutShort = cutShort || _threwInPass;
+            _threwInPass = false;
             if (_disposed)
             {
                 Close();
@@ -869,6 +875,7 @@ public sealed class Loop : IDisposable
         }
         catch (Exception e)
         {
+            _threwInPass = true;
             handler(e);
         }
     }

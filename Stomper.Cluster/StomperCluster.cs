@@ -298,9 +298,9 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         else if (command.Target is { } subscription)
         {
             // The connection that holds a subscription is the one whose RECEIPT confirmed
-            // it, not the one current when the SUBSCRIBE was issued: a SUBSCRIBE issued
-            // while its node's connection was ending is made on the next one.
-            if (subscription.ConfirmedIn is { IsCurrent: false })
+            // it; before that, the one its SUBSCRIBE went out on, which a SUBSCRIBE issued
+            // while its node's connection was ending is the next one.
+            if (!(subscription.ConfirmedIn ?? subscription.Session).IsCurrent)
             {
                 // As a stale ACK: the broker dropped the subscription with the connection,
                 // and the node's lazy client would connect again just to send this.
@@ -432,6 +432,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
 
     private void NodeConnected(NodeState node)
     {
+        node.Connected();
         if (State != ClusterState.Disposed)
         {
             OnNodeConnect?.Invoke(node.Address.Host, node.Address.Port);
@@ -474,7 +475,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             return;
         }
 
-        node.EndSession();
+        node.EndSessionUnlessEnded();
         List<ClusterCommand>? ended = null;
         foreach (var newest in _subscriptions.Values)
         {

@@ -1009,7 +1009,8 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
         if (last is not null)
         {
-            notices.Add(new(last));
+            // The DISCONNECT's own answer: cut off by a Dispose, it is warned about like the rest.
+            notices.Add(new(last, AnswersCommand: true));
         }
 
         _failuresReporting++;
