@@ -14,11 +14,11 @@ public sealed class ClientConnectionLifeTests
     {
         var sentAtOnConnect = -1;
         ClientHarness? harness = null;
-        using var h = harness = new ClientHarness(o => new StomperOptions
+        using var h = harness = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, OnError = o.OnError, OnDisconnect = o.OnDisconnect,
+            OnError = o.OnError, OnDisconnect = o.OnDisconnect,
             OnConnect = () => sentAtOnConnect = harness!.Transport.Sent.Count,
-        });
+        }));
 
         h.Transport.ConnectCompleted!(null);
 
@@ -31,11 +31,10 @@ public sealed class ClientConnectionLifeTests
     public void Commands_issued_from_on_connect_follow_the_queued_ones_once_CONNECTED_arrives()
     {
         ClientHarness? harness = null;
-        using var h = harness = new ClientHarness(o => new StomperOptions
+        using var h = harness = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport,
             OnConnect = () => harness!.Client.Send(new() { ["destination"] = "/queue/a", Body = "from on_connect" }),
-        });
+        }));
         h.Client.Send(new() { ["destination"] = "/queue/a", Body = "queued" });
 
         h.Connect();
@@ -46,16 +45,16 @@ public sealed class ClientConnectionLifeTests
     [Test]
     public void CONNECT_carries_only_its_own_headers_never_default_or_command_headers()
     {
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, OnError = o.OnError, OnConnect = o.OnConnect,
+            OnError = o.OnError, OnConnect = o.OnConnect,
             DefaultHeaders = new Dictionary<string, string> { ["x-n"] = "a\nb" },
             CommandHeaders = new Dictionary<string, IReadOnlyDictionary<string, string>>
             {
                 ["CONNECT"] = new Dictionary<string, string> { ["x-c"] = "1" },
                 ["SEND"] = new Dictionary<string, string> { ["x-s"] = "1" },
             },
-        });
+        }));
 
         h.Connect();
         h.Client.Send(new() { ["destination"] = "/queue/a" });
@@ -237,11 +236,11 @@ public sealed class ClientConnectionLifeTests
     [Test]
     public void With_heart_beats_asked_for_a_server_that_never_answers_CONNECT_is_a_read_timeout()
     {
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, OnError = o.OnError,
+            OnError = o.OnError,
             OnConnect = o.OnConnect, OnDisconnect = o.OnDisconnect, Heartbeat = [1000, 1000],
-        });
+        }));
         h.Client.Send(new() { ["destination"] = "/queue/a" }, h.Record("send"));
         h.Transport.ConnectCompleted!(null);
 
@@ -270,16 +269,15 @@ public sealed class ClientConnectionLifeTests
         // once, so the new connection's on_connect came before the old one's on_disconnect.
         ClientHarness? harness = null;
         var transportsAtOnDisconnect = -1;
-        using var h = harness = new ClientHarness(o => new StomperOptions
+        using var h = harness = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport,
             OnError = _ =>
             {
                 harness!.Client.Send(new() { ["destination"] = "/queue/a", Body = "from on_error" });
                 throw new InvalidOperationException("on_error threw");
             },
             OnDisconnect = () => transportsAtOnDisconnect = harness!.Transports.Count,
-        });
+        }));
         h.Connect();
 
         Assert.Throws<InvalidOperationException>(h.Transport.ArriveEof);

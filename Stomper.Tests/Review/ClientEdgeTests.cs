@@ -54,10 +54,10 @@ public sealed class ClientEdgeTests
         // caller's CommandParams: reused as a template (row 11 invites it) and changed
         // between calls, every SEND queued before CONNECTED goes out with the last values,
         // while the same loop after CONNECTED sends distinct frames.
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, Lazy = true,
-        });
+            Lazy = true,
+        }));
         var template = new CommandParams { ["destination"] = "/queue/a" };
         for (var i = 1; i <= 3; i++)
         {
@@ -81,16 +81,15 @@ public sealed class ClientEdgeTests
         // subscriptions, the aborted commands and on_disconnect are still called after it.
         var trace = new List<string>();
         StomperClient? client = null;
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport,
             OnError = _ =>
             {
                 trace.Add("on_error");
                 client!.Dispose();
             },
             OnDisconnect = () => trace.Add("on_disconnect"),
-        });
+        }));
         client = h.Client;
         h.Connect();
         h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, e) => trace.Add("send: " + e?.Message));
