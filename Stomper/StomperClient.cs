@@ -610,38 +610,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private void Disconnected(PendingCommand command, Frame receipt) => Disconnect(null, () => Complete(command, receipt, null));
 
     /// <summary>Removes this very subscription from under its id, leaving any other that shares the id.</summary>
-    private void Unlink(Subscription subscription)
-    {
-        if (!_subscriptions.TryGetValue(subscription.Id, out var newest))
-        {
-            return;
-        }
-
-        if (newest == subscription)
-        {
-            if (subscription.Previous is { } previous)
-            {
-                _subscriptions[subscription.Id] = previous;
-            }
-            else
-            {
-                _subscriptions.Remove(subscription.Id);
-            }
-        }
-        else
-        {
-            for (var newer = newest; newer.Previous is { } older; newer = older)
-            {
-                if (older == subscription)
-                {
-                    newer.Previous = subscription.Previous;
-                    break;
-                }
-            }
-        }
-
-        subscription.Previous = null;
-    }
+    private void Unlink(Subscription subscription) => SubscriptionChain.Unlink(_subscriptions, subscription.Id, subscription);
 
     private void ServerError(Frame frame)
     {

@@ -1,7 +1,7 @@
 namespace Stomper;
 
 /// <summary>One SUBSCRIBE of a connection: where its messages go and what they await.</summary>
-internal sealed class Subscription
+internal sealed class Subscription : ISubscriptionLink<Subscription>
 {
     public Subscription(string id, string ackMode, Action<Frame> onMessage, Action<Frame?, StompError?>? onReceipt)
     {
