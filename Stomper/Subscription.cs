@@ -35,8 +35,8 @@ internal sealed class Subscription : ISubscriptionLink<Subscription>
     /// <summary>
     /// The subscription that held the same id when this one's SUBSCRIBE was written, while
     /// it still may: until its UNSUBSCRIBE is confirmed, or for good when this SUBSCRIBE is
-    /// refused. Messages go to the newest; the older ones still settle their ACKs and hear
-    /// of their loss.
+    /// refused. Messages go to the oldest of the chain (the broker answers its UNSUBSCRIBE
+    /// before it delivers to a newer one); every one settles its ACKs and hears of its loss.
     /// </summary>
     public Subscription? Previous { get; set; }
 
