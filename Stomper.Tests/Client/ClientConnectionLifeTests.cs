@@ -71,7 +71,7 @@ public sealed class ClientConnectionLifeTests
         using var h = new ClientHarness();
         h.Connect();
         h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", ["ack"] = "client" }, _ => { });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         h.Transport.Arrive("MESSAGE\nsubscription:s1\nmessage-id:m1\nack:a1\ndestination:/queue/a\n\n\0");
         h.Transport.Arrive("MESSAGE\nsubscription:s1\nmessage-id:m2\nack:a2\ndestination:/queue/a\n\n\0");
 
@@ -143,7 +143,7 @@ public sealed class ClientConnectionLifeTests
                 throw new InvalidOperationException("user bug");
             }
         });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));
         var sendReceipt = h.LastSent().Headers["receipt"]!;
         Assert.Throws<InvalidOperationException>(() => h.Transport.Arrive(
@@ -181,7 +181,7 @@ public sealed class ClientConnectionLifeTests
 
             h.Client.Send(new() { ["destination"] = "/queue/b" }, h.Record("reply"));
         });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         Assert.Throws<InvalidOperationException>(() => h.Transport.Arrive(
             "MESSAGE\nsubscription:s1\nmessage-id:m1\ndestination:/queue/a\n\nboom\0"
             + "MESSAGE\nsubscription:s1\nmessage-id:m2\ndestination:/queue/a\n\nafter\0"));
@@ -213,7 +213,7 @@ public sealed class ClientConnectionLifeTests
                 h.Trace.Add("first returned");
             }
         });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         h.Transport.Mock.Setup(t => t.Send(It.IsAny<byte[]>(), It.IsAny<int>(), It.IsAny<int>()))
             .Throws(new SocketException((int)SocketError.ConnectionReset));
 

@@ -50,7 +50,7 @@ public sealed class ClientCallbackExceptionTests
         }));
         h.Connect();
         h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", OnReceipt = (_, e) => trace.Add("subscribe: " + e?.Message) }, _ => { });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, e) => trace.Add("send: " + e?.Message));
         trace.Clear();
 

@@ -17,7 +17,7 @@ public sealed class ClientEdgeTests
         h.Connect(version: "1.1");
         Frame? delivered = null;
         h.Client.Subscribe(new() { ["destination"] = "/queue/a", ["ack"] = "client" }, msg => delivered = msg);
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         h.Transport.Arrive("MESSAGE\nsubscription:T_/queue/a\nmessage-id:m1\ndestination:/queue/a\n\nhi\0");
         Assert.That(delivered, Is.Not.Null, "the message was routed by its destination");
 
