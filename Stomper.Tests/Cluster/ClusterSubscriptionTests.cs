@@ -109,10 +109,10 @@ public sealed class ClusterSubscriptionTests
     [Test]
     public void An_UNSUBSCRIBE_of_a_subscription_whose_connection_ended_fails_after_the_callback_and_the_subscription_is_not_made_again()
     {
-        var nodes = new MockNodes(2, configure: o => new Stomper.Cluster.ClusterOptions
+        var nodes = new MockNodes(2, configure: o => o.MockNodesWith(new()
         {
-            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory, OnError = o.OnError,
-        });
+            OnError = o.OnError,
+        }));
         var first = nodes.Active;
         var subscribe = S1();
         subscribe.OnReceipt = nodes.Record("subscribe");
