@@ -134,7 +134,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         set
         {
             _loop?.VerifyAccess();
-            _connectionTimeout = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ConnectionTimeoutNotPositive() : value;
+            _connectionTimeout = OptionChecks.IsNonNegative(value) ? value : throw Errors.ConnectionTimeoutNotPositive();
         }
     }
 
@@ -146,7 +146,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         set
         {
             _loop?.VerifyAccess();
-            _reconnectInterval = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ReconnectIntervalNotPositive() : value;
+            _reconnectInterval = OptionChecks.IsNonNegative(value) ? value : throw Errors.ReconnectIntervalNotPositive();
         }
     }
 
