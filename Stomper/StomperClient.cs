@@ -133,7 +133,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         get => _connectionTimeout;
         set
         {
-            _loop?.VerifyAccess();
+            _loop.VerifyAccess();
             _connectionTimeout = OptionChecks.IsNonNegative(value) ? value : throw Errors.ConnectionTimeoutNotPositive();
         }
     }
@@ -145,7 +145,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         get => _reconnectInterval;
         set
         {
-            _loop?.VerifyAccess();
+            _loop.VerifyAccess();
             _reconnectInterval = OptionChecks.IsNonNegative(value) ? value : throw Errors.ReconnectIntervalNotPositive();
         }
     }
@@ -162,7 +162,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         get => _onError;
         set
         {
-            _loop?.VerifyAccess();
+            _loop.VerifyAccess();
             _onError = value ?? s_defaultOnError;
         }
     }
