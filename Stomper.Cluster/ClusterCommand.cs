@@ -7,7 +7,7 @@ namespace Stomper.Cluster;
 /// node at a time, and the object is reused only after its final answer, so a reply
 /// from a node always belongs to the attempt under way.
 /// </summary>
-internal sealed class ClusterCommand
+internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
 {
     private readonly StomperCluster _cluster;
     private Action<Frame?, StompError?>? _callback;

@@ -360,33 +360,14 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     internal void Forget(ClusterCommand subscription)
     {
-        if (subscription.SubscriptionKey is { } key && _subscriptions.TryGetValue(key, out var newest))
+        if (subscription.SubscriptionKey is { } key)
         {
-            if (ReferenceEquals(newest, subscription))
-            {
-                if (subscription.Previous is { } previous)
-                {
-                    _subscriptions[key] = previous;
-                }
-                else
-                {
-                    _subscriptions.Remove(key);
-                }
-            }
-            else
-            {
-                for (var newer = newest; newer.Previous is { } older; newer = older)
-                {
-                    if (ReferenceEquals(older, subscription))
-                    {
-                        newer.Previous = subscription.Previous;
-                        break;
-                    }
-                }
-            }
+            SubscriptionChain.Unlink(_subscriptions, key, subscription);
         }
-
-        subscription.Previous = null;
+        else
+        {
+            subscription.Previous = null;
+        }
     }
 
     /// <summary>How the node clients key a subscription: its <c>id</c>, else its <c>destination</c>.</summary>

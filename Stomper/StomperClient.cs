@@ -133,8 +133,8 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         get => _connectionTimeout;
         set
         {
-            _loop?.VerifyAccess();
-            _connectionTimeout = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ConnectionTimeoutNotPositive() : value;
+            _loop.VerifyAccess();
+            _connectionTimeout = OptionChecks.IsNonNegative(value) ? value : throw Errors.ConnectionTimeoutNotPositive();
         }
     }
 
@@ -145,8 +145,8 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         get => _reconnectInterval;
         set
         {
-            _loop?.VerifyAccess();
-            _reconnectInterval = value is { } v && (double.IsNaN(v) || v < 0) ? throw Errors.ReconnectIntervalNotPositive() : value;
+            _loop.VerifyAccess();
+            _reconnectInterval = OptionChecks.IsNonNegative(value) ? value : throw Errors.ReconnectIntervalNotPositive();
         }
     }
 
@@ -162,7 +162,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         get => _onError;
         set
         {
-            _loop?.VerifyAccess();
+            _loop.VerifyAccess();
             _onError = value ?? s_defaultOnError;
         }
     }
@@ -610,38 +610,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private void Disconnected(PendingCommand command, Frame receipt) => Disconnect(null, () => Complete(command, receipt, null));
 
     /// <summary>Removes this very subscription from under its id, leaving any other that shares the id.</summary>
-    private void Unlink(Subscription subscription)
-    {
-        if (!_subscriptions.TryGetValue(subscription.Id, out var newest))
-        {
-            return;
-        }
-
-        if (newest == subscription)
-        {
-            if (subscription.Previous is { } previous)
-            {
-                _subscriptions[subscription.Id] = previous;
-            }
-            else
-            {
-                _subscriptions.Remove(subscription.Id);
-            }
-        }
-        else
-        {
-            for (var newer = newest; newer.Previous is { } older; newer = older)
-            {
-                if (older == subscription)
-                {
-                    newer.Previous = subscription.Previous;
-                    break;
-                }
-            }
-        }
-
-        subscription.Previous = null;
-    }
+    private void Unlink(Subscription subscription) => SubscriptionChain.Unlink(_subscriptions, subscription.Id, subscription);
 
     private void ServerError(Frame frame)
     {

@@ -1,7 +1,7 @@
 namespace Stomper;
 
 /// <summary>One SUBSCRIBE of a connection: where its messages go and what they await.</summary>
-internal sealed class Subscription
+internal sealed class Subscription : ISubscriptionLink<Subscription>
 {
     public Subscription(string id, string ackMode, Action<Frame> onMessage, Action<Frame?, StompError?>? onReceipt)
     {
@@ -35,8 +35,8 @@ internal sealed class Subscription
     /// <summary>
     /// The subscription that held the same id when this one's SUBSCRIBE was written, while
     /// it still may: until its UNSUBSCRIBE is confirmed, or for good when this SUBSCRIBE is
-    /// refused. Messages go to the newest; the older ones still settle their ACKs and hear
-    /// of their loss.
+    /// refused. Messages go to the oldest of the chain (the broker answers its UNSUBSCRIBE
+    /// before it delivers to a newer one); every one settles its ACKs and hears of its loss.
     /// </summary>
     public Subscription? Previous { get; set; }
 

@@ -12,7 +12,7 @@ public sealed class ClientAckTests
         h.Connect(version);
         var messages = new List<Frame>();
         h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", ["ack"] = ackMode }, messages.Add);
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         for (var i = 1; i <= 3; i++)
         {
             h.Transport.Arrive($"MESSAGE\nsubscription:s1\nmessage-id:m{i}\nack:a{i}\ndestination:/queue/a\n\nbody{i}\0");

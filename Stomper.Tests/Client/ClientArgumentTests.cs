@@ -203,10 +203,10 @@ public sealed class ClientArgumentTests
     public void Disposing_the_client_inside_on_error_warns_for_each_command_left_unanswered()
     {
         StomperClient? client = null;
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, OnError = _ => client!.Dispose(),
-        });
+            OnError = _ => client!.Dispose(),
+        }));
         client = h.Client;
         h.Connect();
         h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));

@@ -17,7 +17,7 @@ public sealed class ClientBookkeepingTests
         h.Connect();
         var bodies = new List<string>();
         h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, msg => bodies.Add("old " + msg.Body));
-        Receipt(h);
+        h.ReceiptForLastSent();
         h.Client.Unsubscribe(new() { ["id"] = "s1" });
         var unsubscribe = h.LastSent().Headers["receipt"];
         h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/b" }, msg => bodies.Add("new " + msg.Body));
@@ -39,7 +39,7 @@ public sealed class ClientBookkeepingTests
         h.Connect();
         var bodies = new List<string>();
         h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, msg => bodies.Add("first " + msg.Body));
-        Receipt(h);
+        h.ReceiptForLastSent();
         h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/b", OnReceipt = h.Record("second") }, msg => bodies.Add("second " + msg.Body));
 
         h.Transport.Arrive($"ERROR\nreceipt-id:{h.LastSent().Headers["receipt"]}\nmessage:duplicate subscription id\n\n\0");
@@ -55,7 +55,7 @@ public sealed class ClientBookkeepingTests
         using var h = new ClientHarness();
         h.Connect();
         h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", OnReceipt = h.Record("first") }, _ => { });
-        Receipt(h);
+        h.ReceiptForLastSent();
         h.Client.Unsubscribe(new() { ["id"] = "s1" });
         h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/b", OnReceipt = h.Record("second") }, _ => { });
         h.Trace.Clear();
@@ -80,13 +80,13 @@ public sealed class ClientBookkeepingTests
         foreach (var id in new[] { "a", "b" })
         {
             h.Client.Subscribe(new() { ["id"] = id, ["destination"] = "/queue/" + id, OnReceipt = h.Record(id) }, _ => { });
-            Receipt(h);
+            h.ReceiptForLastSent();
         }
 
         h.Client.Unsubscribe(new() { ["id"] = "a" });
-        Receipt(h);
+        h.ReceiptForLastSent();
         h.Client.Subscribe(new() { ["id"] = "c", ["destination"] = "/queue/c", OnReceipt = h.Record("c") }, _ => { });
-        Receipt(h);
+        h.ReceiptForLastSent();
         h.Trace.Clear();
 
         h.Transport.ArriveEof();
@@ -114,7 +114,4 @@ public sealed class ClientBookkeepingTests
         }));
         Assert.That(h.Client.IsConnected, Is.True);
     }
-
-    private static void Receipt(ClientHarness h) =>
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
 }

@@ -9,11 +9,10 @@ public sealed class ClientCommandTests
     [Test]
     public void CONNECT_carries_accept_version_heart_beat_login_passcode_and_vhost()
     {
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport,
             Login = "guest", Passcode = "secret", Vhost = "/", Heartbeat = [5000, 7000],
-        });
+        }));
         h.Transport.ConnectCompleted!(null);
 
         var connect = h.Sent().Single();
@@ -60,15 +59,14 @@ public sealed class ClientCommandTests
     [Test]
     public void Headers_of_the_call_beat_command_headers_which_beat_default_headers()
     {
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport,
             DefaultHeaders = new Dictionary<string, string> { ["x-a"] = "default", ["x-b"] = "default", ["x-c"] = "default" },
             CommandHeaders = new Dictionary<string, IReadOnlyDictionary<string, string>>
             {
                 ["SEND"] = new Dictionary<string, string> { ["x-b"] = "command", ["x-c"] = "command" },
             },
-        });
+        }));
         h.Connect();
 
         h.Client.Send(new() { ["destination"] = "/queue/a", ["x-c"] = "own" });
@@ -159,7 +157,7 @@ public sealed class ClientCommandTests
     public void A_RECEIPT_with_an_unknown_id_closes_the_connection_with_unexpected_data()
     {
         StompError? seen = null;
-        using var h = new ClientHarness(o => new StomperOptions { Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, OnError = e => seen = e });
+        using var h = new ClientHarness(o => o.ConnectionWith(new() { OnError = e => seen = e }));
         h.Connect();
 
         h.Transport.Arrive("RECEIPT\nreceipt-id:R_none\n\n\0");
@@ -299,10 +297,10 @@ public sealed class ClientCommandTests
     [Test]
     public void With_a_reconnect_interval_the_next_command_waits_for_it()
     {
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, ReconnectInterval = 5, OnError = _ => { },
-        });
+            ReconnectInterval = 5, OnError = _ => { },
+        }));
         h.Connect();
         h.Transport.ArriveEof();
 
@@ -318,10 +316,10 @@ public sealed class ClientCommandTests
     [Test]
     public void The_connection_timeout_covers_a_server_that_accepts_but_never_answers_CONNECT()
     {
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, ConnectionTimeout = 2, OnError = o.OnError,
-        });
+            ConnectionTimeout = 2, OnError = o.OnError,
+        }));
         h.Transport.ConnectCompleted!(null);
 
         h.Step(2);
@@ -333,7 +331,7 @@ public sealed class ClientCommandTests
     public void Garbage_from_the_server_is_unexpected_data_and_closes_the_connection()
     {
         StompError? seen = null;
-        using var h = new ClientHarness(o => new StomperOptions { Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, OnError = e => seen = e });
+        using var h = new ClientHarness(o => o.ConnectionWith(new() { OnError = e => seen = e }));
         h.Connect();
 
         h.Transport.Arrive("HELLO\n\n\0");
@@ -360,7 +358,7 @@ public sealed class ClientCommandTests
         var h = new ClientHarness();
         h.Connect();
         h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", OnReceipt = h.Record("subscribe") }, _ => { });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));
         h.Trace.Clear();
         return h;
@@ -387,10 +385,10 @@ public sealed class ClientCommandTests
     [Test]
     public void A_binary_body_queued_before_CONNECTED_is_sent_as_it_was_at_the_call()
     {
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, Lazy = true,
-        });
+            Lazy = true,
+        }));
         byte[] buffer = [1, 2, 3];
         h.Client.Send(new() { ["destination"] = "/queue/bin", BodyBytes = buffer });
         buffer[0] = 9;

@@ -14,11 +14,11 @@ public sealed class ClientConnectionLifeTests
     {
         var sentAtOnConnect = -1;
         ClientHarness? harness = null;
-        using var h = harness = new ClientHarness(o => new StomperOptions
+        using var h = harness = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, OnError = o.OnError, OnDisconnect = o.OnDisconnect,
+            OnError = o.OnError, OnDisconnect = o.OnDisconnect,
             OnConnect = () => sentAtOnConnect = harness!.Transport.Sent.Count,
-        });
+        }));
 
         h.Transport.ConnectCompleted!(null);
 
@@ -31,11 +31,10 @@ public sealed class ClientConnectionLifeTests
     public void Commands_issued_from_on_connect_follow_the_queued_ones_once_CONNECTED_arrives()
     {
         ClientHarness? harness = null;
-        using var h = harness = new ClientHarness(o => new StomperOptions
+        using var h = harness = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport,
             OnConnect = () => harness!.Client.Send(new() { ["destination"] = "/queue/a", Body = "from on_connect" }),
-        });
+        }));
         h.Client.Send(new() { ["destination"] = "/queue/a", Body = "queued" });
 
         h.Connect();
@@ -46,16 +45,16 @@ public sealed class ClientConnectionLifeTests
     [Test]
     public void CONNECT_carries_only_its_own_headers_never_default_or_command_headers()
     {
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, OnError = o.OnError, OnConnect = o.OnConnect,
+            OnError = o.OnError, OnConnect = o.OnConnect,
             DefaultHeaders = new Dictionary<string, string> { ["x-n"] = "a\nb" },
             CommandHeaders = new Dictionary<string, IReadOnlyDictionary<string, string>>
             {
                 ["CONNECT"] = new Dictionary<string, string> { ["x-c"] = "1" },
                 ["SEND"] = new Dictionary<string, string> { ["x-s"] = "1" },
             },
-        });
+        }));
 
         h.Connect();
         h.Client.Send(new() { ["destination"] = "/queue/a" });
@@ -72,7 +71,7 @@ public sealed class ClientConnectionLifeTests
         using var h = new ClientHarness();
         h.Connect();
         h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", ["ack"] = "client" }, _ => { });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         h.Transport.Arrive("MESSAGE\nsubscription:s1\nmessage-id:m1\nack:a1\ndestination:/queue/a\n\n\0");
         h.Transport.Arrive("MESSAGE\nsubscription:s1\nmessage-id:m2\nack:a2\ndestination:/queue/a\n\n\0");
 
@@ -144,7 +143,7 @@ public sealed class ClientConnectionLifeTests
                 throw new InvalidOperationException("user bug");
             }
         });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, h.Record("send"));
         var sendReceipt = h.LastSent().Headers["receipt"]!;
         Assert.Throws<InvalidOperationException>(() => h.Transport.Arrive(
@@ -182,7 +181,7 @@ public sealed class ClientConnectionLifeTests
 
             h.Client.Send(new() { ["destination"] = "/queue/b" }, h.Record("reply"));
         });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         Assert.Throws<InvalidOperationException>(() => h.Transport.Arrive(
             "MESSAGE\nsubscription:s1\nmessage-id:m1\ndestination:/queue/a\n\nboom\0"
             + "MESSAGE\nsubscription:s1\nmessage-id:m2\ndestination:/queue/a\n\nafter\0"));
@@ -214,7 +213,7 @@ public sealed class ClientConnectionLifeTests
                 h.Trace.Add("first returned");
             }
         });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         h.Transport.Mock.Setup(t => t.Send(It.IsAny<byte[]>(), It.IsAny<int>(), It.IsAny<int>()))
             .Throws(new SocketException((int)SocketError.ConnectionReset));
 
@@ -237,11 +236,11 @@ public sealed class ClientConnectionLifeTests
     [Test]
     public void With_heart_beats_asked_for_a_server_that_never_answers_CONNECT_is_a_read_timeout()
     {
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, OnError = o.OnError,
+            OnError = o.OnError,
             OnConnect = o.OnConnect, OnDisconnect = o.OnDisconnect, Heartbeat = [1000, 1000],
-        });
+        }));
         h.Client.Send(new() { ["destination"] = "/queue/a" }, h.Record("send"));
         h.Transport.ConnectCompleted!(null);
 
@@ -270,16 +269,15 @@ public sealed class ClientConnectionLifeTests
         // once, so the new connection's on_connect came before the old one's on_disconnect.
         ClientHarness? harness = null;
         var transportsAtOnDisconnect = -1;
-        using var h = harness = new ClientHarness(o => new StomperOptions
+        using var h = harness = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport,
             OnError = _ =>
             {
                 harness!.Client.Send(new() { ["destination"] = "/queue/a", Body = "from on_error" });
                 throw new InvalidOperationException("on_error threw");
             },
             OnDisconnect = () => transportsAtOnDisconnect = harness!.Transports.Count,
-        });
+        }));
         h.Connect();
 
         Assert.Throws<InvalidOperationException>(h.Transport.ArriveEof);

@@ -58,6 +58,9 @@ internal sealed class ClientHarness : IDisposable
 
     public Frame LastSent() => Sent()[^1];
 
+    /// <summary>The server answers the last frame written with the RECEIPT it asked for.</summary>
+    public void ReceiptForLastSent() => Transport.Arrive($"RECEIPT\nreceipt-id:{LastSent().Headers["receipt"]}\n\n\0");
+
     /// <summary>
     /// A confirmed subscription "s1" whose handler records each body and throws on "boom",
     /// and a receipted SEND awaiting its RECEIPT; then one read brings MESSAGE "boom",
@@ -75,7 +78,7 @@ internal sealed class ClientHarness : IDisposable
                 throw new InvalidOperationException("user bug");
             }
         });
-        Transport.Arrive($"RECEIPT\nreceipt-id:{LastSent().Headers["receipt"]}\n\n\0");
+        ReceiptForLastSent();
         Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, Record("send"));
         var sendReceipt = LastSent().Headers["receipt"]!;
         NUnit.Framework.Assert.Throws<InvalidOperationException>(() => Transport.Arrive(

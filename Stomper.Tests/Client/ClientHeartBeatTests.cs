@@ -7,11 +7,11 @@ namespace Stomper.Tests.Client;
 [TestFixture]
 public sealed class ClientHeartBeatTests
 {
-    private static ClientHarness Harness(int cx, int cy) => new(o => new StomperOptions
+    private static ClientHarness Harness(int cx, int cy) => new(o => o.ConnectionWith(new()
     {
-        Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, OnError = o.OnError, OnDisconnect = o.OnDisconnect,
+        OnError = o.OnError, OnDisconnect = o.OnDisconnect,
         OnConnect = o.OnConnect, Heartbeat = [cx, cy],
-    });
+    }));
 
     [Test]
     public void The_client_beats_when_nothing_was_written_for_a_third_of_the_interval()
@@ -77,10 +77,10 @@ public sealed class ClientHeartBeatTests
     public void A_read_timeout_error_has_code_E_READ_TIMEDOUT()
     {
         StompError? seen = null;
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, Heartbeat = [0, 500], OnError = e => seen = e,
-        });
+            Heartbeat = [0, 500], OnError = e => seen = e,
+        }));
         h.Connect(heartBeat: "500,0");
 
         h.Step(1.5);

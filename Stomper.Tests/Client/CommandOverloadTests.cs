@@ -150,10 +150,9 @@ public sealed class CommandOverloadTests
     private static string[] OwnHeaderNames(Frame frame) =>
         [.. frame.Headers.Select(kv => kv.Key).Where(name => name != "content-length")];
 
-    private static ClientHarness WithCommandHeaders() => new(o => new StomperOptions
+    private static ClientHarness WithCommandHeaders() => new(o => o.ConnectionWith(new()
     {
-        Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport,
         OnError = o.OnError, OnConnect = o.OnConnect, OnDisconnect = o.OnDisconnect,
         CommandHeaders = s_commandHeaders,
-    });
+    }));
 }

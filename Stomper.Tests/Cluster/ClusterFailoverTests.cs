@@ -281,12 +281,11 @@ public sealed class ClusterFailoverTests
     public void Node_connect_and_disconnect_are_reported_with_host_and_port()
     {
         var seen = new List<string>();
-        var nodes = new MockNodes(1, configure: o => new ClusterOptions
+        var nodes = new MockNodes(1, configure: o => o.MockNodesWith(new()
         {
-            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory,
             OnNodeConnect = (host, port) => seen.Add($"connect {host}:{port}"),
             OnNodeDisconnect = (host, port) => seen.Add($"disconnect {host}:{port}"),
-        });
+        }));
 
         nodes.Nodes[0].Options.OnConnect!();
         nodes.Nodes[0].Options.OnDisconnect!();

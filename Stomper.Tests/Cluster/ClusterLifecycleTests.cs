@@ -15,15 +15,15 @@ public sealed class ClusterLifecycleTests
     private static MockNodes Reacting(Action<StomperCluster> react, int count = 3)
     {
         StomperCluster? cluster = null;
-        var nodes = new MockNodes(count, configure: o => new ClusterOptions
+        var nodes = new MockNodes(count, configure: o => o.MockNodesWith(new()
         {
-            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory, OnError = o.OnError,
+            OnError = o.OnError,
             OnNodeError = (err, host, port) =>
             {
                 o.OnNodeError!(err, host, port);
                 react(cluster!);
             },
-        });
+        }));
         cluster = nodes.Cluster;
         return nodes;
     }
@@ -177,12 +177,12 @@ public sealed class ClusterLifecycleTests
     public void After_dispose_commands_throw_and_whatever_the_nodes_still_report_is_dropped()
     {
         var seen = new List<string>();
-        var nodes = new MockNodes(2, configure: o => new ClusterOptions
+        var nodes = new MockNodes(2, configure: o => o.MockNodesWith(new()
         {
-            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory, OnError = o.OnError, OnNodeError = o.OnNodeError,
+            OnError = o.OnError, OnNodeError = o.OnNodeError,
             OnNodeConnect = (host, _) => seen.Add("connect " + host),
             OnNodeDisconnect = (host, _) => seen.Add("disconnect " + host),
-        });
+        }));
         var first = nodes.Active;
         nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", OnReceipt = nodes.Record("subscribe") }, m => seen.Add("message"));
         first.Receipt(0);

@@ -11,13 +11,20 @@ public sealed class ClusterSubscriptionTests
 
     private static CommandParams S1() => new() { ["id"] = "s1", ["destination"] = "/queue/a" };
 
-    [Test]
-    public void An_UNSUBSCRIBE_receipt_forgets_only_the_subscription_it_was_issued_for()
+    /// <summary>Two nodes, and "s1" subscribed and confirmed on the first, which is active.</summary>
+    private static (MockNodes Nodes, MockNodes.Node First) SubscribedToS1()
     {
         var nodes = new MockNodes(2);
         var first = nodes.Active;
         nodes.Cluster.Subscribe(S1(), _ => { });
         first.Receipt(0);
+        return (nodes, first);
+    }
+
+    [Test]
+    public void An_UNSUBSCRIBE_receipt_forgets_only_the_subscription_it_was_issued_for()
+    {
+        var (nodes, first) = SubscribedToS1();
         nodes.Cluster.Unsubscribe(new() { ["id"] = "s1" });
         nodes.Cluster.Subscribe(S1(), _ => { });
         first.Receipt(1);
@@ -34,10 +41,7 @@ public sealed class ClusterSubscriptionTests
     [Test]
     public void A_subscription_whose_UNSUBSCRIBE_was_refused_with_ERROR_follows_a_failover_again()
     {
-        var nodes = new MockNodes(2);
-        var first = nodes.Active;
-        nodes.Cluster.Subscribe(S1(), _ => { });
-        first.Receipt(0);
+        var (nodes, first) = SubscribedToS1();
         nodes.Cluster.Unsubscribe(new() { ["id"] = "s1" }, nodes.Record("unsubscribe"));
         first.Commands[1].Callback!(null, new StompError("No such subscription", E_OPRN_ERROR, new Frame("ERROR")));
 
@@ -51,10 +55,7 @@ public sealed class ClusterSubscriptionTests
     [Test]
     public void An_UNSUBSCRIBE_goes_to_the_node_that_holds_the_subscription()
     {
-        var nodes = new MockNodes(2);
-        var first = nodes.Active;
-        nodes.Cluster.Subscribe(S1(), _ => { });
-        first.Receipt(0);
+        var (nodes, first) = SubscribedToS1();
 
         // The active node moves on without the subscription's node having ended it.
         nodes.Cluster.Send(new() { ["destination"] = "/queue/a" });
@@ -68,10 +69,7 @@ public sealed class ClusterSubscriptionTests
     [Test]
     public void Subscriptions_ended_by_DISCONNECT_are_no_longer_followed()
     {
-        var nodes = new MockNodes(2);
-        var first = nodes.Active;
-        nodes.Cluster.Subscribe(S1(), _ => { });
-        first.Receipt(0);
+        var (nodes, first) = SubscribedToS1();
         nodes.Cluster.Disconnect();
 
         first.Receipt(1);
@@ -97,10 +95,7 @@ public sealed class ClusterSubscriptionTests
     [Test]
     public void A_subscription_made_again_on_the_next_node_is_still_followed_after_the_dead_node_reports_its_disconnect()
     {
-        var nodes = new MockNodes(2);
-        var first = nodes.Active;
-        nodes.Cluster.Subscribe(S1(), _ => { });
-        first.Receipt(0);
+        var (nodes, first) = SubscribedToS1();
 
         first.Break(Reset, lost: [0], aborted: []);
         nodes.Active.Receipt(0);
@@ -114,10 +109,10 @@ public sealed class ClusterSubscriptionTests
     [Test]
     public void An_UNSUBSCRIBE_of_a_subscription_whose_connection_ended_fails_after_the_callback_and_the_subscription_is_not_made_again()
     {
-        var nodes = new MockNodes(2, configure: o => new Stomper.Cluster.ClusterOptions
+        var nodes = new MockNodes(2, configure: o => o.MockNodesWith(new()
         {
-            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory, OnError = o.OnError,
-        });
+            OnError = o.OnError,
+        }));
         var first = nodes.Active;
         var subscribe = S1();
         subscribe.OnReceipt = nodes.Record("subscribe");

@@ -32,11 +32,10 @@ public sealed class ClusterModelFindingsTests
     {
         // Seed 73: on_node_error threw and the command's callback, called from a finally,
         // threw too: the first exception was lost.
-        var nodes = new MockNodes(3, configure: o => new ClusterOptions
+        var nodes = new MockNodes(3, configure: o => o.MockNodesWith(new()
         {
-            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory,
             OnNodeError = (_, _, _) => throw new UserCallbackException("on_node_error"),
-        });
+        }));
         var answered = 0;
         nodes.Cluster.Execute(StompCommands.Commit, new CommandParams { ["transaction"] = "t1" }, (_, _) =>
         {
@@ -84,11 +83,10 @@ public sealed class ClusterModelFindingsTests
         // Seed 1159: two abort callbacks of one force_disconnect threw, on two nodes; the
         // first exception was caught to let the second node close, and the second replaced it.
         var reports = 0;
-        var nodes = new MockNodes(3, configure: o => new ClusterOptions
+        var nodes = new MockNodes(3, configure: o => o.MockNodesWith(new()
         {
-            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory,
             OnNodeError = (_, _, _) => throw new UserCallbackException($"on_node_error {++reports}"),
-        });
+        }));
         foreach (var node in nodes.Nodes)
         {
             var options = node.Options;

@@ -43,15 +43,14 @@ public sealed class ClientCallbackExceptionTests
     public void Every_failure_callback_still_runs_after_on_error_throws()
     {
         var trace = new List<string>();
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport,
             OnError = _ => throw new InvalidOperationException("user bug"),
             OnDisconnect = () => trace.Add("on_disconnect"),
-        });
+        }));
         h.Connect();
         h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a", OnReceipt = (_, e) => trace.Add("subscribe: " + e?.Message) }, _ => { });
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, e) => trace.Add("send: " + e?.Message));
         trace.Clear();
 

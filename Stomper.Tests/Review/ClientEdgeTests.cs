@@ -17,7 +17,7 @@ public sealed class ClientEdgeTests
         h.Connect(version: "1.1");
         Frame? delivered = null;
         h.Client.Subscribe(new() { ["destination"] = "/queue/a", ["ack"] = "client" }, msg => delivered = msg);
-        h.Transport.Arrive($"RECEIPT\nreceipt-id:{h.LastSent().Headers["receipt"]}\n\n\0");
+        h.ReceiptForLastSent();
         h.Transport.Arrive("MESSAGE\nsubscription:T_/queue/a\nmessage-id:m1\ndestination:/queue/a\n\nhi\0");
         Assert.That(delivered, Is.Not.Null, "the message was routed by its destination");
 
@@ -54,10 +54,10 @@ public sealed class ClientEdgeTests
         // caller's CommandParams: reused as a template (row 11 invites it) and changed
         // between calls, every SEND queued before CONNECTED goes out with the last values,
         // while the same loop after CONNECTED sends distinct frames.
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, Lazy = true,
-        });
+            Lazy = true,
+        }));
         var template = new CommandParams { ["destination"] = "/queue/a" };
         for (var i = 1; i <= 3; i++)
         {
@@ -81,16 +81,15 @@ public sealed class ClientEdgeTests
         // subscriptions, the aborted commands and on_disconnect are still called after it.
         var trace = new List<string>();
         StomperClient? client = null;
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport,
             OnError = _ =>
             {
                 trace.Add("on_error");
                 client!.Dispose();
             },
             OnDisconnect = () => trace.Add("on_disconnect"),
-        });
+        }));
         client = h.Client;
         h.Connect();
         h.Client.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, e) => trace.Add("send: " + e?.Message));

@@ -23,9 +23,9 @@ public sealed class ClientRandomSequenceTests
         var random = new Random(seed);
         Action<int>? issue = null;
         var closing = false;
-        using var h = new ClientHarness(o => new StomperOptions
+        using var h = new ClientHarness(o => o.ConnectionWith(new()
         {
-            Host = o.Host, Port = o.Port, Loop = o.Loop, Transport = o.Transport, Lazy = true,
+            Lazy = true,
             OnError = _ => { if (random.Next(10) == 0) throw new UserBug(); },
             OnConnect = () => { if (!closing && random.Next(4) == 0) issue!(1); },
             OnDisconnect = () =>
@@ -40,7 +40,7 @@ public sealed class ClientRandomSequenceTests
                     throw new UserBug();
                 }
             },
-        });
+        }));
         var answers = new Dictionary<int, int>();
         var log = new List<string>();
         var next = 0;

@@ -64,9 +64,8 @@ public sealed class ClusterCallbackExceptionTests
         nodes.Nodes.ForEach(n => n.Mock.Verify(m => m.ForceDisconnect(), Moq.Times.Once));
     }
 
-    private static MockNodes ThreeNodesWhoseOnNodeErrorThrows() => new(3, configure: o => new ClusterOptions
+    private static MockNodes ThreeNodesWhoseOnNodeErrorThrows() => new(3, configure: o => o.MockNodesWith(new()
     {
-        Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory,
         OnNodeError = (_, _, _) => throw new InvalidOperationException("user bug"),
-    });
+    }));
 }

@@ -15,15 +15,14 @@ public sealed class ClusterEdgeTests
         // the node that holds the subscription), and inside on_node_error that node is the
         // dead one: the UNSUBSCRIBE is handed to it, and its lazy client connects again.
         MockNodes? nodes = null;
-        nodes = new MockNodes(3, configure: o => new Stomper.Cluster.ClusterOptions
+        nodes = new MockNodes(3, configure: o => o.MockNodesWith(new()
         {
-            Nodes = o.Nodes, Random = o.Random, Loop = o.Loop, NodeFactory = o.NodeFactory,
             OnNodeError = (_, host, _) =>
             {
                 nodes!.Trace.Add("on_node_error " + host);
                 nodes.Cluster.Unsubscribe(new() { ["id"] = "s1" }, nodes.Record("unsubscribe"));
             },
-        });
+        }));
         var first = nodes.Active;
         nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, _ => { });
         first.Receipt(0);

@@ -1,5 +1,6 @@
 using EventLoop;
 using NUnit.Framework;
+using static Stomper.Tests.EventLoop.LoopOwnershipTests;
 
 namespace Stomper.Tests.Review;
 
@@ -65,7 +66,7 @@ public sealed class LoopThreadEdgeTests
             loop.ReleaseOwnership();
         });
 
-        var error = OnNewThread(() => loop.RunOnce(block: false));
+        var error = OnOtherThread(() => loop.RunOnce(block: false));
 
         Assert.That(error, Is.Null, error?.Message);
     }
@@ -120,7 +121,7 @@ public sealed class LoopThreadEdgeTests
         using var loop = new Loop(new FakeClock());
         loop.RunOnce(block: false);
 
-        var error = OnNewThread(() => _ = new StomperClient(new StomperOptions { Loop = loop, Lazy = true }));
+        var error = OnOtherThread(() => _ = new StomperClient(new StomperOptions { Loop = loop, Lazy = true }));
 
         Assert.That(error, Is.InstanceOf<InvalidOperationException>());
         Assert.That(error!.Message, Does.StartWith("The StomperClient constructor was called on thread"), error.Message);
@@ -132,7 +133,7 @@ public sealed class LoopThreadEdgeTests
         using var loop = new Loop(new FakeClock());
         loop.RunOnce(block: false);
 
-        var error = OnNewThread(() => _ = new Stomper.Cluster.StomperCluster(new() { Loop = loop, Nodes = [new("node1", 61613)] }));
+        var error = OnOtherThread(() => _ = new Stomper.Cluster.StomperCluster(new() { Loop = loop, Nodes = [new("node1", 61613)] }));
 
         Assert.That(error, Is.InstanceOf<InvalidOperationException>());
         Assert.That(error!.Message, Does.StartWith("The StomperCluster constructor was called on thread"), error.Message);
@@ -146,7 +147,7 @@ public sealed class LoopThreadEdgeTests
         // ALRM and PIPE among them, threw, and USR1 threw on macOS.
         using var loop = new Loop(new FakeClock());
 
-        var error = OnNewThread(() => loop.Signal(name, () => { }).Dispose());
+        var error = OnOtherThread(() => loop.Signal(name, () => { }).Dispose());
 
         Assert.That(error, Is.Null, error?.Message);
     }
@@ -181,24 +182,5 @@ public sealed class LoopThreadEdgeTests
 
         Assert.That(waiter.Join(TimeSpan.FromSeconds(2)), Is.True, "Recv still waits on a disposed loop");
         Assert.That(error, Is.InstanceOf<ObjectDisposedException>());
-    }
-
-    private static Exception? OnNewThread(Action action)
-    {
-        Exception? error = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                action();
-            }
-            catch (Exception e)
-            {
-                error = e;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        return error;
     }
 }
