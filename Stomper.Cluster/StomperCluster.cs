@@ -219,7 +219,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         State = ClusterState.Disposed;
 
         // Closed before it is disposed, a node holds nothing to warn about; what its
-        // closing reports is dropped, since the cluster answers its commands itself.
+        // closing reports is dropped, and so are the warnings of a node disposed while it
+        // reports a failure, since the cluster answers its commands itself.
         var failure = ForEachNode(client =>
         {
             client.ForceDisconnect();
@@ -404,6 +405,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             Loop = Loop,
             Transport = options.Transport,
             Lazy = true,
+            OwnerAnswersCommands = true,
             OnConnect = () => NodeConnected(node),
             OnDisconnect = () => NodeDisconnected(node),
             OnError = err => NodeFailed(node, err),

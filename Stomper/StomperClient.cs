@@ -52,6 +52,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private long _receiptSequence;
     private bool _confirmScheduled;
     private bool _disposed;
+    private readonly bool _ownerAnswers;
     private int _failuresReporting;
     private bool _connectWhenReported;
     private StompError? _failAfterRead;
@@ -66,6 +67,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         // Checked once, first, in the constructor's name: the setters called below check
         // again, and would otherwise name a member the caller never touched.
         _loop = options.Loop ?? AE.CurrentLoop;
+        _ownerAnswers = options.OwnerAnswersCommands;
         _loop.VerifyAccess(ConstructorName);
         (_cx, _cy) = OptionChecks.Check(options);
         if (options.CommandHeaders is { } commandHeaders)
@@ -239,7 +241,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         _disposed = true;
         foreach (var command in DrainPending())
         {
-            Console.Error.WriteLine(Errors.ClientDestroyedWarning(command.Name));
+            WarnDestroyed(command);
         }
 
         _subscriptions.Clear();
@@ -899,13 +901,21 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private void CompleteLater(PendingCommand command, StompError error) =>
         _loop.Postpone(() => Complete(command, null, error));
 
+    private void WarnDestroyed(PendingCommand command)
+    {
+        if (!_ownerAnswers)
+        {
+            Console.Error.WriteLine(Errors.ClientDestroyedWarning(command.Name));
+        }
+    }
+
     private void Complete(PendingCommand command, Frame? receipt, StompError? error)
     {
         if (_disposed)
         {
             // Dispose promised no callback; a command it found pending would have been
             // warned about, and this one, answered too late, is warned about the same way.
-            Console.Error.WriteLine(Errors.ClientDestroyedWarning(command.Name));
+            WarnDestroyed(command);
             return;
         }
 

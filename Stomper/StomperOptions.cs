@@ -69,6 +69,13 @@ public sealed class StomperOptions
     /// <summary>The loop to run on (default <see cref="AE.CurrentLoop"/>: <see cref="Loop.Default"/> unless a test opened <see cref="AE.UseLoop"/>).</summary>
     public Loop? Loop { get; init; }
 
+    /// <summary>
+    /// Set by an owner that answers every command of this client itself (the cluster, for
+    /// its node clients): a Dispose then writes no "destroyed prematurely" warning, since
+    /// the commands it would warn about have their answer from the owner.
+    /// </summary>
+    internal bool OwnerAnswersCommands { get; init; }
+
     /// <summary>Makes the byte stream under the connection; the seam for Moq-mocked sockets. Default: TCP.</summary>
     public Func<Loop, ITransport>? Transport { get; init; }
 }

@@ -15,7 +15,6 @@ namespace Stomper.Tests.Review;
 public sealed class SecondReviewTests
 {
     [Test]
-    [Explicit("review finding, open")]
     public void A_cluster_disposed_from_on_node_error_during_a_node_report_writes_no_warning_to_standard_error()
     {
         var loop = new Loop(new FakeClock());
