@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace EventLoop;
+
+/// <summary>
+/// The epoll backend's wake-up: an eventfd(2) in the epoll set. A write adds to its
+/// counter and makes it readable; one read takes the counter back to zero.
+/// </summary>
+internal sealed class EventFdWakeup : Wakeup
+{
+    private EventFdWakeup(SafeFileHandle handle)
+    {
+        Handle = handle;
+    }
+
+    public SafeFileHandle Handle { get; }
+
+    /// <summary>A new eventfd, non-blocking and closed on exec.</summary>
+    public static EventFdWakeup Create()
+    {
+        var fd = LinuxNative.EventFd(0, LinuxNative.NonBlocking | LinuxNative.CloseOnExec);
+        if (fd < 0)
+        {
+            throw LoopErrors.SystemCall("eventfd", Marshal.GetLastPInvokeError());
+        }
+
+        return new EventFdWakeup(new SafeFileHandle(fd, ownsHandle: true));
+    }
+
+    public override void Dispose() => Handle.Dispose();
+
+    protected override void Send()
+    {
+        var one = 1UL;
+        if (LinuxNative.Write(Handle, ref one, sizeof(ulong)) < 0)
+        {
+            // EAGAIN only when the counter is near 2^64, which one pending signal never reaches.
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != LinuxNative.EAGAIN)
+            {
+                throw LoopErrors.SystemCall("write to the loop's eventfd", errno);
+            }
+        }
+    }
+
+    protected override void Drain()
+    {
+        var count = 0UL;
+        if (LinuxNative.Read(Handle, ref count, sizeof(ulong)) < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != LinuxNative.EAGAIN)
+            {
+                throw LoopErrors.SystemCall("read from the loop's eventfd", errno);
+            }
+        }
+    }
+}
