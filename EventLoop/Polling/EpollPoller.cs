@@ -195,7 +195,7 @@ internal sealed class EpollPoller : IoPoller
         }
     }
 
-    private static IoReadiness Readiness(uint flags)
+    internal static IoReadiness Readiness(uint flags)
     {
         var readiness = IoReadiness.None;
         if ((flags & (LinuxNative.EpollErr | LinuxNative.EpollHup)) != 0)
