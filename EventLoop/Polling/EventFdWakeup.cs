@@ -32,28 +32,23 @@ internal sealed class EventFdWakeup : Wakeup
 
     protected override void Send()
     {
+        // EAGAIN only when the counter nears 2^64, which one pending signal never reaches.
         var one = 1UL;
-        if (LinuxNative.Write(Handle, ref one, sizeof(ulong)) < 0)
-        {
-            // EAGAIN only when the counter is near 2^64, which one pending signal never reaches.
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno != LinuxNative.EAGAIN)
-            {
-                throw LoopErrors.SystemCall("write to the loop's eventfd", errno);
-            }
-        }
+        ThrowUnlessDoneOrWouldBlock(LinuxNative.Write(Handle, ref one, sizeof(ulong)), "write to the loop's eventfd");
     }
 
     protected override void Drain()
     {
+        // EAGAIN when nothing was signalled: a drain after a wait that something else ended.
         var count = 0UL;
-        if (LinuxNative.Read(Handle, ref count, sizeof(ulong)) < 0)
+        ThrowUnlessDoneOrWouldBlock(LinuxNative.Read(Handle, ref count, sizeof(ulong)), "read from the loop's eventfd");
+    }
+
+    private static void ThrowUnlessDoneOrWouldBlock(nint result, string call)
+    {
+        if (result < 0 && Marshal.GetLastPInvokeError() is var errno && errno != LinuxNative.EAGAIN)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno != LinuxNative.EAGAIN)
-            {
-                throw LoopErrors.SystemCall("read from the loop's eventfd", errno);
-            }
+            throw LoopErrors.SystemCall(call, errno);
         }
     }
 }
