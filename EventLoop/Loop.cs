@@ -716,7 +716,7 @@ public sealed class Loop : IDisposable
             return 0;
         }
 
-        // Round up to whole milliseconds, the resolution of the poll(2) underneath:
+        // Round up to whole milliseconds, the resolution of epoll_wait and of the poll(2) under Select:
         // waking early would only cost an empty pass.
         var micros = Math.Ceiling(seconds * 1_000) * 1_000;
         return micros >= int.MaxValue ? int.MaxValue : (int)micros;

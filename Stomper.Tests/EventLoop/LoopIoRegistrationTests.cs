@@ -176,6 +176,29 @@ public sealed partial class LoopIoRegistrationTests
     }
 
     [Test]
+    public void A_socket_the_kernel_refuses_to_watch_fails_the_call_with_the_reason_and_the_loop_goes_on()
+    {
+        if (_backend != "epoll")
+        {
+            Assert.Ignore("select asks about each socket afresh and refuses none");
+        }
+
+        using var loop = NewLoop();
+        var (socket, _) = ReadablePair();
+        var calls = 0;
+        using var watcher = loop.Io(socket, IoDirection.Read, () => calls++);
+
+        // A second handle over the same descriptor: the kernel already holds that open file.
+        using var alias = new Socket(new SafeSocketHandle(socket.SafeHandle.DangerousGetHandle(), ownsHandle: false));
+
+        Assert.That(() => loop.Io(alias, IoDirection.Read, () => { }),
+            Throws.TypeOf<IOException>().With.Message.EqualTo("The event loop cannot watch this socket: epoll_ctl failed: File exists (errno 17)"));
+        Assert.That(loop.WatchedSockets, Is.EqualTo(1));
+        loop.RunOnce(block: false);
+        Assert.That(calls, Is.EqualTo(1));
+    }
+
+    [Test]
     public void A_socket_closed_while_watched_is_skipped_and_a_new_socket_that_takes_its_descriptor_number_is_watched_for_itself()
     {
         using var loop = NewLoop();
