@@ -66,7 +66,8 @@ demo: brokers
 	exit $$status
 
 # Issue 6's benchmarks in one go (docs/performance.md): the loop benchmarks, workloads
-# 1-3 against a local peer for Stomper and stomp.py, workload 5 against RabbitMQ and
+# 1-3 against a local peer for Stomper and stomp.py, the scale workload (issue 16: idle
+# watched sockets, 1,000 clients on one loop), workload 5 against RabbitMQ and
 # ActiveMQ (started for the run when not already up), then the micro-benchmarks.
 # stomp.py is Debian's python3-stomp, run by the system python3.
 # BENCH_SCALE=0.1 divides the message counts for a quick look.

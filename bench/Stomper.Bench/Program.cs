@@ -2,7 +2,7 @@ using System.Globalization;
 using Stomper.Bench;
 
 // Benchmarks are programs, not tests: they measure and print, they assert nothing.
-//   all [scale]      loop benchmarks, workloads 1-3 and 5 (Stomper and stomp.py), micro-benchmarks
+//   all [scale]      loop benchmarks, workloads 1-5 (Stomper and stomp.py), the scale workload, micro-benchmarks
 //   local [scale]    workloads 1-4 against the local peer only
 //   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
