@@ -37,7 +37,7 @@ internal static partial class ScaleWorkloads
         // The round trip and consume results per idle count, over the rounds.
         var roundTrips = IdleCounts.ToDictionary(n => n, _ => new List<Result>());
         var consumes = IdleCounts.ToDictionary(n => n, _ => new List<Result>());
-        var passCosts = IdleCounts.ToDictionary(n => n, _ => new List<double>());
+        var passCosts = IdleCounts.ToDictionary(n => n, _ => new List<(double Nanoseconds, double Bytes)>());
         using (var peer = PeerProcess.Start())
         {
             var target = BenchTarget.Single("127.0.0.1", peer.Port);
@@ -51,13 +51,13 @@ internal static partial class ScaleWorkloads
                     using var sockets = IdleSockets.Watch(loop, idle);
                     var rt = Workloads.RoundTrip($"scale-roundtrip-idle{idle}", target, trips, loop);
                     var consume = Workloads.Consume($"scale-consume-idle{idle}", target, messages, shared: loop);
-                    var passNs = PassCost(loop, 100_000);
+                    var pass = PassCost(loop, 100_000);
                     roundTrips[idle].Add(rt);
                     consumes[idle].Add(consume);
-                    passCosts[idle].Add(passNs);
+                    passCosts[idle].Add(pass);
                     Console.WriteLine(rt.BenchLine());
                     Console.WriteLine(consume.BenchLine());
-                    Console.WriteLine(string.Format(inv, "BENCH scale-pass-idle{0} EventLoop ns_per_pass={1:F0}", idle, passNs));
+                    Console.WriteLine(string.Format(inv, "BENCH scale-pass-idle{0} EventLoop ns_per_pass={1:F0} alloc_B_per_pass={2:F1}", idle, pass.Nanoseconds, pass.Bytes));
                 }
             }
         }
@@ -77,14 +77,14 @@ internal static partial class ScaleWorkloads
         // message stayed within 2%), so the least disturbed round is the one that measures us.
         Console.WriteLine($"Scale (issue 16), {backend}, best of {Rounds} rounds:");
         Console.WriteLine();
-        Console.WriteLine("| idle watched sockets | round trips/s | p50 us | p99 us | consume msg/s | consume CPU s per M | one pass, one socket ready |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| idle watched sockets | round trips/s | p50 us | p99 us | consume msg/s | consume CPU s per M | one pass, one socket ready | B allocated per pass |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var idle in IdleCounts)
         {
-            Console.WriteLine(string.Format(inv, "| {0:N0} | {1:N0} | {2:F1} | {3:F1} | {4:N0} | {5:F3} | {6:F0} ns |", idle,
+            Console.WriteLine(string.Format(inv, "| {0:N0} | {1:N0} | {2:F1} | {3:F1} | {4:N0} | {5:F3} | {6:F0} ns | {7:F1} |", idle,
                 roundTrips[idle].Max(r => r.MsgsPerSecond), roundTrips[idle].Min(r => r.Extra["p50_us"]),
                 roundTrips[idle].Min(r => r.Extra["p99_us"]), consumes[idle].Max(r => r.MsgsPerSecond),
-                consumes[idle].Min(r => r.CpuSecondsPerMillion), passCosts[idle].Min()));
+                consumes[idle].Min(r => r.CpuSecondsPerMillion), passCosts[idle].Min(p => p.Nanoseconds), passCosts[idle].Max(p => p.Bytes)));
         }
 
         var single = roundTrips[0].Max(r => r.MsgsPerSecond);
@@ -107,9 +107,10 @@ internal static partial class ScaleWorkloads
     /// <summary>
     /// The cost of one non-blocking pass (up to <paramref name="passes"/>, or half a second) in which one watched socket is ready (a byte that is
     /// never read: level-triggered, it stays ready) beside the loop's idle sockets: the issue's
-    /// title, measured with nothing else in the way. Nanoseconds per pass.
+    /// title, measured with nothing else in the way. Nanoseconds and bytes allocated per pass
+    /// (the worst round's bytes are shown: any allocation in a steady pass is a regression).
     /// </summary>
-    private static double PassCost(Loop loop, int passes)
+    private static (double Nanoseconds, double Bytes) PassCost(Loop loop, int passes)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -131,6 +132,7 @@ internal static partial class ScaleWorkloads
         }
 
         // Up to half a second: a loop that pays for every watched socket makes far fewer passes.
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();
         var done = 0;
         while (done < passes && (done % 64 != 0 || clock.ElapsedMilliseconds < 500))
@@ -139,7 +141,8 @@ internal static partial class ScaleWorkloads
             done++;
         }
 
-        return clock.Elapsed.TotalNanoseconds / done;
+        var nanoseconds = clock.Elapsed.TotalNanoseconds / done;
+        return (nanoseconds, (double)(GC.GetAllocatedBytesForCurrentThread() - allocated) / done);
     }
 
     private static void Target(string text, bool holds) => Console.WriteLine($"TARGET {(holds ? "holds" : "MISSED")}: {text}");
