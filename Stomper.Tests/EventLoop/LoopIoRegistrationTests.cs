@@ -248,6 +248,58 @@ public sealed partial class LoopIoRegistrationTests
     }
 
     [Test]
+    public void A_callback_that_closes_a_watched_socket_and_watches_a_new_one_on_the_same_number_leaves_the_new_one_watched()
+    {
+        using var loop = NewLoop();
+        var (trigger, _) = ReadablePair();
+        var (old, _) = Pair();
+        var oldWatcher = loop.Io(old, IoDirection.Read, () => { });
+        loop.RunOnce(block: false);
+        var number = old.SafeHandle.DangerousGetHandle();
+        Socket? reused = null;
+        Socket? reusedPeer = null;
+        var newCalls = 0;
+        IoWatcher? newWatcher = null;
+        using var once = loop.Io(trigger, IoDirection.Read, () =>
+        {
+            if (newWatcher is not null)
+            {
+                return;
+            }
+
+            // All within one pass: the old socket's last watcher goes, the socket closes, and
+            // a new socket (most likely on the same number) is watched before the next wait.
+            oldWatcher.Dispose();
+            old.Dispose();
+            for (var attempt = 0; attempt < 20 && reused is null; attempt++)
+            {
+                var (candidate, peer) = Pair();
+                if (candidate.SafeHandle.DangerousGetHandle() == number)
+                {
+                    (reused, reusedPeer) = (candidate, peer);
+                }
+                else if (peer.SafeHandle.DangerousGetHandle() == number)
+                {
+                    (reused, reusedPeer) = (peer, candidate);
+                }
+            }
+
+            newWatcher = reused is null ? null : loop.Io(reused, IoDirection.Read, () =>
+            {
+                newCalls++;
+                reused.Receive(new byte[16]);
+            });
+        });
+        loop.RunOnce(block: false);
+        Assume.That(reused, Is.Not.Null, "no new socket got the closed one's number");
+
+        reusedPeer!.Send("x"u8);
+        Assert.That(SpinWait.SpinUntil(() => { loop.RunOnce(block: false); return newCalls > 0; }, TimeSpan.FromSeconds(5)),
+            "the new socket on the old number was not watched");
+        newWatcher!.Dispose();
+    }
+
+    [Test]
     public void A_socket_closed_by_a_callback_is_not_reported_to_its_watchers_later_in_the_same_pass()
     {
         using var loop = NewLoop();
