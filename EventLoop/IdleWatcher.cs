@@ -15,7 +15,8 @@ public sealed class IdleWatcher : Watcher
         _callback = callback;
     }
 
-    internal void Invoke() => _callback();
+    /// <summary>The user's callback, handed to the loop as it is: a method group here would allocate a delegate per call.</summary>
+    internal Action Callback => _callback;
 
     private protected override void OnDisposed() => Loop.RemoveIdle(this);
 }

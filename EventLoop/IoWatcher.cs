@@ -12,12 +12,13 @@ public sealed class IoWatcher : Watcher
 {
     private readonly Action _callback;
 
-    internal IoWatcher(Loop loop, Socket socket, IoDirection direction, Action callback)
+    internal IoWatcher(Loop loop, Socket socket, IoDirection direction, Action callback, IoRegistration registration)
         : base(loop)
     {
         Socket = socket;
         Direction = direction;
         _callback = callback;
+        Registration = registration;
     }
 
     /// <summary>The watched socket.</summary>
@@ -26,7 +27,11 @@ public sealed class IoWatcher : Watcher
     /// <summary>Readable or writable.</summary>
     public IoDirection Direction { get; }
 
-    internal void Invoke() => _callback();
+    /// <summary>The loop's record of the socket, shared by all its watchers.</summary>
+    internal IoRegistration Registration { get; }
+
+    /// <summary>The user's callback, handed to the loop as it is: a method group here would allocate a delegate per call.</summary>
+    internal Action Callback => _callback;
 
     private protected override void OnDisposed() => Loop.RemoveIo(this);
 }

@@ -35,14 +35,12 @@ public sealed class Loop : IDisposable
 
     private readonly IClock _clock;
     private readonly PriorityQueue<TimerWatcher, TimerKey> _timers = new();
-    private readonly Dictionary<Socket, IoRegistration> _io = new();
-    private readonly List<Socket> _readSet = [];
-    private readonly List<Socket> _writeSet = [];
-    private readonly List<Socket> _errorSet = [];
+    private readonly Dictionary<SafeSocketHandle, IoRegistration> _io = new();
+    private readonly List<IoRegistration> _ioChanges = [];
+    private readonly IoPoller _poller;
     private readonly List<IdleWatcher> _idle = [];
     private readonly Queue<Action> _postponed = new();
     private readonly ConcurrentQueue<Action> _posted = new();
-    private readonly Wakeup _wakeup = new();
     private readonly List<SignalWatcher> _signals = [];
     private long _timerSequence;
     private int _queuedTimers;
@@ -73,9 +71,16 @@ public sealed class Loop : IDisposable
 
     /// <summary>A loop on the given clock; tests pass a <see cref="FakeClock"/>.</summary>
     public Loop(IClock clock)
+        : this(clock, backend: null)
+    {
+    }
+
+    /// <summary>A loop on the given backend (<c>epoll</c> or <c>select</c>; null: the environment's or the best there is); tests run both.</summary>
+    internal Loop(IClock clock, string? backend)
     {
         ArgumentNullException.ThrowIfNull(clock);
         _clock = clock;
+        _poller = IoPoller.Create(backend);
         RefreshNow();
     }
 
@@ -88,6 +93,13 @@ public sealed class Loop : IDisposable
 
     /// <summary>The loop's clock.</summary>
     public IClock Clock => _clock;
+
+    /// <summary>
+    /// How the loop waits for sockets, as <c>$AnyEvent::MODEL</c> names AnyEvent's: <c>epoll</c>
+    /// on Linux, <c>select</c> elsewhere or when the environment variable
+    /// <c>STOMPER_LOOP_BACKEND</c> says so (see docs/design.md).
+    /// </summary>
+    public string Backend => _poller.Name;
 
     /// <summary>
     /// When set, an exception thrown by a callback is handed to this delegate and the
@@ -191,14 +203,27 @@ public sealed class Loop : IDisposable
         VerifyAccess();
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(callback);
-        var watcher = new IoWatcher(this, socket, direction, callback);
-        if (!_io.TryGetValue(socket, out var registration))
+        var handle = socket.SafeHandle;
+        var isNew = !_io.TryGetValue(handle, out var registration);
+        registration ??= new IoRegistration(socket, handle);
+        var watcher = new IoWatcher(this, socket, direction, callback, registration);
+        if (registration.Add(watcher) && !isNew)
         {
-            registration = new IoRegistration();
-            _io.Add(socket, registration);
+            QueueIoChange(registration);
         }
 
-        registration.Add(watcher);
+        if (isNew)
+        {
+            // The kernel hears of a new socket at once, so that a refusal reaches this caller.
+            // A loop already disposed has no poller left: the watcher stays inert.
+            if (!_disposed)
+            {
+                _poller.Add(registration);
+            }
+
+            _io.Add(handle, registration);
+        }
+
         return watcher;
     }
 
@@ -403,7 +428,7 @@ public sealed class Loop : IDisposable
             signal.Dispose();
         }
 
-        _wakeup.Dispose();
+        _poller.Dispose();
     }
 
     /// <summary>
@@ -419,7 +444,7 @@ public sealed class Loop : IDisposable
         }
 
         _posted.Enqueue(callback);
-        _wakeup.Signal();
+        _poller.Wakeup.Signal();
         return true;
     }
 
@@ -568,9 +593,55 @@ public sealed class Loop : IDisposable
 
     internal void RemoveIo(IoWatcher watcher)
     {
-        if (_io.TryGetValue(watcher.Socket, out var registration) && registration.Remove(watcher))
+        // Only recorded here: the kernel hears of it before the next wait, so a watcher that
+        // goes and comes back within a pass (a handle re-arming its reader) costs no call.
+        if (watcher.Registration.Remove(watcher) || watcher.Registration.Watchers.Count == 0)
         {
-            _io.Remove(watcher.Socket);
+            QueueIoChange(watcher.Registration);
+        }
+    }
+
+    private void QueueIoChange(IoRegistration registration)
+    {
+        if (!registration.Changed)
+        {
+            registration.Changed = true;
+            _ioChanges.Add(registration);
+        }
+    }
+
+    /// <summary>Watched sockets, including those whose last watcher went in this pass; tests read it.</summary>
+    internal int WatchedSockets => _io.Count;
+
+    /// <summary>The waiting phase's backend; tests read its counters.</summary>
+    internal IoPoller Poller => _poller;
+
+    /// <summary>Brings the kernel up to date with the interest changes of the last pass.</summary>
+    private void ApplyIoChanges()
+    {
+        var done = 0;
+        try
+        {
+            for (; done < _ioChanges.Count; done++)
+            {
+                var registration = _ioChanges[done];
+                if (registration.Watchers.Count == 0)
+                {
+                    _io.Remove(registration.Handle);
+                    _poller.Remove(registration);
+                }
+                else
+                {
+                    _poller.Update(registration);
+                }
+
+                registration.Changed = false;
+            }
+        }
+        finally
+        {
+            // One the kernel refused stays queued, and is tried again before the next wait.
+            _ioChanges.RemoveRange(0, done);
         }
     }
 
@@ -597,7 +668,7 @@ public sealed class Loop : IDisposable
             work += RunTimers();
             if (ready > 0)
             {
-                work += DispatchIo();
+                work += DispatchIo(ready);
             }
 
             work += RunPosted();
@@ -645,7 +716,7 @@ public sealed class Loop : IDisposable
             return 0;
         }
 
-        // Round up to whole milliseconds, the resolution of the poll(2) underneath:
+        // Round up to whole milliseconds, the resolution of epoll_wait and of the poll(2) under Select:
         // waking early would only cost an empty pass.
         var micros = Math.Ceiling(seconds * 1_000) * 1_000;
         return micros >= int.MaxValue ? int.MaxValue : (int)micros;
@@ -653,77 +724,54 @@ public sealed class Loop : IDisposable
 
     private int Poll(int timeoutMicroseconds)
     {
-        _readSet.Clear();
-        _writeSet.Clear();
-        _errorSet.Clear();
-        _readSet.Add(_wakeup.Socket);
-        foreach (var (socket, registration) in _io)
-        {
-            if (socket.SafeHandle.IsClosed)
-            {
-                continue;
-            }
-
-            if (registration.Readers > 0)
-            {
-                _readSet.Add(socket);
-            }
-
-            if (registration.Writers > 0)
-            {
-                _writeSet.Add(socket);
-            }
-
-            _errorSet.Add(socket);
-        }
-
-        if (_writeSet.Count == 0 && _errorSet.Count == 0 && timeoutMicroseconds == 0 && _readSet.Count == 1 && _wakeup.IsIdle)
+        ApplyIoChanges();
+        if (timeoutMicroseconds == 0 && _io.Count == 0 && _poller.Wakeup.IsIdle)
         {
             // Nothing to ask the kernel: skip the system call on busy timer-only passes.
-            _readSet.Clear();
             return 0;
         }
 
-        Socket.Select(_readSet, _writeSet.Count > 0 ? _writeSet : null, _errorSet.Count > 0 ? _errorSet : null, timeoutMicroseconds);
-        if (!_wakeup.IsIdle || _readSet.Contains(_wakeup.Socket))
-        {
-            _wakeup.Reset();
-        }
-
-        return _readSet.Count + _writeSet.Count + _errorSet.Count;
+        return _poller.Wait(timeoutMicroseconds);
     }
 
-    private int DispatchIo()
+    private int DispatchIo(int ready)
     {
+        // Errors first, then the readable, then the writable, each socket in the order the
+        // kernel reported it: the select loop's order, kept for both backends.
         var calls = 0;
-        foreach (var socket in _errorSet)
+        for (var i = 0; i < ready; i++)
         {
-            // An error wakes both directions: the callbacks meet it on their next read or write.
-            calls += DispatchIo(socket, IoDirection.Read) + DispatchIo(socket, IoDirection.Write);
-        }
-
-        foreach (var socket in _readSet)
-        {
-            if (socket != _wakeup.Socket && !_errorSet.Contains(socket))
+            if ((_poller.ReadyEvents(i) & IoReadiness.Error) != 0)
             {
-                calls += DispatchIo(socket, IoDirection.Read);
+                // An error wakes both directions: the callbacks meet it on their next read or write.
+                var registration = _poller.ReadyRegistration(i);
+                calls += DispatchIo(registration, IoDirection.Read) + DispatchIo(registration, IoDirection.Write);
             }
         }
 
-        foreach (var socket in _writeSet)
+        for (var i = 0; i < ready; i++)
         {
-            if (!_errorSet.Contains(socket))
+            if ((_poller.ReadyEvents(i) & (IoReadiness.Error | IoReadiness.Read)) == IoReadiness.Read)
             {
-                calls += DispatchIo(socket, IoDirection.Write);
+                calls += DispatchIo(_poller.ReadyRegistration(i), IoDirection.Read);
+            }
+        }
+
+        for (var i = 0; i < ready; i++)
+        {
+            if ((_poller.ReadyEvents(i) & (IoReadiness.Error | IoReadiness.Write)) == IoReadiness.Write)
+            {
+                calls += DispatchIo(_poller.ReadyRegistration(i), IoDirection.Write);
             }
         }
 
         return calls;
     }
 
-    private int DispatchIo(Socket socket, IoDirection direction)
+    private int DispatchIo(IoRegistration registration, IoDirection direction)
     {
-        if (!_io.TryGetValue(socket, out var registration))
+        // A socket closed by an earlier callback of this pass has nothing left to report.
+        if (registration.Handle.IsClosed)
         {
             return 0;
         }
@@ -740,7 +788,7 @@ public sealed class Loop : IDisposable
             if (watcher.IsActive && watcher.Direction == direction)
             {
                 calls++;
-                Invoke(watcher.Invoke);
+                Invoke(watcher.Callback);
             }
         }
 
@@ -780,7 +828,7 @@ public sealed class Loop : IDisposable
             }
 
             calls++;
-            Invoke(timer.Invoke);
+            Invoke(timer.Callback);
         }
 
         return calls;
@@ -849,7 +897,7 @@ public sealed class Loop : IDisposable
             var watcher = _idle[i];
             if (watcher.IsActive)
             {
-                Invoke(watcher.Invoke);
+                Invoke(watcher.Callback);
             }
         }
     }
@@ -877,47 +925,6 @@ public sealed class Loop : IDisposable
         {
             _threwInPass = true;
             handler(e);
-        }
-    }
-
-    /// <summary>The watchers of one socket.</summary>
-    private sealed class IoRegistration
-    {
-        public List<IoWatcher> Watchers { get; } = new(2);
-
-        public int Readers { get; private set; }
-
-        public int Writers { get; private set; }
-
-        public void Add(IoWatcher watcher)
-        {
-            Watchers.Add(watcher);
-            if (watcher.Direction == IoDirection.Read)
-            {
-                Readers++;
-            }
-            else
-            {
-                Writers++;
-            }
-        }
-
-        /// <summary>Returns true when the socket has no watcher left.</summary>
-        public bool Remove(IoWatcher watcher)
-        {
-            if (Watchers.Remove(watcher))
-            {
-                if (watcher.Direction == IoDirection.Read)
-                {
-                    Readers--;
-                }
-                else
-                {
-                    Writers--;
-                }
-            }
-
-            return Watchers.Count == 0;
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace EventLoop;
 
 /// <summary>
@@ -61,6 +63,24 @@ internal static class LoopErrors
     public static InvalidOperationException ReleaseWhileRunning() => new(
         "ReleaseOwnership was called while the loop runs (inside Run, RunOnce, Recv or one of its callbacks); "
         + "call it once they have returned.");
+
+    /// <summary>A system call of the loop's waiting phase failed.</summary>
+    public static IOException SystemCall(string call, int errno) => new(
+        $"The event loop's {call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+
+    /// <summary>The kernel refused to watch a socket (epoll_ctl): the watcher is not created.</summary>
+    public static IOException WatchFailed(int errno) => new(
+        $"The event loop cannot watch this socket: epoll_ctl failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})"
+        + (errno == 28 ? "; the per-user limit of watched descriptors (/proc/sys/fs/epoll/max_user_watches) is reached" : string.Empty));
+
+    /// <summary><c>STOMPER_LOOP_BACKEND</c> names a backend this system does not have.</summary>
+    public static PlatformNotSupportedException BackendUnavailable(string name) => new(
+        $"{IoPoller.BackendVariable}={name}: the {name} backend is not available on this system ({RuntimeInformation.OSDescription}); "
+        + "unset the variable to use the best one there is, or set it to select");
+
+    /// <summary><c>STOMPER_LOOP_BACKEND</c> names no backend.</summary>
+    public static InvalidOperationException UnknownBackend(string name) => new(
+        $"{IoPoller.BackendVariable}={name} names no event loop backend: use epoll (Linux) or select, or unset it");
 
     private static string Describe(Thread thread) =>
         thread.Name is { Length: > 0 } name ? $"{thread.ManagedThreadId} (\"{name}\")" : thread.ManagedThreadId.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -27,7 +27,8 @@ public sealed class TimerWatcher : Watcher
     /// <summary>Bumped on every (re)schedule so that a stale queue entry is recognised and skipped.</summary>
     internal long Generation { get; set; }
 
-    internal void Invoke() => _callback();
+    /// <summary>The user's callback, handed to the loop as it is: a method group here would allocate a delegate per call.</summary>
+    internal Action Callback => _callback;
 
     /// <summary>
     /// Re-arms the timer to fire <paramref name="after"/> seconds from the loop's now,

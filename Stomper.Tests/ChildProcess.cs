@@ -24,6 +24,7 @@ internal static class ChildProcess
             "signal-after-loop-disposed" => SignalAfterLoopDisposed(),
             "tstp-inherited-as-ignored" => TstpInheritedAsIgnored(),
             "alrm-pipe-usr1" => AlrmPipeUsr1(),
+            "loop-backend" => LoopBackend(),
             _ => 2,
         }
         : 2;
@@ -49,6 +50,22 @@ internal static class ChildProcess
         }
 
         return (child.ExitCode, output.Result + errors.Result);
+    }
+
+    /// <summary>Prints the backend a new loop picks in this process's environment, or why it refused.</summary>
+    private static int LoopBackend()
+    {
+        try
+        {
+            using var loop = new Loop();
+            Console.WriteLine($"backend: {loop.Backend}");
+        }
+        catch (Exception e) when (e is InvalidOperationException or PlatformNotSupportedException)
+        {
+            Console.WriteLine($"refused: {e.Message}");
+        }
+
+        return 0;
     }
 
     private static int SignalInheritedAsIgnored()

@@ -19,7 +19,8 @@ internal sealed class PeerProcess : IDisposable
 
     public int Port { get; }
 
-    public static PeerProcess Start()
+    /// <param name="readBuffer">Each connection's first read buffer in the peer (see <see cref="StompPeer"/>).</param>
+    public static PeerProcess Start(int readBuffer = 1 << 20)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("No process path");
         var info = new ProcessStartInfo(self)
@@ -36,15 +37,16 @@ internal sealed class PeerProcess : IDisposable
         }
 
         info.ArgumentList.Add("peer");
+        info.ArgumentList.Add(readBuffer.ToString(CultureInfo.InvariantCulture));
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the peer");
         var line = process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("The peer said nothing");
         return new PeerProcess(process, int.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture));
     }
 
     /// <summary>The child's side: serve until the parent closes our standard input.</summary>
-    public static void Serve()
+    public static void Serve(int readBuffer)
     {
-        using var peer = new StompPeer();
+        using var peer = new StompPeer(readBuffer: readBuffer);
         Console.WriteLine($"PEER {peer.Port}");
         Console.Out.Flush();
         while (Console.In.Read() >= 0)

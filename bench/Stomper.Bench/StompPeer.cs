@@ -21,13 +21,18 @@ internal sealed class StompPeer : IDisposable
 {
     private const int FloodBatch = 1000;
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    private readonly int _readBuffer;
     private int _sessions;
 
-    public StompPeer(int port = 0)
+    /// <param name="port">The port to listen on; 0 for any free one.</param>
+    /// <param name="readBuffer">Bytes each connection starts reading into (it grows when a frame needs more): 1 MiB takes a publish flood in few reads; the scale workload's thousand connections ask for less.</param>
+    public StompPeer(int port = 0, int readBuffer = 1 << 20)
     {
+        _readBuffer = readBuffer;
         _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
-        _listener.Listen(64);
+        // Room for the scale workload's thousand clients connecting in one burst.
+        _listener.Listen(1024);
         new Thread(Accept) { IsBackground = true, Name = "peer-accept" }.Start();
     }
 
@@ -62,14 +67,14 @@ internal sealed class StompPeer : IDisposable
 
             socket.NoDelay = true;
             var session = Interlocked.Increment(ref _sessions);
-            new Thread(() => Serve(socket, session)) { IsBackground = true, Name = "peer-conn" }.Start();
+            new Thread(() => Serve(socket, session, _readBuffer)) { IsBackground = true, Name = "peer-conn" }.Start();
         }
     }
 
-    private static void Serve(Socket socket, int session)
+    private static void Serve(Socket socket, int session, int readBuffer)
     {
         using var _ = socket;
-        var buffer = new byte[1 << 20];
+        var buffer = new byte[readBuffer];
         var replies = new MemoryStream();
         var length = 0;
         try

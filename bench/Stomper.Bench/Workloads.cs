@@ -67,9 +67,11 @@ internal static class Workloads
     /// is acknowledged from its callback by message, as a ported consumer does
     /// (<c>$stomper-&gt;ack( message =&gt; $msg )</c>).
     /// </summary>
-    public static Result Consume(string workload, BenchTarget target, int count, string ackMode = "auto")
+    /// <param name="shared">A loop to run on (the scale workload's, with idle watchers on it); null for a loop of its own.</param>
+    public static Result Consume(string workload, BenchTarget target, int count, string ackMode = "auto", Loop? shared = null)
     {
-        using var loop = new Loop();
+        using var owned = shared is null ? new Loop() : null;
+        var loop = shared ?? owned!;
         using var client = target.Create(loop, new HandleParams());
         Ready(loop, client);
         var cv = loop.Cv();
@@ -112,9 +114,11 @@ internal static class Workloads
     }
 
     /// <summary>Workload 3: each SEND waits for its RECEIPT before the next; latency percentiles in microseconds.</summary>
-    public static Result RoundTrip(string workload, BenchTarget target, int count)
+    /// <param name="shared">A loop to run on (the scale workload's, with idle watchers on it); null for a loop of its own.</param>
+    public static Result RoundTrip(string workload, BenchTarget target, int count, Loop? shared = null)
     {
-        using var loop = new Loop();
+        using var owned = shared is null ? new Loop() : null;
+        var loop = shared ?? owned!;
         using var client = target.Create(loop, new HandleParams { NoDelay = true });
         Ready(loop, client);
         var parameters = new CommandParams { ["destination"] = "/queue/bench", ["receipt"] = "auto", Body = Body100 };
@@ -160,7 +164,7 @@ internal static class Workloads
     /// channel once in confirm mode stays there, which cost every later SEND of the run
     /// about 40% of the broker's throughput.
     /// </summary>
-    private static void Ready(Loop loop, IBenchClient client)
+    internal static void Ready(Loop loop, IBenchClient client)
     {
         var cv = loop.Cv();
         client.Execute(StompCommands.Begin, new CommandParams { ["transaction"] = "ready", ["receipt"] = "auto" }, (_, error) => Finish(cv, error));
@@ -168,7 +172,7 @@ internal static class Workloads
         client.Execute(StompCommands.Abort, new CommandParams { ["transaction"] = "ready" });
     }
 
-    private static void Close(Loop loop, IBenchClient client)
+    internal static void Close(Loop loop, IBenchClient client)
     {
         var cv = loop.Cv();
         client.Execute(StompCommands.Disconnect, new CommandParams(), (_, error) => Finish(cv, error));
