@@ -368,7 +368,9 @@ public sealed class TlsTransport : ITransport
         }
 
         _established = true;
-        _mayHaveMore = _stream.HasInbound;
+        // What came right after the peer's last handshake message may already sit in
+        // SslStream's own buffer, where no socket readiness will ever announce it.
+        _mayHaveMore = true;
         UpdateWriteWatch();
         Report(null);
     }

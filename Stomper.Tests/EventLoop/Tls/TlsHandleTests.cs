@@ -29,6 +29,15 @@ public sealed class TlsHandleTests
     }
 
     [Test]
+    public void Data_that_arrives_with_the_last_handshake_message_is_read_without_further_readiness()
+    {
+        using var pair = new TlsPair();
+        pair.Client.OnConnect = (h, _, _) => h.PushWrite("sent at once");
+        pair.Run();
+        Assert.That(pair.ServerReceived.ToString(), Is.EqualTo("sent at once"));
+    }
+
+    [Test]
     public void What_crosses_the_pipe_is_ciphertext()
     {
         using var pair = new TlsPair();
