@@ -50,6 +50,7 @@ public sealed class TlsTransport : ITransport
     private bool _closed;
     private bool _truncated;
     private bool _mayHaveMore;
+    private bool _innerDrained;
     private bool _refireQueued;
     private bool _watchingWrite;
     private Action? _onReadable;
@@ -180,7 +181,9 @@ public sealed class TlsTransport : ITransport
 
             if (!_sslRead.IsCompleted)
             {
-                if (!PullCiphertext())
+                // A short read from the socket drained it: asking again would only cost a
+                // system call that finds nothing (the watcher calls again if more came).
+                if ((total > 0 && _innerDrained) || !PullCiphertext())
                 {
                     break;
                 }
@@ -400,6 +403,7 @@ public sealed class TlsTransport : ITransport
             return false;
         }
 
+        _innerDrained = n < space.Count;
         if (n == 0)
         {
             _stream.ReceivedEof();
