@@ -301,10 +301,10 @@ public sealed class TlsHandleTests
     {
         using var pair = new TlsPair();
         pair.Run();
-        var header = new byte[] { 23, 3, 3, 0xFF, 0xFF };
-        pair.Pipe.Server.Inject(header);
+        pair.Pipe.Server.Inject([23, 3, 3, 0xFF, 0xFF]);
         var junk = new byte[64 * 1024];
-        for (var i = 0; i < 64 && pair.ClientError is null; i++)
+        var injected = 0;
+        for (; injected < 64 && pair.ClientError is null; injected++)
         {
             pair.Pipe.Server.Inject(junk);
             pair.Run();
@@ -312,6 +312,24 @@ public sealed class TlsHandleTests
 
         Assert.That(pair.ClientError, Does.StartWith("TLS error: "));
         Assert.That(pair.Client.IsDestroyed, Is.True);
+        Assert.That(injected, Is.LessThanOrEqualTo(2), "the client gave up within one record's worth of junk instead of buffering it all");
+    }
+
+    [Test]
+    public void A_huge_record_instead_of_a_server_hello_fails_the_connect_with_bounded_memory()
+    {
+        using var pair = new TlsPair(startServer: false);
+        pair.Pipe.Server.Inject([22, 3, 3, 0xFF, 0xFF]);
+        var junk = new byte[64 * 1024];
+        var injected = 0;
+        for (; injected < 64 && pair.ClientError is null; injected++)
+        {
+            pair.Pipe.Server.Inject(junk);
+            pair.Run();
+        }
+
+        Assert.That(pair.ClientError, Does.StartWith("TLS handshake failed: "));
+        Assert.That(injected, Is.LessThanOrEqualTo(2), "the client gave up within one record's worth of junk instead of buffering it all");
     }
 
     [Test]
