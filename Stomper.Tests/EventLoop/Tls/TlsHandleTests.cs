@@ -54,7 +54,7 @@ public sealed class TlsHandleTests
     {
         using var pair = new TlsPair();
         pair.Run();
-        var transport = (TlsTransport)typeof(Handle).GetField("_transport", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(pair.Client)!;
+        var transport = TlsPair.TlsOf(pair.Client);
         var threads = new HashSet<int>();
         pair.Client.OnRead = h =>
         {
@@ -249,7 +249,7 @@ public sealed class TlsHandleTests
         using var pair = new TlsPair(serverContext: Certs.ServerContext(requireClientCert: true), clientContext: Certs.ClientContext(withClientCertificate: true));
         pair.Run();
         Assert.That(pair.ClientConnected && pair.ServerConnected, Is.True, pair.ClientError ?? pair.ServerError);
-        var server = (TlsTransport)typeof(Handle).GetField("_transport", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(pair.Server)!;
+        var server = TlsPair.TlsOf(pair.Server!);
         Assert.That(server.SslStream!.RemoteCertificate!.Subject, Is.EqualTo("CN=stomper-client"));
     }
 
@@ -262,6 +262,30 @@ public sealed class TlsHandleTests
         pair.Run();
         Assert.That(pair.ServerError, Does.Contain("RemoteCertificateNotAvailable"));
         Assert.That(pair.ClientError, Is.Not.Null, "TLS 1.3 clients learn it on their first read");
+    }
+
+    [Test]
+    public void No_common_protocol_version_fails_the_connect_with_the_reason()
+    {
+        using var pair = new TlsPair(
+            serverContext: new TlsContext { ServerCertificate = Certs.Server, Protocols = System.Security.Authentication.SslProtocols.Tls13 },
+            clientContext: new TlsContext { CaCertificates = [Certs.Ca], Protocols = System.Security.Authentication.SslProtocols.Tls12 });
+        pair.Run();
+        Assert.That(pair.ClientConnected, Is.False);
+        Assert.That(pair.ClientError, Does.StartWith("TLS handshake failed: "));
+    }
+
+    [Test]
+    public void Protocols_pins_the_version_both_sides_speak()
+    {
+        using var pair = new TlsPair(clientContext: new TlsContext { CaCertificates = [Certs.Ca], Protocols = System.Security.Authentication.SslProtocols.Tls12 });
+        pair.Run();
+        Assert.That(pair.ClientConnected, Is.True, pair.ClientError);
+        var transport = TlsPair.TlsOf(pair.Client);
+        Assert.That(transport.Protocol, Is.EqualTo(System.Security.Authentication.SslProtocols.Tls12));
+        pair.Client.PushWrite("over 1.2");
+        pair.Run();
+        Assert.That(pair.ServerReceived.ToString(), Is.EqualTo("over 1.2"));
     }
 
     [Test]
