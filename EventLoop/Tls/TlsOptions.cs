@@ -15,6 +15,10 @@ internal static class TlsOptions
             EnabledSslProtocols = context.Protocols,
             RemoteCertificateValidationCallback = verifier.Validate,
             CertificateChainPolicy = ChainPolicy(context),
+
+            // A renegotiation the server starts would make SslStream's next synchronous
+            // write wait for the handshake under way, on the loop thread that must feed it.
+            AllowRenegotiation = false,
         };
         if (context.ClientCertificate is { } given)
         {
@@ -179,7 +183,6 @@ internal static class TlsOptions
             options.CertificateRevocationCheckMode = given.CertificateRevocationCheckMode;
         }
 
-        options.AllowRenegotiation = given.AllowRenegotiation;
         options.AllowTlsResume = given.AllowTlsResume;
     }
 }

@@ -244,6 +244,18 @@ public sealed class TlsHandleTests
     }
 
     [Test]
+    public void What_Options_sets_wins_over_the_keys()
+    {
+        using var pair = new TlsPair(serverContext: Certs.ServerContext(Certs.WrongName), clientContext: new TlsContext
+        {
+            CaCertificates = [Certs.Ca],
+            Options = new System.Net.Security.SslClientAuthenticationOptions { TargetHost = "broker.example" },
+        });
+        pair.Run();
+        Assert.That(pair.ClientConnected, Is.True, pair.ClientError);
+    }
+
+    [Test]
     public void A_client_certificate_is_presented_when_the_server_requires_one()
     {
         using var pair = new TlsPair(serverContext: Certs.ServerContext(requireClientCert: true), clientContext: Certs.ClientContext(withClientCertificate: true));
