@@ -445,4 +445,21 @@ public sealed class TlsHandleTests
         pair.Run();
         Assert.That(pair.ClientError, Does.StartWith("TLS setup failed: ").And.Contain("/nonexistent/ca.pem"));
     }
+
+    [Test]
+    public void A_ca_path_without_certificates_fails_the_connect_saying_so()
+    {
+        var folder = Directory.CreateTempSubdirectory("stomper-tls-empty-");
+        try
+        {
+            File.WriteAllText(Path.Combine(folder.FullName, "README.txt"), "no certificates here");
+            using var pair = new TlsPair(clientContext: new TlsContext { CaPath = folder.FullName });
+            pair.Run();
+            Assert.That(pair.ClientError, Is.EqualTo($"TLS setup failed: No CA certificate found in ca_path \"{folder.FullName}\" (*.pem, *.crt)"));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }
