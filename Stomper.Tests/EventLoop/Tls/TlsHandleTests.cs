@@ -409,6 +409,40 @@ public sealed class TlsHandleTests
     }
 
     [Test]
+    public void A_handle_disposed_from_its_own_read_callback_closes_cleanly_with_a_close_notify()
+    {
+        using var pair = new TlsPair();
+        pair.Run();
+        pair.Client.OnRead = h =>
+        {
+            h.Consume(h.ReadBuffer.Length);
+            h.Dispose();
+        };
+        pair.Server!.PushWrite("first");
+        pair.Server.PushWrite("second");
+        pair.Run();
+
+        Assert.That(pair.Client.IsDestroyed, Is.True);
+        Assert.That(pair.ServerEof, Is.True, "the server read a close_notify, then end-of-file");
+        Assert.That(pair.ServerError, Is.Null);
+    }
+
+    [Test]
+    public void An_exception_from_on_connect_leaves_the_tls_session_usable()
+    {
+        using var pair = new TlsPair();
+        pair.Client.OnConnect = (_, _, _) => throw new InvalidOperationException("user bug");
+        var thrown = new List<Exception>();
+        pair.Loop.UnhandledException = thrown.Add;
+        pair.Run();
+        pair.Client.PushWrite("still works");
+        pair.Run();
+
+        Assert.That(thrown.Select(e => e.Message), Is.EqualTo(new[] { "user bug" }));
+        Assert.That(pair.ServerReceived.ToString(), Is.EqualTo("still works"));
+    }
+
+    [Test]
     public void Accept_without_a_certificate_fails_with_a_clear_error()
     {
         using var pair = new TlsPair(serverContext: new TlsContext());
