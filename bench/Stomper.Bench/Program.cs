@@ -2,12 +2,13 @@ using System.Globalization;
 using Stomper.Bench;
 
 // Benchmarks are programs, not tests: they measure and print, they assert nothing.
-//   all [scale]      loop benchmarks, workloads 1-5 (Stomper and stomp.py), the scale workload, micro-benchmarks
-//   local [scale]    workloads 1-4 against the local peer only
+//   all [scale]      loop benchmarks, workloads 1-5 (Stomper and stomp.py), the TLS workloads, the scale workload, micro-benchmarks
+//   local [scale]    workloads 1-4 against the local peer only, and the TLS workloads
+//   tls [scale]      the TLS workloads only, beside the same workloads in plaintext
 //   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
 //   scale [scale]    issue 16: round trip and consume beside 0-5,000 idle watched sockets, 1,000 clients on one loop
-//   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip)
+//   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip; tls-<workload> over TLS)
 //   peer             (internal) serve the minimal STOMP peer until standard input closes
 var what = args.Length > 0 ? args[0] : "all";
 var scale = args.Length > 1 && what is not ("profile" or "micro" or "peer") ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
@@ -21,7 +22,7 @@ if (what == "profile")
 
 if (what == "peer")
 {
-    PeerProcess.Serve(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1 << 20);
+    PeerProcess.Serve(int.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
     return;
 }
 
@@ -35,6 +36,11 @@ var suite = new Suite(scale);
 if (what is "all" or "local")
 {
     suite.Local();
+}
+
+if (what is "all" or "local" or "tls")
+{
+    suite.Tls();
 }
 
 if (what is "all" or "scale")

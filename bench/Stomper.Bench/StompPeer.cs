@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Stomper.Bench;
@@ -16,19 +18,24 @@ namespace Stomper.Bench;
 /// first NUL (the bench bodies hold none), and a frame's header block is searched for
 /// <c>receipt:</c> only when it is there at all. One blocking thread per connection; run it
 /// in its own process (<c>peer</c> mode) so that its CPU is not charged to the client.
+/// Given a certificate, it serves the same behind TLS (a blocking <see cref="SslStream"/>
+/// per connection) for the TLS workloads.
 /// </remarks>
 internal sealed class StompPeer : IDisposable
 {
     private const int FloodBatch = 1000;
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly int _readBuffer;
+    private readonly X509Certificate2? _certificate;
     private int _sessions;
 
     /// <param name="port">The port to listen on; 0 for any free one.</param>
     /// <param name="readBuffer">Bytes each connection starts reading into (it grows when a frame needs more): 1 MiB takes a publish flood in few reads; the scale workload's thousand connections ask for less.</param>
-    public StompPeer(int port = 0, int readBuffer = 1 << 20)
+    /// <param name="certificate">With a certificate (and its key), every connection speaks TLS.</param>
+    public StompPeer(int port = 0, int readBuffer = 1 << 20, X509Certificate2? certificate = null)
     {
         _readBuffer = readBuffer;
+        _certificate = certificate;
         _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
         // Room for the scale workload's thousand clients connecting in one burst.
@@ -67,12 +74,19 @@ internal sealed class StompPeer : IDisposable
 
             socket.NoDelay = true;
             var session = Interlocked.Increment(ref _sessions);
-            new Thread(() => Serve(socket, session, _readBuffer)) { IsBackground = true, Name = "peer-conn" }.Start();
+            var certificate = _certificate;
+            var readBuffer = _readBuffer;
+            new Thread(() => Serve(PeerStream.Open(socket, certificate), session, readBuffer)) { IsBackground = true, Name = "peer-conn" }.Start();
         }
     }
 
-    private static void Serve(Socket socket, int session, int readBuffer)
+    private static void Serve(PeerStream? socket, int session, int readBuffer)
     {
+        if (socket is null)
+        {
+            return;
+        }
+
         using var _ = socket;
         var buffer = new byte[readBuffer];
         var replies = new MemoryStream();
@@ -86,7 +100,7 @@ internal sealed class StompPeer : IDisposable
                     Array.Resize(ref buffer, buffer.Length * 2);
                 }
 
-                var n = socket.Receive(buffer, length, buffer.Length - length, SocketFlags.None);
+                var n = socket.Receive(buffer, length, buffer.Length - length);
                 if (n == 0)
                 {
                     return;
@@ -165,7 +179,7 @@ internal sealed class StompPeer : IDisposable
 
                 if (close)
                 {
-                    socket.Shutdown(SocketShutdown.Both);
+                    socket.Shutdown();
                     return;
                 }
 
@@ -179,13 +193,13 @@ internal sealed class StompPeer : IDisposable
                 }
             }
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or IOException)
         {
             // The client went away: nothing to report, the bench reads its own results.
         }
     }
 
-    private static void Flood(Socket socket, string subscription, int total)
+    private static void Flood(PeerStream socket, string subscription, int total)
     {
         var body = new byte[100];
         body.AsSpan().Fill((byte)'x');
@@ -204,7 +218,7 @@ internal sealed class StompPeer : IDisposable
                 socket.Send(batch.AsSpan(0, frames * one));
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
             // The client left mid-flood and the reading thread closed the socket.
         }
