@@ -1,3 +1,5 @@
+using EventLoop;
+
 namespace Stomper;
 
 /// <summary>
@@ -23,4 +25,16 @@ public sealed class HandleParams
 
     /// <summary><c>wbuf_max</c>: a connection error when more than this many bytes wait to be written; 0 for no limit.</summary>
     public int WbufMax { get; init; }
+
+    /// <summary>
+    /// <c>tls</c>: <see cref="TlsMode.Connect"/> speaks TLS to the broker (<c>tls =&gt; 'connect'</c>);
+    /// the handshake runs inside the connect, within <c>connection_timeout</c>, before <c>on_connect</c>.
+    /// </summary>
+    public TlsMode Tls { get; init; }
+
+    /// <summary><c>tls_ctx</c>: trust, client certificate and checks; null verifies the chain against the system's roots and the host name.</summary>
+    public TlsContext? TlsCtx { get; init; }
+
+    /// <summary><c>peername</c>: the name checked in the broker's certificate and sent as SNI; null: the host connected to.</summary>
+    public string? Peername { get; init; }
 }

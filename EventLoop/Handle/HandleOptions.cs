@@ -73,4 +73,16 @@ public sealed class HandleOptions
 
     /// <summary>Makes the transport; the default makes a <see cref="SocketTransport"/>. The seam for mocks.</summary>
     public Func<Loop, ITransport>? Transport { get; init; }
+
+    /// <summary><c>tls</c>: <see cref="TlsMode.Connect"/> or <see cref="TlsMode.Accept"/> to speak TLS; <see cref="TlsMode.None"/> (the default) for plain TCP.</summary>
+    public TlsMode Tls { get; init; }
+
+    /// <summary><c>tls_ctx</c>: certificates, trust and checks; null gives the defaults (verify the chain against the system's roots, and the host name).</summary>
+    public TlsContext? TlsCtx { get; init; }
+
+    /// <summary>
+    /// <c>peername</c>: the name the peer's certificate must carry, also sent as SNI. Null: the
+    /// host connected to (an IP address is checked against the certificate's IP entries and sends no SNI).
+    /// </summary>
+    public string? Peername { get; init; }
 }
