@@ -468,12 +468,13 @@ healthy() {
 with_lock() { mkdir -p "$DIR"; exec 9>"$DIR/.lock"; flock -w "$((TIMEOUT + 60))" 9 || die "another brokers.sh holds $DIR/.lock"; }
 
 cmd_start() {
-  local t0 deadline to_start=() stale=() node any_rabbit=
+  local t0 deadline to_start=() stale=() node any_rabbit= made
   t0=$(date +%s); deadline=$((t0 + TIMEOUT))
   with_lock
   install_if_missing
   prepare_common
-  if [ -n "$(ensure_tls_files)" ]; then
+  made=$(ensure_tls_files) || exit 1
+  if [ -n "$made" ]; then
     # New certificates: a broker still running serves ones from a CA that is gone.
     for node in "${RABBIT_NODES[@]}" activemq; do
       [ -n "$(node_pids "$node")" ] && stale+=("$node")
@@ -568,11 +569,12 @@ cmd_signal() { # SIG node
 }
 
 cmd_restart() {
-  local node=$1 deadline
+  local node=$1 deadline made
   deadline=$(($(date +%s) + TIMEOUT))
   with_lock
   prepare_common
-  [ -n "$(ensure_tls_files)" ] && say "made new TLS files: the other brokers serve the old ones until 'stop' and 'start'"
+  made=$(ensure_tls_files) || exit 1
+  [ -n "$made" ] && say "made new TLS files: the other brokers serve the old ones until 'stop' and 'start'"
   if [ "$node" = activemq ]; then
     stop_activemq; start_activemq
     wait_ready "$deadline" activemq
