@@ -16,6 +16,8 @@
 #   STOMPER_RABBIT_STOMP_PORTS     "61613 61614 61615"
 #   STOMPER_RABBIT_AMQP_PORTS      "5672 5673 5674"
 #   STOMPER_RABBIT_DIST_PORTS      "25672 25673 25674"
+#   STOMPER_RABBIT_NODE_PREFIX     ""  (Erlang node names are <prefix>rabbitN@localhost:
+#                                  a prefix and other ports let two checkouts' brokers run at once)
 #   STOMPER_RABBIT_STOMP_TLS_PORTS "61623 61624 61625"
 #   STOMPER_ACTIVEMQ_STOMP_PORT    61620
 #   STOMPER_ACTIVEMQ_STOMP_TLS_PORT  61621
@@ -42,6 +44,7 @@ TLS=$DIR/tls
 # private keys themselves are PEM files anyone in group rabbitmq may read.
 STORE_PASS=stomper
 RABBIT_NODES=(rabbit1 rabbit2 rabbit3)
+NODE_PREFIX=${STOMPER_RABBIT_NODE_PREFIX:-}
 RABBIT_LIB=/usr/lib/rabbitmq/bin
 AMQ_HOME=/usr/share/activemq
 # epmd (the Erlang port mapper) and the Erlang distribution stay on loopback.
@@ -55,6 +58,7 @@ die() { say "ERROR: $*"; exit 1; }
 idx_of() { case $1 in rabbit1) echo 0 ;; rabbit2) echo 1 ;; rabbit3) echo 2 ;; *) return 1 ;; esac; }
 stomp_port_of() { if [ "$1" = activemq ]; then echo "$AMQ_STOMP_PORT"; else echo "${STOMP_PORTS[$(idx_of "$1")]}"; fi; }
 tls_ports_of() { if [ "$1" = activemq ]; then echo "$AMQ_TLS_PORT $AMQ_MTLS_PORT"; else echo "${TLS_PORTS[$(idx_of "$1")]}"; fi; }
+erl_name() { echo "$NODE_PREFIX$1@localhost"; }   # rabbitN -> its Erlang node name
 check_node() { case ${1:-} in rabbit1|rabbit2|rabbit3|activemq) ;; *) die "unknown node '${1:-}' (rabbit1, rabbit2, rabbit3 or activemq)" ;; esac; }
 
 # Sends CONNECT and succeeds only when the first frame back is CONNECTED.
@@ -128,7 +132,7 @@ node_pids() {
   return 0
 }
 
-node_log() { if [ "$1" = activemq ]; then echo "$DIR/activemq/log/activemq.log"; else echo "$DIR/$1/log/$1@localhost.log"; fi; }
+node_log() { if [ "$1" = activemq ]; then echo "$DIR/activemq/log/activemq.log"; else echo "$DIR/$1/log/$(erl_name "$1").log"; fi; }
 
 show_tail() {
   local node=$1 f
@@ -246,13 +250,14 @@ start_rabbit() { # node [fresh]
   for p in "${STOMP_PORTS[$i]}" "${TLS_PORTS[$i]}" "${AMQP_PORTS[$i]}" "${DIST_PORTS[$i]}"; do
     port_in_use "$p" && die "$node: port 127.0.0.1:$p is already in use by another process (another checkout's brokers? stop them, or see the port overrides in scripts/brokers.sh)"
   done
-  if epmd -names 2>/dev/null | grep -q "^name $node at"; then
-    die "$node: a node named $node@localhost is already registered with epmd (another checkout's brokers?); stop it first"
+  if epmd -names 2>/dev/null | grep -q "^name $NODE_PREFIX$node at"; then
+    die "$node: a node named $(erl_name "$node") is already registered with epmd (another checkout's brokers? stop them, or see STOMPER_RABBIT_NODE_PREFIX in scripts/brokers.sh)"
   fi
   [ -n "$fresh" ] && rm -rf "$d/mnesia"
   mkdir -p "$d/mnesia" "$d/log"
   # One run per log file, so a failure shows this run's lines (the previous run: *.1).
-  [ -f "$d/log/$node@localhost.log" ] && mv -f "$d/log/$node@localhost.log" "$d/log/$node@localhost.log.1"
+  local log; log=$(node_log "$node")
+  [ -f "$log" ] && mv -f "$log" "$log.1"
   cat >"$d/rabbitmq.conf" <<EOF
 listeners.tcp.1 = 127.0.0.1:${AMQP_PORTS[$i]}
 stomp.listeners.tcp.1 = 127.0.0.1:${STOMP_PORTS[$i]}
@@ -285,7 +290,7 @@ EOF
       PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 LC_ALL=C.UTF-8 \
       HOME="$DIR/rabbitmq-home" \
       ERL_EPMD_ADDRESS=127.0.0.1 \
-      RABBITMQ_NODENAME="$node@localhost" \
+      RABBITMQ_NODENAME="$(erl_name "$node")" \
       RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
       RABBITMQ_NODE_PORT="${AMQP_PORTS[$i]}" \
       RABBITMQ_DIST_PORT="${DIST_PORTS[$i]}" \
@@ -305,8 +310,8 @@ EOF
 
 # Nodes of the cluster that $1 sees running (empty when it does not answer).
 running_nodes_seen_by() {
-  ctl -n "$1@localhost" -q cluster_status --formatter json 2>/dev/null |
-    grep -o '"running_nodes":\[[^]]*\]' | grep -o 'rabbit[0-9]*@localhost' || true
+  ctl -n "$(erl_name "$1")" -q cluster_status --formatter json 2>/dev/null |
+    grep -o '"running_nodes":\[[^]]*\]' | grep -o '[^",[]*@localhost' || true
 }
 
 # Joins $1 to the cluster unless it is already in it (rabbit2 and rabbit3 join rabbit1).
@@ -319,11 +324,11 @@ ensure_joined() {
   fi
   [ -n "$(node_pids "$target")" ] || return 0   # a cluster of one: nothing to join
   seen=$(running_nodes_seen_by "$target")
-  grep -qx "$node@localhost" <<<"$seen" && return 0
+  grep -qxF "$(erl_name "$node")" <<<"$seen" && return 0
   say "joining $node to the cluster of $target"
-  { ctl -n "$node@localhost" stop_app &&
-    ctl -n "$node@localhost" join_cluster "$target@localhost" &&
-    ctl -n "$node@localhost" start_app; } >>"$DIR/$node/cluster.log" 2>&1 ||
+  { ctl -n "$(erl_name "$node")" stop_app &&
+    ctl -n "$(erl_name "$node")" join_cluster "$(erl_name "$target")" &&
+    ctl -n "$(erl_name "$node")" start_app; } >>"$DIR/$node/cluster.log" 2>&1 ||
     { tail -n 20 "$DIR/$node/cluster.log" >&2; fail_node "$node" "could not join the cluster of $target"; }
 }
 
@@ -333,7 +338,7 @@ stop_rabbit() { # node: graceful, then kill -9 whatever remains
   [ -n "$pids" ] || return 0
   for p in $pids; do kill -CONT "$p" 2>/dev/null || true; done
   HOME="$DIR/cli-home" timeout 30 "$RABBIT_LIB/rabbitmqctl" --erlang-cookie "$(cookie)" \
-    -n "$node@localhost" -q stop >/dev/null 2>&1 || true
+    -n "$(erl_name "$node")" -q stop >/dev/null 2>&1 || true
   for _ in $(seq 50); do
     pids=$(node_pids "$node"); [ -z "$pids" ] && break; sleep 0.2
   done
