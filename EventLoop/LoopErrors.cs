@@ -62,6 +62,84 @@ internal static class LoopErrors
         "ReleaseOwnership was called while the loop runs (inside Run, RunOnce, Recv or one of its callbacks); "
         + "call it once they have returned.");
 
+    /// <summary>A <see cref="TlsTransport"/> asked for with <see cref="TlsMode.None"/>.</summary>
+    public static string TlsModeNeeded() => "TLS mode must be Connect or Accept";
+
+    /// <summary><c>tls =&gt; 'accept'</c> without a certificate to present.</summary>
+    public static string TlsAcceptNeedsCertificate() =>
+        "TLS accept needs a server certificate: set TlsContext.CertFile and KeyFile (cert_file, key_file) or ServerCertificate";
+
+    /// <summary><c>key_file</c> without <c>cert_file</c>.</summary>
+    public static string TlsKeyWithoutCertificate() => "TlsContext.KeyFile (key_file) was given without CertFile (cert_file)";
+
+    /// <summary><c>ca_file</c>/<c>ca_path</c> that hold no certificate: trusting nothing would refuse every peer.</summary>
+    public static string TlsNoRoots(string? caFile, string? caPath) =>
+        $"No CA certificate found in {(caFile is null ? string.Empty : $"ca_file \"{caFile}\"")}{(caFile is not null && caPath is not null ? " or " : string.Empty)}{(caPath is null ? string.Empty : $"ca_path \"{caPath}\" (*.pem, *.crt)")}";
+
+    /// <summary>The certificates or keys of the context could not be loaded.</summary>
+    public static string TlsSetupFailed(string reason) => $"TLS setup failed: {reason}";
+
+    /// <summary>The handshake failed for a reason other than the certificate check.</summary>
+    public static string TlsHandshakeFailed(string reason) => $"TLS handshake failed: {reason}";
+
+    /// <summary>Reading or writing failed after the handshake.</summary>
+    public static string TlsFailed(string reason) => $"TLS error: {reason}";
+
+    /// <summary>The peer closed the TCP connection mid-session without a TLS close_notify.</summary>
+    public static string TlsClosedWithoutCloseNotify() =>
+        "Connection closed by remote host without a TLS close_notify (what it sent last may be cut off)";
+
+    /// <summary>A read or write before the handshake ended.</summary>
+    public static string TlsNotEstablished() => "The TLS handshake has not completed";
+
+    /// <summary>The peer's certificate failed the check: says which check, and the chain's own words.</summary>
+    public static string TlsCertificateRejected(
+        System.Net.Security.SslPolicyErrors errors,
+        System.Security.Cryptography.X509Certificates.X509Certificate? certificate,
+        System.Security.Cryptography.X509Certificates.X509Chain? chain,
+        string peername,
+        bool byCallback)
+    {
+        var reasons = new List<string>();
+        if (errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNotAvailable))
+        {
+            reasons.Add("the peer sent no certificate (RemoteCertificateNotAvailable)");
+        }
+
+        if (errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch))
+        {
+            reasons.Add($"the certificate's names do not match the peer name \"{peername}\" (RemoteCertificateNameMismatch)");
+        }
+
+        if (errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors))
+        {
+            var statuses = chain?.ChainStatus.Select(DescribeChainStatus).Distinct().ToList() ?? [];
+            reasons.Add($"its chain is not valid (RemoteCertificateChainErrors{(statuses.Count > 0 ? ": " + string.Join("; ", statuses) : string.Empty)})");
+        }
+
+        if (byCallback)
+        {
+            reasons.Add(errors == System.Net.Security.SslPolicyErrors.None ? "verify_cb refused it" : "verify_cb refused it too");
+        }
+
+        var subject = certificate is null ? string.Empty : $" \"{certificate.Subject}\"";
+        return $"TLS certificate verification failed for the certificate{subject}: {string.Join(", ", reasons)}";
+    }
+
+    private static string DescribeChainStatus(System.Security.Cryptography.X509Certificates.X509ChainStatus status)
+    {
+        var meaning = status.Status switch
+        {
+            System.Security.Cryptography.X509Certificates.X509ChainStatusFlags.UntrustedRoot
+                or System.Security.Cryptography.X509Certificates.X509ChainStatusFlags.PartialChain => "the root is not trusted",
+            System.Security.Cryptography.X509Certificates.X509ChainStatusFlags.NotTimeValid => "expired or not yet valid",
+            System.Security.Cryptography.X509Certificates.X509ChainStatusFlags.Revoked => "revoked",
+            _ => null,
+        };
+        var information = status.StatusInformation.Trim();
+        return meaning is null ? $"{status.Status}: {information}" : $"{status.Status}: {meaning} ({information})";
+    }
+
     private static string Describe(Thread thread) =>
         thread.Name is { Length: > 0 } name ? $"{thread.ManagedThreadId} (\"{name}\")" : thread.ManagedThreadId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -111,14 +111,21 @@ public sealed class Handle : IDisposable
             Flush();
         };
 
-        if (transport is not null)
+        if (transport is not null && options.Tls == TlsMode.None)
         {
             _transport = transport;
             Connected();
         }
+        else if (transport is not null)
+        {
+            // tls => 'accept' (or 'connect') over a connected stream: "connected" once the handshake is over.
+            _transport = new TlsTransport(loop, transport, options.Tls, options.TlsCtx, options.Peername, innerConnected: true);
+            StartConnect(options.OnPrepare);
+        }
         else
         {
-            _transport = options.Transport?.Invoke(loop) ?? new SocketTransport(loop);
+            var inner = options.Transport?.Invoke(loop) ?? new SocketTransport(loop);
+            _transport = options.Tls == TlsMode.None ? inner : new TlsTransport(loop, inner, options.Tls, options.TlsCtx, options.Peername);
             StartConnect(options.OnPrepare);
         }
     }

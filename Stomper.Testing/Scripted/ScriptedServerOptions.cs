@@ -1,3 +1,5 @@
+using EventLoop;
+
 namespace Stomper.Testing;
 
 /// <summary>How a <see cref="ScriptedStompServer"/> answers CONNECT.</summary>
@@ -18,4 +20,13 @@ public sealed record ScriptedServerOptions
 
     /// <summary>CONNECTED's <c>server</c> header.</summary>
     public string ServerName { get; init; } = "ScriptedStompServer/1.0";
+
+    /// <summary>
+    /// When set, the server speaks TLS (AnyEvent::Handle's <c>tls =&gt; 'accept'</c>) with this
+    /// context: clients must connect with <see cref="TlsMode.Connect"/>. For example
+    /// <c>TestCertificates.Shared.ServerContext()</c>, which a client trusts through
+    /// <c>TestCertificates.Shared.ClientContext()</c>. The handshake happens when the loop
+    /// runs, inside the client's connect, as with a real broker.
+    /// </summary>
+    public TlsContext? Tls { get; init; }
 }

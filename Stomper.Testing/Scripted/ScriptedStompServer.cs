@@ -114,11 +114,11 @@ public sealed class ScriptedStompServer
 
     internal void Record(ScriptedFrame frame) => _received.Add(frame);
 
-    private ScriptedConnection NewConnection(Loop loop)
+    private ITransport NewConnection(Loop loop)
     {
         ArgumentNullException.ThrowIfNull(loop);
         var connection = new ScriptedConnection(this, loop, _connections.Count);
         _connections.Add(connection);
-        return connection;
+        return Options.Tls is { } tls ? new ScriptedTlsBridge(loop, connection, tls) : connection;
     }
 }

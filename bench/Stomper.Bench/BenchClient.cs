@@ -32,6 +32,27 @@ internal sealed record BenchTarget(string Client, ClientFactory Create)
             OnError = error => Console.Error.WriteLine($"bench client error: {error.Message}"),
         })));
 
+    /// <summary>The single-node client over TLS, trusting the CA in <paramref name="caFile"/> only; the workload's handle parameters otherwise.</summary>
+    public static BenchTarget SingleTls(string host, int port, string caFile) =>
+        new("Stomper+tls", (loop, handleParams) => new SingleNode(new StomperClient(new StomperOptions
+        {
+            Host = host,
+            Port = port,
+            Loop = loop,
+            HandleParams = new HandleParams
+            {
+                Autocork = handleParams.Autocork,
+                Linger = handleParams.Linger,
+                NoDelay = handleParams.NoDelay,
+                KeepAlive = handleParams.KeepAlive,
+                ReadSize = handleParams.ReadSize,
+                WbufMax = handleParams.WbufMax,
+                Tls = TlsMode.Connect,
+                TlsCtx = new TlsContext { CaFile = caFile },
+            },
+            OnError = error => Console.Error.WriteLine($"bench client error: {error.Message}"),
+        })));
+
     /// <summary>The cluster client over one node, so that its own cost shows against the single-node client's.</summary>
     public static BenchTarget Cluster(string host, int port) =>
         new("Stomper.Cluster", (loop, handleParams) => new ClusterNodes(new StomperCluster(new ClusterOptions

@@ -6,21 +6,35 @@ namespace Stomper.Bench;
 /// <summary>
 /// The <see cref="StompPeer"/> in a child process of this bench, so that the client's
 /// process CPU time is the client's alone. The child lives until its standard input closes.
+/// It listens twice: in plain TCP on <see cref="Port"/> and behind TLS on <see cref="TlsPort"/>,
+/// with a server certificate for 127.0.0.1 signed by a CA made for the run (<see cref="CaFile"/>).
 /// </summary>
 internal sealed class PeerProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly DirectoryInfo _certificates;
 
-    private PeerProcess(Process process, int port)
+    private PeerProcess(Process process, int port, int tlsPort, DirectoryInfo certificates)
     {
         _process = process;
         Port = port;
+        TlsPort = tlsPort;
+        _certificates = certificates;
     }
 
     public int Port { get; }
 
+    public int TlsPort { get; }
+
+    /// <summary>The PEM file of the CA that signed the TLS listener's certificate: the client's <c>ca_file</c>.</summary>
+    public string CaFile => Path.Combine(_certificates.FullName, "ca.pem");
+
     public static PeerProcess Start()
     {
+        var certificates = Directory.CreateTempSubdirectory("stomper-bench-tls-");
+        var made = new Stomper.Testing.TestCertificates();
+        Stomper.Testing.TestCertificates.WritePem(made.Ca, Path.Combine(certificates.FullName, "ca.pem"));
+        Stomper.Testing.TestCertificates.WritePem(made.Server, Path.Combine(certificates.FullName, "server.pem"), Path.Combine(certificates.FullName, "server-key.pem"));
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("No process path");
         var info = new ProcessStartInfo(self)
         {
@@ -36,16 +50,21 @@ internal sealed class PeerProcess : IDisposable
         }
 
         info.ArgumentList.Add("peer");
+        info.ArgumentList.Add(certificates.FullName);
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the peer");
         var line = process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("The peer said nothing");
-        return new PeerProcess(process, int.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture));
+        var words = line.Split(' ');
+        return new PeerProcess(process, int.Parse(words[1], CultureInfo.InvariantCulture), int.Parse(words[2], CultureInfo.InvariantCulture), certificates);
     }
 
     /// <summary>The child's side: serve until the parent closes our standard input.</summary>
-    public static void Serve()
+    public static void Serve(string certificates)
     {
         using var peer = new StompPeer();
-        Console.WriteLine($"PEER {peer.Port}");
+        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(
+            Path.Combine(certificates, "server.pem"), Path.Combine(certificates, "server-key.pem"));
+        using var tlsPeer = new StompPeer(certificate: certificate);
+        Console.WriteLine($"PEER {peer.Port} {tlsPeer.Port}");
         Console.Out.Flush();
         while (Console.In.Read() >= 0)
         {
@@ -61,5 +80,6 @@ internal sealed class PeerProcess : IDisposable
         }
 
         _process.Dispose();
+        _certificates.Delete(recursive: true);
     }
 }

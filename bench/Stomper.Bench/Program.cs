@@ -3,13 +3,14 @@ using Stomper.Bench;
 
 // Benchmarks are programs, not tests: they measure and print, they assert nothing.
 //   all [scale]      loop benchmarks, workloads 1-3 and 5 (Stomper and stomp.py), micro-benchmarks
-//   local [scale]    workloads 1-4 against the local peer only
+//   local [scale]    workloads 1-4 against the local peer only, and the TLS workloads
+//   tls [scale]      the TLS workloads only, beside the same workloads in plaintext
 //   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
 //   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip)
 //   peer             (internal) serve the minimal STOMP peer until standard input closes
 var what = args.Length > 0 ? args[0] : "all";
-var scale = args.Length > 1 && what is not ("profile" or "micro") ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
+var scale = args.Length > 1 && what is not ("profile" or "micro" or "peer") ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
 if (what == "profile")
 {
     // profile <workload> [rounds] [scale]: one workload again and again, for perf record.
@@ -20,7 +21,7 @@ if (what == "profile")
 
 if (what == "peer")
 {
-    PeerProcess.Serve();
+    PeerProcess.Serve(args[1]);
     return;
 }
 
@@ -34,6 +35,11 @@ var suite = new Suite(scale);
 if (what is "all" or "local")
 {
     suite.Local();
+}
+
+if (what is "all" or "local" or "tls")
+{
+    suite.Tls();
 }
 
 if (what is "all" or "brokers")

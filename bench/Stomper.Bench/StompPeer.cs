@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Stomper.Bench;
@@ -16,15 +18,21 @@ namespace Stomper.Bench;
 /// first NUL (the bench bodies hold none), and a frame's header block is searched for
 /// <c>receipt:</c> only when it is there at all. One blocking thread per connection; run it
 /// in its own process (<c>peer</c> mode) so that its CPU is not charged to the client.
+/// Given a certificate, it serves the same behind TLS (a blocking <see cref="SslStream"/>
+/// per connection) for the TLS workloads.
 /// </remarks>
 internal sealed class StompPeer : IDisposable
 {
     private const int FloodBatch = 1000;
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    private readonly X509Certificate2? _certificate;
     private int _sessions;
 
-    public StompPeer(int port = 0)
+    /// <param name="port">The port to listen on; 0 for any.</param>
+    /// <param name="certificate">With a certificate (and its key), every connection speaks TLS.</param>
+    public StompPeer(int port = 0, X509Certificate2? certificate = null)
     {
+        _certificate = certificate;
         _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
         _listener.Listen(64);
@@ -62,12 +70,18 @@ internal sealed class StompPeer : IDisposable
 
             socket.NoDelay = true;
             var session = Interlocked.Increment(ref _sessions);
-            new Thread(() => Serve(socket, session)) { IsBackground = true, Name = "peer-conn" }.Start();
+            var certificate = _certificate;
+            new Thread(() => Serve(PeerStream.Open(socket, certificate), session)) { IsBackground = true, Name = "peer-conn" }.Start();
         }
     }
 
-    private static void Serve(Socket socket, int session)
+    private static void Serve(PeerStream? socket, int session)
     {
+        if (socket is null)
+        {
+            return;
+        }
+
         using var _ = socket;
         var buffer = new byte[1 << 20];
         var replies = new MemoryStream();
@@ -81,7 +95,7 @@ internal sealed class StompPeer : IDisposable
                     Array.Resize(ref buffer, buffer.Length * 2);
                 }
 
-                var n = socket.Receive(buffer, length, buffer.Length - length, SocketFlags.None);
+                var n = socket.Receive(buffer, length, buffer.Length - length);
                 if (n == 0)
                 {
                     return;
@@ -160,7 +174,7 @@ internal sealed class StompPeer : IDisposable
 
                 if (close)
                 {
-                    socket.Shutdown(SocketShutdown.Both);
+                    socket.Shutdown();
                     return;
                 }
 
@@ -174,13 +188,13 @@ internal sealed class StompPeer : IDisposable
                 }
             }
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or IOException)
         {
             // The client went away: nothing to report, the bench reads its own results.
         }
     }
 
-    private static void Flood(Socket socket, string subscription, int total)
+    private static void Flood(PeerStream socket, string subscription, int total)
     {
         var body = new byte[100];
         body.AsSpan().Fill((byte)'x');
@@ -199,7 +213,7 @@ internal sealed class StompPeer : IDisposable
                 socket.Send(batch.AsSpan(0, frames * one));
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
             // The client left mid-flood and the reading thread closed the socket.
         }

@@ -57,6 +57,34 @@ internal sealed class Suite
         Add(StompPy.Run("cluster-consume", "127.0.0.1", peer.Port, million));
     }
 
+    /// <summary>
+    /// The TLS workloads (issue 11): publish (default and autocork), consume and the receipt
+    /// round trip against the local peer behind TLS, each beside the same workload in
+    /// plaintext in this run, so that the ratio compares like with like.
+    /// </summary>
+    public void Tls()
+    {
+        using var peer = PeerProcess.Start();
+        var plain = BenchTarget.Single("127.0.0.1", peer.Port);
+        var tls = BenchTarget.SingleTls("127.0.0.1", peer.TlsPort, peer.CaFile);
+        var million = Count(1_000_000);
+        var trips = Count(20_000);
+        foreach (var target in new[] { plain, tls })
+        {
+            Workloads.Publish("warmup", target, new HandleParams { Autocork = true }, million / 2, "/queue/bench");
+            Workloads.Consume("warmup", target, million / 2);
+            Workloads.RoundTrip("warmup", target, trips / 2);
+        }
+
+        foreach (var target in new[] { plain, tls })
+        {
+            Add(Workloads.Publish("tls-cmp-publish", target, new HandleParams(), million, "/queue/bench"));
+            Add(Workloads.Publish("tls-cmp-publish", target with { Client = target.Client + "-autocork" }, new HandleParams { Autocork = true }, million, "/queue/bench"));
+            Add(Workloads.Consume("tls-cmp-consume", target, million));
+            Add(Workloads.RoundTrip("tls-cmp-roundtrip", target, trips));
+        }
+    }
+
     /// <summary>One Stomper workload on the local peer, repeated: something steady to point a profiler at.</summary>
     public void Profile(string workload, int rounds)
     {
@@ -132,14 +160,21 @@ internal sealed class Suite
         Console.WriteLine();
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Cpu()}, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
         Console.WriteLine();
-        Console.WriteLine("| workload | client | msgs/s | CPU s per M msgs | alloc B/msg | x stomp.py | % of raw | extra |");
+        Console.WriteLine("| workload | client | msgs/s | CPU s per M msgs | alloc B/msg | x stomp.py | % of raw / of plaintext | extra |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---|");
         foreach (var r in _results)
         {
             var py = _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == "stomp.py");
             var raw = _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == "raw");
+
+            // A TLS client ("Stomper+tls-autocork") beside the same client in plaintext ("Stomper-autocork").
+            var plain = r.Client.Contains("+tls", StringComparison.Ordinal)
+                ? _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == r.Client.Replace("+tls", string.Empty, StringComparison.Ordinal))
+                : null;
             var ratio = py is null || r.Client == "stomp.py" ? "" : (r.MsgsPerSecond / py.MsgsPerSecond).ToString("F1", inv);
-            var ofRaw = raw is null || r.Client == "raw" ? "" : (100 * r.MsgsPerSecond / raw.MsgsPerSecond).ToString("F0", inv) + "%";
+            var ofRaw = plain is not null
+                ? (100 * r.MsgsPerSecond / plain.MsgsPerSecond).ToString("F0", inv) + "% of plaintext"
+                : raw is null || r.Client == "raw" ? "" : (100 * r.MsgsPerSecond / raw.MsgsPerSecond).ToString("F0", inv) + "%";
             var alloc = double.IsNaN(r.AllocBytesPerMsg) ? "n/a" : r.AllocBytesPerMsg.ToString("F1", inv);
             var extra = string.Join(" ", r.Extra.Select(e => string.Format(inv, "{0}={1:F1}", e.Key, e.Value)));
             Console.WriteLine(string.Format(inv, "| {0} | {1} | {2:N0} | {3:F3} | {4} | {5} | {6} | {7} |",

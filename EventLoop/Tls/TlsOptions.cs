@@ -1,0 +1,185 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+
+namespace EventLoop;
+
+/// <summary>Turns a <see cref="TlsContext"/> (AnyEvent::TLS's keys) into SslStream's options.</summary>
+internal static class TlsOptions
+{
+    /// <summary>The connecting side's options: the context's keys, then whatever <see cref="TlsContext.Options"/> sets.</summary>
+    public static SslClientAuthenticationOptions Client(TlsContext context, string peername, TlsVerifier verifier)
+    {
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = peername,
+            EnabledSslProtocols = context.Protocols,
+            RemoteCertificateValidationCallback = verifier.Validate,
+            CertificateChainPolicy = ChainPolicy(context),
+        };
+        if (context.ClientCertificate is { } given)
+        {
+            options.ClientCertificateContext = SslStreamCertificateContext.Create(given, null, offline: true);
+        }
+        else if (LoadCertificate(context) is { } loaded)
+        {
+            options.ClientCertificateContext = SslStreamCertificateContext.Create(loaded, Intermediates(context), offline: true);
+        }
+
+        if (context.Options is { } overrides)
+        {
+            Overlay(options, overrides);
+        }
+
+        return options;
+    }
+
+    /// <summary>The accepting side's options (AnyEvent::Handle's <c>tls =&gt; 'accept'</c>).</summary>
+    public static SslServerAuthenticationOptions Server(TlsContext context, TlsVerifier verifier)
+    {
+        var certificateContext = context.ServerCertificate is { } given
+            ? SslStreamCertificateContext.Create(given, null, offline: true)
+            : SslStreamCertificateContext.Create(
+                LoadCertificate(context) ?? throw new ArgumentException(LoopErrors.TlsAcceptNeedsCertificate(), nameof(context)),
+                Intermediates(context),
+                offline: true);
+        return new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = certificateContext,
+            EnabledSslProtocols = context.Protocols,
+            ClientCertificateRequired = context.VerifyRequireClientCert,
+            RemoteCertificateValidationCallback = verifier.Validate,
+            CertificateChainPolicy = ChainPolicy(context),
+        };
+    }
+
+    /// <summary>
+    /// With <see cref="TlsContext.CaFile"/>, <see cref="TlsContext.CaPath"/> or
+    /// <see cref="TlsContext.CaCertificates"/>, those roots and no others (<c>ca_file</c> as a
+    /// custom root trust); without, null: the system's roots.
+    /// </summary>
+    private static X509ChainPolicy? ChainPolicy(TlsContext context)
+    {
+        var roots = new X509Certificate2Collection();
+        if (context.CaCertificates is { } given)
+        {
+            roots.AddRange(given);
+        }
+
+        if (context.CaFile is { } file)
+        {
+            roots.ImportFromPemFile(file);
+        }
+
+        if (context.CaPath is { } folder)
+        {
+            foreach (var path in Directory.EnumerateFiles(folder).Where(IsPem).Order(StringComparer.Ordinal))
+            {
+                roots.ImportFromPemFile(path);
+            }
+        }
+
+        if (context.CaFile is not null || context.CaPath is not null || context.CaCertificates is not null)
+        {
+            if (roots.Count == 0)
+            {
+                throw new ArgumentException(LoopErrors.TlsNoRoots(context.CaFile, context.CaPath), nameof(context));
+            }
+
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.AddRange(roots);
+            return policy;
+        }
+
+        return null;
+    }
+
+    private static bool IsPem(string path) =>
+        path.EndsWith(".pem", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".crt", StringComparison.OrdinalIgnoreCase);
+
+    private static X509Certificate2? LoadCertificate(TlsContext context)
+    {
+        if (context.CertFile is not { } certFile)
+        {
+            return context.KeyFile is null ? null : throw new ArgumentException(LoopErrors.TlsKeyWithoutCertificate(), nameof(context));
+        }
+
+        return context.Passwd is { } passwd
+            ? X509Certificate2.CreateFromEncryptedPemFile(certFile, passwd, context.KeyFile)
+            : X509Certificate2.CreateFromPemFile(certFile, context.KeyFile);
+    }
+
+    /// <summary>The certificates after the first in <c>cert_file</c>: the chain to send with it.</summary>
+    private static X509Certificate2Collection? Intermediates(TlsContext context)
+    {
+        if (context.CertFile is not { } certFile)
+        {
+            return null;
+        }
+
+        var all = new X509Certificate2Collection();
+        all.ImportFromPemFile(certFile);
+        if (all.Count <= 1)
+        {
+            return null;
+        }
+
+        all.RemoveAt(0);
+        return all;
+    }
+
+    private static void Overlay(SslClientAuthenticationOptions options, SslClientAuthenticationOptions given)
+    {
+        if (!string.IsNullOrEmpty(given.TargetHost))
+        {
+            options.TargetHost = given.TargetHost;
+        }
+
+        if (given.ClientCertificates is { } certificates)
+        {
+            options.ClientCertificates = certificates;
+            options.ClientCertificateContext = null;
+        }
+
+        if (given.ClientCertificateContext is { } certificateContext)
+        {
+            options.ClientCertificateContext = certificateContext;
+        }
+
+        if (given.EnabledSslProtocols != System.Security.Authentication.SslProtocols.None)
+        {
+            options.EnabledSslProtocols = given.EnabledSslProtocols;
+        }
+
+        if (given.CertificateChainPolicy is { } policy)
+        {
+            options.CertificateChainPolicy = policy;
+        }
+
+        if (given.RemoteCertificateValidationCallback is { } validate)
+        {
+            options.RemoteCertificateValidationCallback = validate;
+        }
+
+        if (given.LocalCertificateSelectionCallback is { } select)
+        {
+            options.LocalCertificateSelectionCallback = select;
+        }
+
+        if (given.ApplicationProtocols is { } alpn)
+        {
+            options.ApplicationProtocols = alpn;
+        }
+
+        if (given.CertificateRevocationCheckMode != X509RevocationMode.NoCheck)
+        {
+            options.CertificateRevocationCheckMode = given.CertificateRevocationCheckMode;
+        }
+
+        options.AllowRenegotiation = given.AllowRenegotiation;
+        options.AllowTlsResume = given.AllowTlsResume;
+    }
+}
