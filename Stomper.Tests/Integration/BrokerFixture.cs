@@ -24,13 +24,15 @@ public abstract class BrokerFixture
     public void DisposeLoop() => Loop.Dispose();
 
     /// <summary>A client of <paramref name="node"/> on this test's loop, with the brokers' credentials.</summary>
-    protected StomperClient Client(Endpoint node, HandleParams? handleParams = null, int[]? heartbeat = null, Action<StompError>? onError = null) => new(new()
+    protected StomperClient Client(Endpoint node, HandleParams? handleParams = null, int[]? heartbeat = null, Action<StompError>? onError = null,
+        double? connectionTimeout = null) => new(new()
     {
         Host = node.Host,
         Port = node.Port,
         Login = Brokers.Login,
         Passcode = Brokers.Passcode,
         Heartbeat = heartbeat,
+        ConnectionTimeout = connectionTimeout,
         HandleParams = handleParams,
         Loop = Loop,
         OnError = onError ?? (_ => { }),

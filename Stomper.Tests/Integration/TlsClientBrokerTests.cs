@@ -148,4 +148,34 @@ public sealed class TlsClientBrokerTests : BrokerFixture
         Assert.That(error.Code, Is.EqualTo(E_IO));
         Assert.That(error.Message, Does.Match("(?i)bad.certificate|certificate.required"));
     }
+
+    [Test]
+    public void A_paused_broker_stalls_the_TLS_handshake_until_connection_timeout_cuts_it()
+    {
+        // A stopped node's kernel still accepts the TCP connection; the ClientHello is
+        // never answered.
+        var node = Brokers.RabbitTlsNodes[2];
+        var failed = Loop.Cv();
+        var connected = false;
+        Brokers.Pause("rabbit3");
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using var client = Client(node, Brokers.Tls(), onError: e => failed.Send(e, clock.Elapsed.TotalSeconds), connectionTimeout: 1);
+            client.OnConnect = () => connected = true;
+
+            var result = Wait(failed);
+
+            var error = (StompError)result[0]!;
+            Assert.That(error.Code, Is.EqualTo(E_CANT_CONN));
+            Assert.That(error.Message, Is.EqualTo($"Can't connect to {node}: Connection timed out"));
+            Assert.That((double)result[1]!, Is.InRange(0.9, 3.0), "cut after connection_timeout");
+            Assert.That(connected, Is.False);
+        }
+        finally
+        {
+            Brokers.Resume("rabbit3");
+            Brokers.EnsureHealthy();
+        }
+    }
 }
