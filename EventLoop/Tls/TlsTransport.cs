@@ -26,6 +26,9 @@ public sealed class TlsTransport : ITransport
     /// <summary>Plaintext of one TLS record at most.</summary>
     private const int PlainSize = 16 * 1024;
 
+    /// <summary>Ciphertext read per system call: several records, as a plaintext read takes 64 KiB.</summary>
+    private const int InboundSize = 64 * 1024;
+
     private readonly Loop _loop;
     private readonly ITransport _inner;
     private readonly TlsMode _mode;
@@ -84,7 +87,7 @@ public sealed class TlsTransport : ITransport
         _context = context ?? new TlsContext();
         _peername = peername;
         _innerConnected = innerConnected;
-        _stream = new CiphertextStream(PlainSize + 1024);
+        _stream = new CiphertextStream(InboundSize);
         _plain = new byte[PlainSize];
         _onInnerReadable = InnerReadable;
         _onInnerWritable = InnerWritable;

@@ -23,9 +23,8 @@ public sealed class ScriptedConnection : ITransport
     private readonly List<Frame> _received = [];
     private readonly Dictionary<string, FakeSubscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly List<(string ReceiptId, bool CloseAfter)> _heldReceipts = [];
-    private readonly Queue<byte[]> _outbound = new();
+    private readonly ChunkQueue _outbound = new();
     private readonly ArrayBufferWriter<byte> _frameBytes = new();
-    private int _outboundOffset;
     private Ending _ending;
     private SocketError _ioError;
     private Action? _readable;
@@ -223,20 +222,7 @@ public sealed class ScriptedConnection : ITransport
     int ITransport.Receive(byte[] buffer, int offset, int count)
     {
         ObjectDisposedException.ThrowIf(ClosedByClient, this);
-        var copied = 0;
-        while (copied < count && _outbound.TryPeek(out var chunk))
-        {
-            var n = Math.Min(count - copied, chunk.Length - _outboundOffset);
-            chunk.AsSpan(_outboundOffset, n).CopyTo(buffer.AsSpan(offset + copied));
-            copied += n;
-            _outboundOffset += n;
-            if (_outboundOffset == chunk.Length)
-            {
-                _outbound.Dequeue();
-                _outboundOffset = 0;
-            }
-        }
-
+        var copied = _outbound.Read(buffer, offset, count);
         if (copied > 0)
         {
             _readSinceDelivery = true;
@@ -403,7 +389,7 @@ public sealed class ScriptedConnection : ITransport
     // reading must not keep the loop busy for ever.
     private void ScheduleDelivery()
     {
-        if (_deliveryQueued || _readable is null || (_outbound.Count == 0 && _ending is Ending.None or Ending.Delivered))
+        if (_deliveryQueued || _readable is null || (_outbound.IsEmpty && _ending is Ending.None or Ending.Delivered))
         {
             return;
         }

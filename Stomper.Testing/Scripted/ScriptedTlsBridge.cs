@@ -71,76 +71,49 @@ internal sealed class ScriptedTlsBridge : ITransport
     }
 
     /// <summary>What the client sent, decrypted, for the scripted connection to parse and answer.</summary>
-    private void FromClient()
-    {
-        while (!_closed)
-        {
-            int n;
-            try
-            {
-                n = _server.Receive(_buffer, 0, _buffer.Length);
-            }
-            catch (IOException)
-            {
-                Close();
-                return;
-            }
-
-            if (n < 0)
-            {
-                return;
-            }
-
-            if (n == 0)
-            {
-                Close();
-                return;
-            }
-
-            _scriptedEnd.Send(_buffer, 0, n);
-        }
-    }
+    private void FromClient() => Pump(_server, n => _scriptedEnd.Send(_buffer, 0, n));
 
     /// <summary>What the script pushed, encrypted for the client; its end-of-file a close_notify, its I/O error a bare close.</summary>
-    private void FromScript()
+    private void FromScript() => Pump(_scriptedEnd, n =>
+    {
+        for (var sent = 0; sent < n;)
+        {
+            sent += _server.Send(_buffer, sent, n - sent);
+        }
+    });
+
+    private void Pump(ITransport from, Action<int> forward)
     {
         while (!_closed)
         {
             int n;
             try
             {
-                n = _scriptedEnd.Receive(_buffer, 0, _buffer.Length);
+                n = from.Receive(_buffer, 0, _buffer.Length);
+                if (n > 0)
+                {
+                    forward(n);
+                    continue;
+                }
             }
-            catch (SocketException)
+            catch (Exception e) when (e is IOException or SocketException)
             {
-                _pipe.Server.Dispose();
-                Close();
-                return;
-            }
+                if (e is SocketException)
+                {
+                    // The script's PushIoError: the client sees the connection cut, with no close_notify.
+                    _pipe.Server.Dispose();
+                }
 
-            if (n < 0)
-            {
+                Close();
                 return;
             }
 
             if (n == 0)
             {
                 Close();
-                return;
             }
 
-            try
-            {
-                for (var sent = 0; sent < n;)
-                {
-                    sent += _server.Send(_buffer, sent, n - sent);
-                }
-            }
-            catch (IOException)
-            {
-                Close();
-                return;
-            }
+            return;
         }
     }
 

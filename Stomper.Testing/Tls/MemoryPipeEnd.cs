@@ -7,8 +7,7 @@ public sealed class MemoryPipeEnd : ITransport
 {
     private readonly Loop _loop;
     private readonly MemoryPipe _pipe;
-    private readonly Queue<byte[]> _inbound = new();
-    private int _inboundOffset;
+    private readonly ChunkQueue _inbound = new();
     private Action? _readable;
     private Action? _writable;
     private bool _readQueued;
@@ -26,7 +25,7 @@ public sealed class MemoryPipeEnd : ITransport
     public bool IsClosed { get; private set; }
 
     /// <summary>Bytes waiting to be received at this end.</summary>
-    public int Pending => _inbound.Sum(chunk => chunk.Length) - _inboundOffset;
+    public int Pending => _inbound.Length;
 
     /// <summary>While true this end reads nothing (its receive says "nothing now" and its read watcher stays quiet): a peer that stopped reading.</summary>
     public bool Paused
@@ -82,23 +81,10 @@ public sealed class MemoryPipeEnd : ITransport
             return -1;
         }
 
-        var copied = 0;
-        while (copied < count && _inbound.TryPeek(out var chunk))
-        {
-            var n = Math.Min(count - copied, chunk.Length - _inboundOffset);
-            chunk.AsSpan(_inboundOffset, n).CopyTo(buffer.AsSpan(offset + copied));
-            copied += n;
-            _inboundOffset += n;
-            if (_inboundOffset == chunk.Length)
-            {
-                _inbound.Dequeue();
-                _inboundOffset = 0;
-            }
-        }
-
+        var copied = _inbound.Read(buffer, offset, count);
         if (copied > 0)
         {
-            if (_inbound.Count == 0)
+            if (_inbound.IsEmpty)
             {
                 Peer.QueueWrite();
             }
@@ -120,7 +106,7 @@ public sealed class MemoryPipeEnd : ITransport
 
         if (this == _pipe.Client && _pipe.ClientSendLimit > 0)
         {
-            if (Peer._inbound.Count > 0)
+            if (!Peer._inbound.IsEmpty)
             {
                 return 0;
             }
@@ -170,7 +156,7 @@ public sealed class MemoryPipeEnd : ITransport
 
     private void QueueRead()
     {
-        if (_readQueued || _paused || _readable is null || (_inbound.Count == 0 && !_eof))
+        if (_readQueued || _paused || _readable is null || (_inbound.IsEmpty && !_eof))
         {
             return;
         }
@@ -197,7 +183,7 @@ public sealed class MemoryPipeEnd : ITransport
         _loop.Postpone(() =>
         {
             _writeQueued = false;
-            if (_writable is { } writable && (this != _pipe.Client || _pipe.ClientSendLimit == 0 || Peer._inbound.Count == 0))
+            if (_writable is { } writable && (this != _pipe.Client || _pipe.ClientSendLimit == 0 || Peer._inbound.IsEmpty))
             {
                 writable();
                 QueueWrite();

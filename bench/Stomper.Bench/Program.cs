@@ -7,7 +7,7 @@ using Stomper.Bench;
 //   tls [scale]      the TLS workloads only, beside the same workloads in plaintext
 //   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
-//   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip)
+//   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip; tls-<workload> over TLS)
 //   peer             (internal) serve the minimal STOMP peer until standard input closes
 var what = args.Length > 0 ? args[0] : "all";
 var scale = args.Length > 1 && what is not ("profile" or "micro" or "peer") ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;

@@ -89,7 +89,11 @@ internal sealed class Suite
     public void Profile(string workload, int rounds)
     {
         using var peer = PeerProcess.Start();
-        var target = BenchTarget.Single("127.0.0.1", peer.Port);
+
+        // "tls-consume" and the like: the same workload over TLS.
+        var tls = workload.StartsWith("tls-", StringComparison.Ordinal);
+        var target = tls ? BenchTarget.SingleTls("127.0.0.1", peer.TlsPort, peer.CaFile) : BenchTarget.Single("127.0.0.1", peer.Port);
+        workload = tls ? workload[4..] : workload;
         for (var i = 0; i < rounds; i++)
         {
             Add(workload switch
