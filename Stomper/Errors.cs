@@ -57,6 +57,10 @@ internal static class Errors
     internal static ArgumentException WbufMaxNegative() =>
         new("\"wbuf_max\" must be 0 (no limit) or a positive integer");
 
+    /// <summary><c>tls =&gt; 'accept'</c> (or a value that is no mode) given to a client, which only connects.</summary>
+    internal static ArgumentException TlsModeNotForClient(EventLoop.TlsMode mode) =>
+        new($"\"tls\" must be TlsMode.Connect (or TlsMode.None for plain TCP) for a client, not {mode}");
+
     /// <summary>A CONNECT header (login, passcode, vhost) holding a line break, which CONNECT cannot escape.</summary>
     internal static ArgumentException ConnectHeaderHasLineBreak(string parameterName) =>
         new($"\"{parameterName}\" cannot contain a line break: CONNECT frames are not escaped");

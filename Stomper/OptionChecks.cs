@@ -77,6 +77,11 @@ internal static class OptionChecks
         {
             throw Errors.NotPositiveNumber("linger");
         }
+
+        if (handleParams.Tls is not (EventLoop.TlsMode.None or EventLoop.TlsMode.Connect))
+        {
+            throw Errors.TlsModeNotForClient(handleParams.Tls);
+        }
     }
 
     // CONNECT is never escaped, so a line break would end the header early and let the

@@ -58,7 +58,8 @@ public sealed class TlsContext
     /// <summary>
     /// Anything beyond the keys above, on the connecting side: the members set here win over
     /// those built from the keys (a <c>TargetHost</c>, client certificates, a chain policy,
-    /// cipher suites, ALPN, a validation callback ...).
+    /// ALPN, a validation callback ...). Renegotiation stays refused whatever it says: it
+    /// would wait inside a write on the loop thread.
     /// </summary>
     public SslClientAuthenticationOptions? Options { get; init; }
 

@@ -15,6 +15,10 @@ internal static class TlsOptions
             EnabledSslProtocols = context.Protocols,
             RemoteCertificateValidationCallback = verifier.Validate,
             CertificateChainPolicy = ChainPolicy(context),
+
+            // A renegotiation the server starts would make SslStream's next synchronous
+            // write wait for the handshake under way, on the loop thread that must feed it.
+            AllowRenegotiation = false,
         };
         if (context.ClientCertificate is { } given)
         {
@@ -27,7 +31,7 @@ internal static class TlsOptions
 
         if (context.Options is { } overrides)
         {
-            Overlay(options, overrides);
+            Overlay(options, overrides, verifier);
         }
 
         return options;
@@ -39,7 +43,7 @@ internal static class TlsOptions
         var certificateContext = context.ServerCertificate is { } given
             ? SslStreamCertificateContext.Create(given, null, offline: true)
             : SslStreamCertificateContext.Create(
-                LoadCertificate(context) ?? throw new ArgumentException(LoopErrors.TlsAcceptNeedsCertificate(), nameof(context)),
+                LoadCertificate(context) ?? throw new ArgumentException(LoopErrors.TlsAcceptNeedsCertificate()),
                 Intermediates(context),
                 offline: true);
         return new SslServerAuthenticationOptions
@@ -82,7 +86,7 @@ internal static class TlsOptions
         {
             if (roots.Count == 0)
             {
-                throw new ArgumentException(LoopErrors.TlsNoRoots(context.CaFile, context.CaPath), nameof(context));
+                throw new ArgumentException(LoopErrors.TlsNoRoots(context.CaFile, context.CaPath));
             }
 
             var policy = new X509ChainPolicy
@@ -104,7 +108,7 @@ internal static class TlsOptions
     {
         if (context.CertFile is not { } certFile)
         {
-            return context.KeyFile is null ? null : throw new ArgumentException(LoopErrors.TlsKeyWithoutCertificate(), nameof(context));
+            return context.KeyFile is null ? null : throw new ArgumentException(LoopErrors.TlsKeyWithoutCertificate());
         }
 
         return context.Passwd is { } passwd
@@ -131,11 +135,12 @@ internal static class TlsOptions
         return all;
     }
 
-    private static void Overlay(SslClientAuthenticationOptions options, SslClientAuthenticationOptions given)
+    private static void Overlay(SslClientAuthenticationOptions options, SslClientAuthenticationOptions given, TlsVerifier verifier)
     {
         if (!string.IsNullOrEmpty(given.TargetHost))
         {
             options.TargetHost = given.TargetHost;
+            verifier.Peername = given.TargetHost;
         }
 
         if (given.ClientCertificates is { } certificates)
@@ -179,7 +184,6 @@ internal static class TlsOptions
             options.CertificateRevocationCheckMode = given.CertificateRevocationCheckMode;
         }
 
-        options.AllowRenegotiation = given.AllowRenegotiation;
         options.AllowTlsResume = given.AllowTlsResume;
     }
 }

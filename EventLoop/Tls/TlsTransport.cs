@@ -52,6 +52,7 @@ public sealed class TlsTransport : ITransport
     private bool _established;
     private bool _closed;
     private bool _truncated;
+    private bool _closeNotifySent;
     private bool _mayHaveMore;
     private bool _innerDrained;
     private bool _refireQueued;
@@ -268,6 +269,34 @@ public sealed class TlsTransport : ITransport
     public void Configure(bool noDelay, bool keepAlive) => _inner.Configure(noDelay, keepAlive);
 
     /// <summary>
+    /// Sends a TLS close_notify now, without closing the connection (the first half of
+    /// AnyEvent::Handle's <c>stoptls</c>): what the peer sends afterwards is still read, and
+    /// nothing more can be sent. A server half-closing after its last frame sends it first.
+    /// </summary>
+    public void CloseNotify()
+    {
+        ThrowIfNotEstablished();
+        if (_closeNotifySent || _closed || _writeFailure is not null)
+        {
+            return;
+        }
+
+        _closeNotifySent = true;
+        try
+        {
+            // Completes at once: the ciphertext stream takes every write.
+            _ssl!.ShutdownAsync().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException)
+        {
+            _writeFailure = e;
+            return;
+        }
+
+        FlushQuietly();
+    }
+
+    /// <summary>
     /// Sends a close_notify when it can leave without blocking, then closes the inner
     /// transport. A handshake still running is abandoned and never reports.
     /// </summary>
@@ -278,20 +307,14 @@ public sealed class TlsTransport : ITransport
             return;
         }
 
-        _disposed = true;
-        if (_established && !_closed && _writeFailure is null && _stream.Outbound.Length == 0)
+        if (_established && !_closed && _stream.Outbound.Length == 0)
         {
-            try
-            {
-                // Completes at once: the ciphertext stream takes every write.
-                _ssl!.ShutdownAsync().GetAwaiter().GetResult();
-                FlushOutbound();
-            }
-            catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException or System.Net.Sockets.SocketException or ObjectDisposedException)
-            {
-                // Closing anyway: a close_notify that cannot leave is not waited for.
-            }
+            // Closing anyway: a close_notify that cannot leave at once is not waited for.
+            CloseNotify();
         }
+
+        _disposed = true;
+        _inner.WatchWrite(null);
 
         _inner.Dispose();
         _ssl?.Dispose();

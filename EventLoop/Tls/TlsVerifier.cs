@@ -12,15 +12,17 @@ namespace EventLoop;
 internal sealed class TlsVerifier
 {
     private readonly TlsContext _context;
-    private readonly string _peername;
     private readonly bool _clientCertOptional;
 
     public TlsVerifier(TlsContext context, string peername, bool clientCertOptional)
     {
         _context = context;
-        _peername = peername;
+        Peername = peername;
         _clientCertOptional = clientCertOptional;
     }
+
+    /// <summary>The name the certificate must carry, as the error will name it (a <c>TargetHost</c> in <see cref="TlsContext.Options"/> replaces it).</summary>
+    public string Peername { get; set; }
 
     /// <summary>Why the peer's certificate was refused; null while it was not.</summary>
     public string? Rejection { get; private set; }
@@ -47,7 +49,7 @@ internal sealed class TlsVerifier
             : errors == SslPolicyErrors.None;
         if (!accepted)
         {
-            Rejection = LoopErrors.TlsCertificateRejected(errors, certificate, chain, _peername, _context.VerifyCb is not null);
+            Rejection = LoopErrors.TlsCertificateRejected(errors, certificate, chain, Peername, _context.VerifyCb is not null);
         }
 
         return accepted;

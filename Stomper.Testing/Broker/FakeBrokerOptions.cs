@@ -49,6 +49,13 @@ public sealed record FakeBrokerOptions
     /// </summary>
     public int Backlog { get; init; } = 16;
 
+    /// <summary>
+    /// When set, the broker speaks TLS on its port (AnyEvent::Handle's <c>tls =&gt; 'accept'</c>)
+    /// with this context, for example <c>TestCertificates.Shared.ServerContext()</c>; clients
+    /// connect with <see cref="EventLoop.TlsMode.Connect"/>. Its graceful close sends a TLS close_notify.
+    /// </summary>
+    public EventLoop.TlsContext? Tls { get; init; }
+
     /// <summary>How long the blocking waits (<see cref="FakeBroker.WaitFor"/> and friends) and script steps wait by default.</summary>
     public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -27,6 +27,7 @@ public sealed class FakeConnection
     private readonly FakeBroker _broker;
     private readonly Loop _loop;
     private readonly SocketTransport _transport;
+    private readonly TlsTransport? _tls;
     private readonly Handle _handle;
     private readonly FrameReader _reader = new(FrameSource.Client);
     private readonly Dictionary<string, FakeSubscription> _subscriptions = new(StringComparer.Ordinal);
@@ -57,6 +58,26 @@ public sealed class FakeConnection
         _loop = loop;
         Index = index;
         _transport = new SocketTransport(loop, accepted);
+        if (broker.Options.Tls is { } tls)
+        {
+            // The handle runs the handshake as its connect; the connection keeps the TLS
+            // layer to send a close_notify before it half-closes.
+            var tlsTransport = new TlsTransport(loop, _transport, TlsMode.Accept, tls, innerConnected: true);
+            _tls = tlsTransport;
+            _handle = new Handle(loop, new HandleOptions
+            {
+                Host = "client",
+                Port = 1,
+                Transport = _ => tlsTransport,
+                NoDelay = true,
+                OnRead = OnRead,
+                OnConnectError = (_, reason) => Teardown("TLS handshake failed: " + reason),
+                OnEof = _ => Teardown("closed by the client"),
+                OnError = (_, _, message) => Teardown("socket error: " + message),
+            });
+            return;
+        }
+
         _handle = new Handle(loop, _transport, new HandleOptions
         {
             NoDelay = true,
@@ -643,9 +664,14 @@ public sealed class FakeConnection
         {
             try
             {
+                if (_tls is { } tls && !_handle.IsDestroyed)
+                {
+                    tls.CloseNotify();
+                }
+
                 _transport.Socket?.Shutdown(SocketShutdown.Send);
             }
-            catch (SocketException)
+            catch (Exception e) when (e is SocketException or InvalidOperationException)
             {
                 Teardown("closed by the broker");
             }

@@ -178,6 +178,34 @@ public sealed class ClientTlsTests
         Assert.That(_trace[0], Is.EqualTo($"node error {first.Host}: Connection closed by remote host."), string.Join("\n", _trace));
     }
 
+    [Test]
+    public void A_client_refuses_the_accepting_side_of_TLS()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new StomperClient(new StomperOptions
+        {
+            Loop = _loop,
+            Transport = _server.Transport,
+            HandleParams = new() { Tls = TlsMode.Accept },
+        }));
+        Assert.That(e!.Message, Is.EqualTo("\"tls\" must be TlsMode.Connect (or TlsMode.None for plain TCP) for a client, not Accept"));
+    }
+
+    [Test]
+    public void An_unreadable_key_file_is_E_CANT_CONN_naming_the_setup_failure()
+    {
+        using var client = new StomperClient(new StomperOptions
+        {
+            Host = "localhost",
+            Loop = _loop,
+            Transport = _server.Transport,
+            HandleParams = new() { Tls = TlsMode.Connect, TlsCtx = new TlsContext { CertFile = "/nonexistent/client.pem", KeyFile = "/nonexistent/client-key.pem" } },
+            OnError = err => _trace.Add($"on_error: {err.Code} {err.Message}"),
+        });
+        _loop.RunPending();
+
+        Assert.That(_trace.Single(), Does.StartWith($"on_error: {E_CANT_CONN} Can't connect to localhost:61613: TLS setup failed: ").And.Contain("/nonexistent/client.pem"));
+    }
+
     private StomperClient Client(Action? onConnect = null, bool autocork = false, string? peername = null, int[]? heartbeat = null) =>
         new(new StomperOptions
         {

@@ -29,10 +29,12 @@ internal sealed class PeerStream : IDisposable
             return new PeerStream(socket, null);
         }
 
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false));
+        var gathering = new CoalescingSocketStream(socket);
+        var tls = new SslStream(gathering);
         try
         {
             tls.AuthenticateAsServer(new SslServerAuthenticationOptions { ServerCertificate = certificate });
+            gathering.Gather = true;
             return new PeerStream(socket, tls);
         }
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
@@ -53,6 +55,7 @@ internal sealed class PeerStream : IDisposable
             if (_tls is { } tls)
             {
                 tls.Write(bytes);
+                tls.Flush();
             }
             else
             {
@@ -66,7 +69,12 @@ internal sealed class PeerStream : IDisposable
     {
         lock (_writing)
         {
-            _tls?.ShutdownAsync().GetAwaiter().GetResult();
+            if (_tls is { } tls)
+            {
+                tls.ShutdownAsync().GetAwaiter().GetResult();
+                tls.Flush();
+            }
+
             _socket.Shutdown(SocketShutdown.Both);
         }
     }

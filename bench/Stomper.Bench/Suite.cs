@@ -76,11 +76,25 @@ internal sealed class Suite
             Workloads.RoundTrip("warmup", target, trips / 2);
         }
 
+        // Each workload in plaintext and then over TLS, back to back, so that a change in
+        // the machine's load between workloads does not land on one side of a ratio only.
         foreach (var target in new[] { plain, tls })
         {
             Add(Workloads.Publish("tls-cmp-publish", target, new HandleParams(), million, "/queue/bench"));
+        }
+
+        foreach (var target in new[] { plain, tls })
+        {
             Add(Workloads.Publish("tls-cmp-publish", target with { Client = target.Client + "-autocork" }, new HandleParams { Autocork = true }, million, "/queue/bench"));
+        }
+
+        foreach (var target in new[] { plain, tls })
+        {
             Add(Workloads.Consume("tls-cmp-consume", target, million));
+        }
+
+        foreach (var target in new[] { plain, tls })
+        {
             Add(Workloads.RoundTrip("tls-cmp-roundtrip", target, trips));
         }
     }

@@ -54,7 +54,7 @@ public sealed class TlsHandleTests
     {
         using var pair = new TlsPair();
         pair.Run();
-        var transport = (TlsTransport)typeof(Handle).GetField("_transport", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(pair.Client)!;
+        var transport = TlsPair.TlsOf(pair.Client);
         var threads = new HashSet<int>();
         pair.Client.OnRead = h =>
         {
@@ -244,12 +244,24 @@ public sealed class TlsHandleTests
     }
 
     [Test]
+    public void What_Options_sets_wins_over_the_keys()
+    {
+        using var pair = new TlsPair(serverContext: Certs.ServerContext(Certs.WrongName), clientContext: new TlsContext
+        {
+            CaCertificates = [Certs.Ca],
+            Options = new System.Net.Security.SslClientAuthenticationOptions { TargetHost = "broker.example" },
+        });
+        pair.Run();
+        Assert.That(pair.ClientConnected, Is.True, pair.ClientError);
+    }
+
+    [Test]
     public void A_client_certificate_is_presented_when_the_server_requires_one()
     {
         using var pair = new TlsPair(serverContext: Certs.ServerContext(requireClientCert: true), clientContext: Certs.ClientContext(withClientCertificate: true));
         pair.Run();
         Assert.That(pair.ClientConnected && pair.ServerConnected, Is.True, pair.ClientError ?? pair.ServerError);
-        var server = (TlsTransport)typeof(Handle).GetField("_transport", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(pair.Server)!;
+        var server = TlsPair.TlsOf(pair.Server!);
         Assert.That(server.SslStream!.RemoteCertificate!.Subject, Is.EqualTo("CN=stomper-client"));
     }
 
@@ -262,6 +274,30 @@ public sealed class TlsHandleTests
         pair.Run();
         Assert.That(pair.ServerError, Does.Contain("RemoteCertificateNotAvailable"));
         Assert.That(pair.ClientError, Is.Not.Null, "TLS 1.3 clients learn it on their first read");
+    }
+
+    [Test]
+    public void No_common_protocol_version_fails_the_connect_with_the_reason()
+    {
+        using var pair = new TlsPair(
+            serverContext: new TlsContext { ServerCertificate = Certs.Server, Protocols = System.Security.Authentication.SslProtocols.Tls13 },
+            clientContext: new TlsContext { CaCertificates = [Certs.Ca], Protocols = System.Security.Authentication.SslProtocols.Tls12 });
+        pair.Run();
+        Assert.That(pair.ClientConnected, Is.False);
+        Assert.That(pair.ClientError, Does.StartWith("TLS handshake failed: "));
+    }
+
+    [Test]
+    public void Protocols_pins_the_version_both_sides_speak()
+    {
+        using var pair = new TlsPair(clientContext: new TlsContext { CaCertificates = [Certs.Ca], Protocols = System.Security.Authentication.SslProtocols.Tls12 });
+        pair.Run();
+        Assert.That(pair.ClientConnected, Is.True, pair.ClientError);
+        var transport = TlsPair.TlsOf(pair.Client);
+        Assert.That(transport.Protocol, Is.EqualTo(System.Security.Authentication.SslProtocols.Tls12));
+        pair.Client.PushWrite("over 1.2");
+        pair.Run();
+        Assert.That(pair.ServerReceived.ToString(), Is.EqualTo("over 1.2"));
     }
 
     [Test]
@@ -301,10 +337,10 @@ public sealed class TlsHandleTests
     {
         using var pair = new TlsPair();
         pair.Run();
-        var header = new byte[] { 23, 3, 3, 0xFF, 0xFF };
-        pair.Pipe.Server.Inject(header);
+        pair.Pipe.Server.Inject([23, 3, 3, 0xFF, 0xFF]);
         var junk = new byte[64 * 1024];
-        for (var i = 0; i < 64 && pair.ClientError is null; i++)
+        var injected = 0;
+        for (; injected < 64 && pair.ClientError is null; injected++)
         {
             pair.Pipe.Server.Inject(junk);
             pair.Run();
@@ -312,6 +348,24 @@ public sealed class TlsHandleTests
 
         Assert.That(pair.ClientError, Does.StartWith("TLS error: "));
         Assert.That(pair.Client.IsDestroyed, Is.True);
+        Assert.That(injected, Is.LessThanOrEqualTo(2), "the client gave up within one record's worth of junk instead of buffering it all");
+    }
+
+    [Test]
+    public void A_huge_record_instead_of_a_server_hello_fails_the_connect_with_bounded_memory()
+    {
+        using var pair = new TlsPair(startServer: false);
+        pair.Pipe.Server.Inject([22, 3, 3, 0xFF, 0xFF]);
+        var junk = new byte[64 * 1024];
+        var injected = 0;
+        for (; injected < 64 && pair.ClientError is null; injected++)
+        {
+            pair.Pipe.Server.Inject(junk);
+            pair.Run();
+        }
+
+        Assert.That(pair.ClientError, Does.StartWith("TLS handshake failed: "));
+        Assert.That(injected, Is.LessThanOrEqualTo(2), "the client gave up within one record's worth of junk instead of buffering it all");
     }
 
     [Test]
@@ -355,6 +409,40 @@ public sealed class TlsHandleTests
     }
 
     [Test]
+    public void A_handle_disposed_from_its_own_read_callback_closes_cleanly_with_a_close_notify()
+    {
+        using var pair = new TlsPair();
+        pair.Run();
+        pair.Client.OnRead = h =>
+        {
+            h.Consume(h.ReadBuffer.Length);
+            h.Dispose();
+        };
+        pair.Server!.PushWrite("first");
+        pair.Server.PushWrite("second");
+        pair.Run();
+
+        Assert.That(pair.Client.IsDestroyed, Is.True);
+        Assert.That(pair.ServerEof, Is.True, "the server read a close_notify, then end-of-file");
+        Assert.That(pair.ServerError, Is.Null);
+    }
+
+    [Test]
+    public void An_exception_from_on_connect_leaves_the_tls_session_usable()
+    {
+        using var pair = new TlsPair();
+        pair.Client.OnConnect = (_, _, _) => throw new InvalidOperationException("user bug");
+        var thrown = new List<Exception>();
+        pair.Loop.UnhandledException = thrown.Add;
+        pair.Run();
+        pair.Client.PushWrite("still works");
+        pair.Run();
+
+        Assert.That(thrown.Select(e => e.Message), Is.EqualTo(new[] { "user bug" }));
+        Assert.That(pair.ServerReceived.ToString(), Is.EqualTo("still works"));
+    }
+
+    [Test]
     public void Accept_without_a_certificate_fails_with_a_clear_error()
     {
         using var pair = new TlsPair(serverContext: new TlsContext());
@@ -390,5 +478,22 @@ public sealed class TlsHandleTests
         using var pair = new TlsPair(clientContext: new TlsContext { CaFile = "/nonexistent/ca.pem" });
         pair.Run();
         Assert.That(pair.ClientError, Does.StartWith("TLS setup failed: ").And.Contain("/nonexistent/ca.pem"));
+    }
+
+    [Test]
+    public void A_ca_path_without_certificates_fails_the_connect_saying_so()
+    {
+        var folder = Directory.CreateTempSubdirectory("stomper-tls-empty-");
+        try
+        {
+            File.WriteAllText(Path.Combine(folder.FullName, "README.txt"), "no certificates here");
+            using var pair = new TlsPair(clientContext: new TlsContext { CaPath = folder.FullName });
+            pair.Run();
+            Assert.That(pair.ClientError, Is.EqualTo($"TLS setup failed: No CA certificate found in ca_path \"{folder.FullName}\" (*.pem, *.crt)"));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 }

@@ -78,6 +78,10 @@ internal sealed class TlsPair : IDisposable
 
     public StringBuilder ServerReceived { get; } = new();
 
+    /// <summary>The TLS layer the handle made over its transport (private to the handle: tests look in).</summary>
+    public static TlsTransport TlsOf(Handle handle) =>
+        (TlsTransport)typeof(Handle).GetField("_transport", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(handle)!;
+
     /// <summary>Runs passes until nothing happens any more (at most <paramref name="passes"/>).</summary>
     public void Run(int passes = 200)
     {
