@@ -496,8 +496,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         _state = State.Connected;
         StartHeartBeats(sx, sy);
 
-        // In the order issued, those from on_connect among them.
-        while (_state == State.Connected && _queued.TryDequeue(out var command))
+        // In the order issued, those from on_connect among them. A write that fails
+        // destroys the handle: the rest stay queued for the failure that follows the read.
+        while (_state == State.Connected && !_handle!.IsDestroyed && _queued.TryDequeue(out var command))
         {
             Write(command);
         }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Real STOMP brokers for the integration tests, all on 127.0.0.1:
-#   a RabbitMQ 3.10 cluster of three nodes (rabbit1..3@localhost, STOMP 61613-61615)
-#   and ActiveMQ 5.17 (STOMP 61620). See docs/brokers.md.
+#   a RabbitMQ 3.10 cluster of three nodes (rabbit1..3@localhost, STOMP 61613-61615,
+#   STOMP over TLS 61623-61625) and ActiveMQ 5.17 (STOMP 61620, STOMP over TLS 61621,
+#   STOMP over TLS with a client certificate required 61622). The TLS files (a local CA,
+#   server and client certificates) are made once, under $STOMPER_BROKERS_DIR/tls.
+#   See docs/brokers.md.
 #
 # Usage: scripts/brokers.sh start|stop|status|kill NODE|pause NODE|resume NODE|restart NODE
 #        NODE = rabbit1 | rabbit2 | rabbit3 | activemq
@@ -13,8 +16,13 @@
 #   STOMPER_RABBIT_STOMP_PORTS     "61613 61614 61615"
 #   STOMPER_RABBIT_AMQP_PORTS      "5672 5673 5674"
 #   STOMPER_RABBIT_DIST_PORTS      "25672 25673 25674"
+#   STOMPER_RABBIT_NODE_PREFIX     ""  (Erlang node names are <prefix>rabbitN@localhost:
+#                                  a prefix and other ports let two checkouts' brokers run at once)
+#   STOMPER_RABBIT_STOMP_TLS_PORTS "61623 61624 61625"
 #   STOMPER_ACTIVEMQ_STOMP_PORT    61620
-#   STOMPER_ACTIVEMQ_OPENWIRE_PORT 61621
+#   STOMPER_ACTIVEMQ_STOMP_TLS_PORT  61621
+#   STOMPER_ACTIVEMQ_STOMP_MTLS_PORT 61622 (a client certificate is required)
+#   STOMPER_ACTIVEMQ_OPENWIRE_PORT 61616
 #   STOMPER_LOGIN / STOMPER_PASSCODE   credentials the readiness probe uses (guest/guest)
 set -euo pipefail
 
@@ -26,9 +34,17 @@ PASSCODE=${STOMPER_PASSCODE:-guest}
 read -r -a STOMP_PORTS <<<"${STOMPER_RABBIT_STOMP_PORTS:-61613 61614 61615}"
 read -r -a AMQP_PORTS <<<"${STOMPER_RABBIT_AMQP_PORTS:-5672 5673 5674}"
 read -r -a DIST_PORTS <<<"${STOMPER_RABBIT_DIST_PORTS:-25672 25673 25674}"
+read -r -a TLS_PORTS <<<"${STOMPER_RABBIT_STOMP_TLS_PORTS:-61623 61624 61625}"
 AMQ_STOMP_PORT=${STOMPER_ACTIVEMQ_STOMP_PORT:-61620}
-AMQ_OPENWIRE_PORT=${STOMPER_ACTIVEMQ_OPENWIRE_PORT:-61621}
+AMQ_TLS_PORT=${STOMPER_ACTIVEMQ_STOMP_TLS_PORT:-61621}
+AMQ_MTLS_PORT=${STOMPER_ACTIVEMQ_STOMP_MTLS_PORT:-61622}
+AMQ_OPENWIRE_PORT=${STOMPER_ACTIVEMQ_OPENWIRE_PORT:-61616}
+TLS=$DIR/tls
+# Guards only the Java key and trust stores (made from the PEM files beside them); the
+# private keys themselves are PEM files anyone in group rabbitmq may read.
+STORE_PASS=stomper
 RABBIT_NODES=(rabbit1 rabbit2 rabbit3)
+NODE_PREFIX=${STOMPER_RABBIT_NODE_PREFIX:-}
 RABBIT_LIB=/usr/lib/rabbitmq/bin
 AMQ_HOME=/usr/share/activemq
 # epmd (the Erlang port mapper) and the Erlang distribution stay on loopback.
@@ -41,6 +57,8 @@ die() { say "ERROR: $*"; exit 1; }
 
 idx_of() { case $1 in rabbit1) echo 0 ;; rabbit2) echo 1 ;; rabbit3) echo 2 ;; *) return 1 ;; esac; }
 stomp_port_of() { if [ "$1" = activemq ]; then echo "$AMQ_STOMP_PORT"; else echo "${STOMP_PORTS[$(idx_of "$1")]}"; fi; }
+tls_ports_of() { if [ "$1" = activemq ]; then echo "$AMQ_TLS_PORT $AMQ_MTLS_PORT"; else echo "${TLS_PORTS[$(idx_of "$1")]}"; fi; }
+erl_name() { echo "$NODE_PREFIX$1@localhost"; }   # rabbitN -> its Erlang node name
 check_node() { case ${1:-} in rabbit1|rabbit2|rabbit3|activemq) ;; *) die "unknown node '${1:-}' (rabbit1, rabbit2, rabbit3 or activemq)" ;; esac; }
 
 # Sends CONNECT and succeeds only when the first frame back is CONNECTED.
@@ -56,7 +74,34 @@ stomp_probe() { # port [seconds]
   ' probe "$1" "$LOGIN" "$PASSCODE" 2>/dev/null
 }
 
+# The same over TLS: the server's certificate must chain to ca.pem and name 127.0.0.1;
+# the client certificate goes along, so the listener that requires one answers too.
+tls_probe() { # port [seconds]
+  timeout "${2:-3}" bash -c '
+    # s_client gets its own deadline: a broker that stalls the handshake never reads the
+    # pipe, so closing it would not end s_client.
+    coproc S { exec timeout "$5" openssl s_client -connect "127.0.0.1:$1" -noservername \
+      -CAfile "$4/ca.pem" -verify_ip 127.0.0.1 -verify_return_error \
+      -cert "$4/client.pem" -key "$4/client-key.pem" -quiet -no_ign_eof -nocommands 2>/dev/null; }
+    trap "kill $S_PID 2>/dev/null" EXIT
+    printf "CONNECT\naccept-version:1.0,1.1,1.2\nhost:/\nlogin:%s\npasscode:%s\n\n\0" "$2" "$3" >&"${S[1]}"
+    IFS= read -r -d "" -u "${S[0]}" frame || exit 1
+    printf "DISCONNECT\n\n\0" >&"${S[1]}" 2>/dev/null || true
+    frame=${frame#"${frame%%[!$'"'"'\r\n'"'"']*}"}
+    [[ $frame == CONNECTED* ]]
+  ' probe "$1" "$LOGIN" "$PASSCODE" "$TLS" "${2:-3}" 2>/dev/null
+}
+
 port_in_use() { timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' x "$1" 2>/dev/null; }
+
+# Prints the first of a node's STOMP ports (plain, then TLS) that gives no CONNECTED;
+# fails (prints nothing) when all of them answer.
+unready_port() { # node seconds
+  local p
+  stomp_probe "$(stomp_port_of "$1")" "$2" || { stomp_port_of "$1"; return 0; }
+  for p in $(tls_ports_of "$1"); do tls_probe "$p" "$2" || { echo "$p"; return 0; }; done
+  return 1
+}
 
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 proc_state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true; }  # R S D T Z ...
@@ -87,7 +132,7 @@ node_pids() {
   return 0
 }
 
-node_log() { if [ "$1" = activemq ]; then echo "$DIR/activemq/log/activemq.log"; else echo "$DIR/$1/log/$1@localhost.log"; fi; }
+node_log() { if [ "$1" = activemq ]; then echo "$DIR/activemq/log/activemq.log"; else echo "$DIR/$1/log/$(erl_name "$1").log"; fi; }
 
 show_tail() {
   local node=$1 f
@@ -110,6 +155,10 @@ install_if_missing() {
   local missing=()
   [ -x "$RABBIT_LIB/rabbitmq-server" ] || missing+=(rabbitmq-server)
   [ -f "$AMQ_HOME/bin/activemq.jar" ] || missing+=(activemq)
+  # Both come with the brokers' packages (openssl with rabbitmq-server, keytool with
+  # the JRE ActiveMQ needs); checked anyway, since the TLS files need them.
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v keytool >/dev/null || missing+=(default-jre-headless)
   [ ${#missing[@]} -eq 0 ] && return
   [ "${STOMPER_BROKERS_NO_INSTALL:-}" = 1 ] && die "missing ${missing[*]} and STOMPER_BROKERS_NO_INSTALL=1"
   [ "$(id -u)" = 0 ] || die "missing ${missing[*]}: install them as root (apt-get install rabbitmq-server activemq)"
@@ -120,6 +169,64 @@ install_if_missing() {
     apt-get install -y --no-install-recommends "${missing[@]}" >>"$DIR/apt.log" 2>&1 ||
       { tail -n 40 "$DIR/apt.log" >&2; die "apt-get install ${missing[*]} failed"; }
   fi
+}
+
+# ---------------------------------------------------------------- TLS files
+
+TLS_PEM=(ca.pem server.pem server-key.pem client.pem client-key.pem other-ca.pem)
+TLS_STORES=(server.p12 truststore.p12)
+
+# True when every file is there and no certificate expires within a day.
+tls_files_ok() {
+  local f
+  for f in "${TLS_PEM[@]}" "${TLS_STORES[@]}"; do [ -s "$TLS/$f" ] || return 1; done
+  for f in ca.pem server.pem client.pem other-ca.pem; do
+    openssl x509 -in "$TLS/$f" -noout -checkend 86400 >/dev/null 2>&1 || return 1
+  done
+}
+
+# A self-signed CA: $1 file stem (key $1-key.pem, certificate $1.pem), $2 its name.
+tls_ca() {
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1-key.pem" 2>/dev/null
+  openssl req -x509 -new -key "$1-key.pem" -subj "/CN=$2" -days 825 -sha256 \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -out "$1.pem"
+}
+
+# A leaf signed by ca.pem: $1 file stem, $2 common name, $3 extensions (one per line).
+tls_leaf() {
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1-key.pem" 2>/dev/null
+  openssl req -new -key "$1-key.pem" -subj "/CN=$2" -out "$1.csr"
+  printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n%s\n' "$3" >"$1.ext"
+  openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca-key.pem -set_serial "0x$(openssl rand -hex 16)" \
+    -days 825 -sha256 -extfile "$1.ext" -out "$1.pem" 2>/dev/null
+  rm -f "$1.csr" "$1.ext"
+}
+
+# Makes the CA, the certificates and ActiveMQ's stores unless all are there and valid.
+# Prints "new" when it made them (brokers already running serve the old ones).
+ensure_tls_files() {
+  tls_files_ok && return 0
+  say "making the TLS files in $TLS"
+  rm -rf "$TLS.new"; mkdir -p "$TLS.new"
+  (
+    cd "$TLS.new"
+    tls_ca ca "Stomper test CA"
+    tls_leaf server localhost $'extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost'
+    tls_leaf client stomper-client 'extendedKeyUsage=clientAuth'
+    # A root nothing here is signed by: a client trusting only it must refuse the brokers.
+    tls_ca other-ca "Stomper unrelated CA"
+    rm -f other-ca-key.pem
+    openssl pkcs12 -export -in server.pem -inkey server-key.pem -certfile ca.pem -name server \
+      -passout "pass:$STORE_PASS" -out server.p12
+    keytool -importcert -noprompt -alias stomper-ca -file ca.pem -keystore truststore.p12 \
+      -storetype PKCS12 -storepass "$STORE_PASS" >/dev/null
+  ) >"$DIR/tls.log" 2>&1 || { tail -n 20 "$DIR/tls.log" >&2; die "making the TLS files failed (see $DIR/tls.log)"; }
+  # The nodes may drop to the rabbitmq user: the group may read the keys, others may not.
+  chown -R root:rabbitmq "$TLS.new"
+  chmod 750 "$TLS.new"; chmod 644 "$TLS.new"/*.pem; chmod 640 "$TLS.new"/*-key.pem "$TLS.new"/*.p12
+  rm -rf "$TLS"; mv "$TLS.new" "$TLS"
+  echo new
 }
 
 # ---------------------------------------------------------------- RabbitMQ
@@ -140,19 +247,30 @@ start_rabbit() { # node [fresh]
   local node=$1 fresh=${2:-} i d
   i=$(idx_of "$node"); d=$DIR/$node
   local p
-  for p in "${STOMP_PORTS[$i]}" "${AMQP_PORTS[$i]}" "${DIST_PORTS[$i]}"; do
+  for p in "${STOMP_PORTS[$i]}" "${TLS_PORTS[$i]}" "${AMQP_PORTS[$i]}" "${DIST_PORTS[$i]}"; do
     port_in_use "$p" && die "$node: port 127.0.0.1:$p is already in use by another process (another checkout's brokers? stop them, or see the port overrides in scripts/brokers.sh)"
   done
-  if epmd -names 2>/dev/null | grep -q "^name $node at"; then
-    die "$node: a node named $node@localhost is already registered with epmd (another checkout's brokers?); stop it first"
+  if epmd -names 2>/dev/null | grep -q "^name $NODE_PREFIX$node at"; then
+    die "$node: a node named $(erl_name "$node") is already registered with epmd (another checkout's brokers? stop them, or see STOMPER_RABBIT_NODE_PREFIX in scripts/brokers.sh)"
   fi
   [ -n "$fresh" ] && rm -rf "$d/mnesia"
   mkdir -p "$d/mnesia" "$d/log"
   # One run per log file, so a failure shows this run's lines (the previous run: *.1).
-  [ -f "$d/log/$node@localhost.log" ] && mv -f "$d/log/$node@localhost.log" "$d/log/$node@localhost.log.1"
+  local log; log=$(node_log "$node")
+  [ -f "$log" ] && mv -f "$log" "$log.1"
   cat >"$d/rabbitmq.conf" <<EOF
 listeners.tcp.1 = 127.0.0.1:${AMQP_PORTS[$i]}
 stomp.listeners.tcp.1 = 127.0.0.1:${STOMP_PORTS[$i]}
+stomp.listeners.ssl.1 = 127.0.0.1:${TLS_PORTS[$i]}
+# TLS for the STOMP listener above (no AMQP TLS listener is opened). A client
+# certificate is not asked for: ActiveMQ's second listener is the mutual-TLS one.
+ssl_options.cacertfile = $TLS/ca.pem
+ssl_options.certfile = $TLS/server.pem
+ssl_options.keyfile = $TLS/server-key.pem
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+ssl_options.versions.1 = tlsv1.3
+ssl_options.versions.2 = tlsv1.2
 loopback_users = none
 # A paused (SIGSTOP) node can leave the others with a partition: heal it by itself.
 cluster_partition_handling = autoheal
@@ -172,7 +290,7 @@ EOF
       PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 LC_ALL=C.UTF-8 \
       HOME="$DIR/rabbitmq-home" \
       ERL_EPMD_ADDRESS=127.0.0.1 \
-      RABBITMQ_NODENAME="$node@localhost" \
+      RABBITMQ_NODENAME="$(erl_name "$node")" \
       RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
       RABBITMQ_NODE_PORT="${AMQP_PORTS[$i]}" \
       RABBITMQ_DIST_PORT="${DIST_PORTS[$i]}" \
@@ -192,8 +310,8 @@ EOF
 
 # Nodes of the cluster that $1 sees running (empty when it does not answer).
 running_nodes_seen_by() {
-  ctl -n "$1@localhost" -q cluster_status --formatter json 2>/dev/null |
-    grep -o '"running_nodes":\[[^]]*\]' | grep -o 'rabbit[0-9]*@localhost' || true
+  ctl -n "$(erl_name "$1")" -q cluster_status --formatter json 2>/dev/null |
+    grep -o '"running_nodes":\[[^]]*\]' | grep -o '[^",[]*@localhost' || true
 }
 
 # Joins $1 to the cluster unless it is already in it (rabbit2 and rabbit3 join rabbit1).
@@ -206,11 +324,11 @@ ensure_joined() {
   fi
   [ -n "$(node_pids "$target")" ] || return 0   # a cluster of one: nothing to join
   seen=$(running_nodes_seen_by "$target")
-  grep -qx "$node@localhost" <<<"$seen" && return 0
+  grep -qxF "$(erl_name "$node")" <<<"$seen" && return 0
   say "joining $node to the cluster of $target"
-  { ctl -n "$node@localhost" stop_app &&
-    ctl -n "$node@localhost" join_cluster "$target@localhost" &&
-    ctl -n "$node@localhost" start_app; } >>"$DIR/$node/cluster.log" 2>&1 ||
+  { ctl -n "$(erl_name "$node")" stop_app &&
+    ctl -n "$(erl_name "$node")" join_cluster "$(erl_name "$target")" &&
+    ctl -n "$(erl_name "$node")" start_app; } >>"$DIR/$node/cluster.log" 2>&1 ||
     { tail -n 20 "$DIR/$node/cluster.log" >&2; fail_node "$node" "could not join the cluster of $target"; }
 }
 
@@ -220,7 +338,7 @@ stop_rabbit() { # node: graceful, then kill -9 whatever remains
   [ -n "$pids" ] || return 0
   for p in $pids; do kill -CONT "$p" 2>/dev/null || true; done
   HOME="$DIR/cli-home" timeout 30 "$RABBIT_LIB/rabbitmqctl" --erlang-cookie "$(cookie)" \
-    -n "$node@localhost" -q stop >/dev/null 2>&1 || true
+    -n "$(erl_name "$node")" -q stop >/dev/null 2>&1 || true
   for _ in $(seq 50); do
     pids=$(node_pids "$node"); [ -z "$pids" ] && break; sleep 0.2
   done
@@ -233,7 +351,7 @@ stop_rabbit() { # node: graceful, then kill -9 whatever remains
 
 start_activemq() { # [fresh]
   local d=$DIR/activemq p
-  for p in "$AMQ_STOMP_PORT" "$AMQ_OPENWIRE_PORT"; do
+  for p in "$AMQ_STOMP_PORT" "$AMQ_TLS_PORT" "$AMQ_MTLS_PORT" "$AMQ_OPENWIRE_PORT"; do
     port_in_use "$p" && die "activemq: port 127.0.0.1:$p is already in use by another process (another checkout's brokers? stop them, or see the port overrides in scripts/brokers.sh)"
   done
   [ -n "${1:-}" ] && rm -rf "$d/kahadb" "$d/data"
@@ -261,9 +379,15 @@ EOF
     <persistenceAdapter>
       <kahaDB directory="$d/kahadb"/>
     </persistenceAdapter>
+    <sslContext>
+      <sslContext keyStore="file:$TLS/server.p12" keyStoreType="pkcs12" keyStorePassword="$STORE_PASS"
+                  trustStore="file:$TLS/truststore.p12" trustStoreType="pkcs12" trustStorePassword="$STORE_PASS"/>
+    </sslContext>
     <transportConnectors>
       <transportConnector name="openwire" uri="tcp://127.0.0.1:$AMQ_OPENWIRE_PORT"/>
       <transportConnector name="stomp" uri="stomp://127.0.0.1:$AMQ_STOMP_PORT"/>
+      <transportConnector name="stomp+ssl" uri="stomp+ssl://127.0.0.1:$AMQ_TLS_PORT"/>
+      <transportConnector name="stomp+ssl+clientauth" uri="stomp+ssl://127.0.0.1:$AMQ_MTLS_PORT?transport.needClientAuth=true"/>
     </transportConnectors>
   </broker>
 </beans>
@@ -295,23 +419,25 @@ stop_activemq() {
 
 # ---------------------------------------------------------------- waiting
 
-# Waits until every named node answers CONNECT with CONNECTED, failing early when a
-# node's process is gone and late (with its log) when the deadline passes.
+# Waits until every named node answers CONNECT with CONNECTED on each of its STOMP
+# ports (plain and TLS), failing early when a node's process is gone and late (with its
+# log) when the deadline passes.
 wait_ready() { # deadline node...
   local deadline=$1; shift
-  local pending=("$@") still node
+  local pending=("$@") still node port first_port=
   while :; do
     still=()
     for node in "${pending[@]}"; do
-      if stomp_probe "$(stomp_port_of "$node")" 3; then continue; fi
+      port=$(unready_port "$node" 3) || continue
       if [ -z "$(node_pids "$node")" ] && ! alive "$(cat "$DIR/$node/launcher.pid" 2>/dev/null || true)"; then
-        fail_node "$node" "its process exited before it answered STOMP CONNECT on 127.0.0.1:$(stomp_port_of "$node")"
+        fail_node "$node" "its process exited before it answered STOMP CONNECT on 127.0.0.1:$port"
       fi
+      [ ${#still[@]} -eq 0 ] && first_port=$port
       still+=("$node")
     done
     [ ${#still[@]} -eq 0 ] && return 0
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      fail_node "${still[0]}" "no CONNECTED on 127.0.0.1:$(stomp_port_of "${still[0]}") within ${TIMEOUT}s (also waiting for: ${still[*]})"
+      fail_node "${still[0]}" "no CONNECTED on 127.0.0.1:$first_port within ${TIMEOUT}s (also waiting for: ${still[*]})"
     fi
     pending=("${still[@]}")
     sleep 1
@@ -339,7 +465,7 @@ healthy() {
   pids=$(node_pids "$node")
   [ -n "$pids" ] || return 1
   for p in $pids; do [ "$(proc_state "$p")" = T ] && kill -CONT "$p"; done
-  stomp_probe "$(stomp_port_of "$node")" 5
+  ! unready_port "$node" 5 >/dev/null
 }
 
 # ---------------------------------------------------------------- commands
@@ -347,11 +473,22 @@ healthy() {
 with_lock() { mkdir -p "$DIR"; exec 9>"$DIR/.lock"; flock -w "$((TIMEOUT + 60))" 9 || die "another brokers.sh holds $DIR/.lock"; }
 
 cmd_start() {
-  local t0 deadline to_start=() node any_rabbit=
+  local t0 deadline to_start=() stale=() node any_rabbit= made
   t0=$(date +%s); deadline=$((t0 + TIMEOUT))
   with_lock
   install_if_missing
   prepare_common
+  made=$(ensure_tls_files) || exit 1
+  if [ -n "$made" ]; then
+    # New certificates: a broker still running serves ones from a CA that is gone.
+    for node in "${RABBIT_NODES[@]}" activemq; do
+      [ -n "$(node_pids "$node")" ] && stale+=("$node")
+    done
+    if [ ${#stale[@]} -gt 0 ]; then
+      say "stopping ${stale[*]}, to start them with the new TLS files"
+      stop_all
+    fi
+  fi
   epmd -names >/dev/null 2>&1 || touch "$DIR/epmd.ours"   # no live epmd yet: ours to stop
   for node in "${RABBIT_NODES[@]}"; do [ -n "$(node_pids "$node")" ] && any_rabbit=1; done
   for node in "${RABBIT_NODES[@]}" activemq; do
@@ -373,16 +510,20 @@ cmd_start() {
   ensure_joined rabbit3
   wait_cluster "$deadline"
   wait_ready "$deadline" "${RABBIT_NODES[@]}" activemq
-  say "ready in $(($(date +%s) - t0))s: RabbitMQ STOMP 127.0.0.1:${STOMP_PORTS[*]} (one cluster), ActiveMQ STOMP 127.0.0.1:$AMQ_STOMP_PORT; state in $DIR"
+  say "ready in $(($(date +%s) - t0))s: RabbitMQ STOMP 127.0.0.1:${STOMP_PORTS[*]}, TLS ${TLS_PORTS[*]} (one cluster), ActiveMQ STOMP 127.0.0.1:$AMQ_STOMP_PORT, TLS $AMQ_TLS_PORT, TLS with client certificate $AMQ_MTLS_PORT; TLS files in $TLS; state in $DIR"
+}
+
+stop_all() {
+  local node
+  for node in "${RABBIT_NODES[@]}"; do stop_rabbit "$node" & done
+  stop_activemq &
+  wait
 }
 
 cmd_stop() {
   # No state folder (say, artifacts/ was removed): still look for this checkout's processes.
   [ -d "$DIR" ] && with_lock
-  local node
-  for node in "${RABBIT_NODES[@]}"; do stop_rabbit "$node" & done
-  stop_activemq &
-  wait
+  stop_all
   # epmd: only when this script started it and no other Erlang node still uses it.
   if [ -f "$DIR/epmd.ours" ]; then
     if ! epmd -names 2>/dev/null | grep -q '^name '; then
@@ -395,7 +536,7 @@ cmd_stop() {
 }
 
 cmd_status() {
-  local node pids state stomp
+  local node pids state stomp tls p
   for node in "${RABBIT_NODES[@]}" activemq; do
     pids=$(node_pids "$node" | tr '\n' ' ')
     if [ -z "$pids" ]; then state=down; stomp=-
@@ -403,7 +544,13 @@ cmd_status() {
       state=running; [ "$(proc_state "${pids%% *}")" = T ] && state=paused
       stomp=no; [ "$state" = running ] && stomp_probe "$(stomp_port_of "$node")" 3 && stomp=CONNECTED
     fi
-    printf '%-9s %-8s pid %-8s stomp 127.0.0.1:%s %s\n' "$node" "$state" "${pids:--}" "$(stomp_port_of "$node")" "$stomp"
+    tls=
+    for p in $(tls_ports_of "$node"); do
+      if [ "$state" = running ]; then tls_probe "$p" 3 && tls+=" tls 127.0.0.1:$p CONNECTED" || tls+=" tls 127.0.0.1:$p no"
+      else tls+=" tls 127.0.0.1:$p -"; fi
+    done
+    [ "$node" = activemq ] && tls+=" (client certificate required on $AMQ_MTLS_PORT)"
+    printf '%-9s %-8s pid %-8s stomp 127.0.0.1:%s %s%s\n' "$node" "$state" "${pids:--}" "$(stomp_port_of "$node")" "$stomp" "$tls"
   done
   for node in "${RABBIT_NODES[@]}"; do
     pids=$(node_pids "$node")
@@ -427,10 +574,12 @@ cmd_signal() { # SIG node
 }
 
 cmd_restart() {
-  local node=$1 deadline
+  local node=$1 deadline made
   deadline=$(($(date +%s) + TIMEOUT))
   with_lock
   prepare_common
+  made=$(ensure_tls_files) || exit 1
+  [ -n "$made" ] && say "made new TLS files: the other brokers serve the old ones until 'stop' and 'start'"
   if [ "$node" = activemq ]; then
     stop_activemq; start_activemq
     wait_ready "$deadline" activemq

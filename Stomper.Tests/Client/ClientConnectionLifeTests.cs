@@ -288,4 +288,30 @@ public sealed class ClientConnectionLifeTests
         Assert.That(transportsAtOnDisconnect, Is.EqualTo(1), "on_disconnect of the old connection came first");
         Assert.That(h.Transports, Has.Count.EqualTo(2), "then the queued SEND connected again");
     }
+
+    [Test]
+    public void A_write_failing_while_CONNECTED_releases_the_queued_commands_leaves_the_rest_queued_and_aborts_them_all_with_the_error()
+    {
+        // Seen over TLS against a broker closing connections during a failover: the
+        // connection broke as the broker answered CONNECT, and the first queued frame's
+        // write failed; the next one must not be written into the destroyed handle.
+        using var h = new ClientHarness();
+        h.Transport.ConnectCompleted!(null);
+        h.Client.Send(new() { ["destination"] = "/queue/a" }, h.Record("first"));
+        h.Client.Send(new() { ["destination"] = "/queue/b" }, h.Record("second"));
+        h.Transport.Mock.Setup(t => t.Send(It.IsAny<byte[]>(), It.IsAny<int>(), It.IsAny<int>()))
+            .Throws(new SocketException((int)SocketError.ConnectionReset));
+
+        h.Transport.Arrive("CONNECTED\nversion:1.2\nsession:S1\n\n\0");
+        h.Step();
+
+        Assert.That(h.Trace, Is.EqualTo(new[]
+        {
+            "on_connect",
+            "on_error: Connection reset by peer",
+            $"first: {E_IO} Operation \"SEND\" aborted: Connection reset by peer",
+            $"second: {E_IO} Operation \"SEND\" aborted: Connection reset by peer",
+            "on_disconnect",
+        }));
+    }
 }

@@ -1,3 +1,4 @@
+using System.Security.Authentication;
 using NUnit.Framework;
 
 namespace Stomper.Tests.Integration;
@@ -58,5 +59,43 @@ public class BrokerSetUpTests
 
         var message = await subscriber.ExpectAsync("MESSAGE", Wait);
         Assert.That(message.Body, Is.EqualTo("hello ActiveMQ"));
+    }
+
+    [Test]
+    public async Task Tls_listeners_of_every_broker_answer_CONNECT_with_a_certificate_the_local_CA_signed_for_127_0_0_1()
+    {
+        var tls = RawStomp.TlsOptions(Brokers.CaFile);
+        foreach (var node in Brokers.RabbitTlsNodes.Append(Brokers.ActiveMqTls))
+        {
+            using var stomp = await RawStomp.ConnectAsync(node, Wait, tls); // throws unless verified and CONNECTED
+        }
+    }
+
+    [Test]
+    public async Task Tls_certificates_name_localhost_too()
+    {
+        using var stomp = await RawStomp.ConnectAsync(Brokers.RabbitTlsNodes[0], Wait, RawStomp.TlsOptions(Brokers.CaFile, "localhost"));
+    }
+
+    [Test]
+    public async Task Tls_listener_with_client_certificates_answers_CONNECT_only_to_a_client_that_has_one()
+    {
+        using (await RawStomp.ConnectAsync(Brokers.ActiveMqMutualTls, Wait, RawStomp.TlsOptions(Brokers.CaFile, clientCertificate: true)))
+        {
+        }
+
+        // TLS 1.3 lets the client finish its handshake before the broker refuses: the refusal
+        // may come as the answer to CONNECT.
+        Assert.That(async () => await RawStomp.ConnectAsync(Brokers.ActiveMqMutualTls, Wait, RawStomp.TlsOptions(Brokers.CaFile)),
+            Throws.InstanceOf<IOException>().Or.InstanceOf<AuthenticationException>());
+    }
+
+    [Test]
+    public void Tls_certificates_are_refused_by_a_client_trusting_another_CA_or_expecting_another_name()
+    {
+        Assert.That(async () => await RawStomp.ConnectAsync(Brokers.RabbitTlsNodes[0], Wait, RawStomp.TlsOptions(Brokers.OtherCaFile)),
+            Throws.InstanceOf<AuthenticationException>());
+        Assert.That(async () => await RawStomp.ConnectAsync(Brokers.ActiveMqTls, Wait, RawStomp.TlsOptions(Brokers.CaFile, "wrong.example")),
+            Throws.InstanceOf<AuthenticationException>());
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Authentication;
 using System.Text;
+using EventLoop;
 using NUnit.Framework;
 
 namespace Stomper.Tests.Integration;
@@ -25,19 +27,63 @@ public readonly record struct Endpoint(string Host, int Port)
 /// The real brokers the integration tests talk to, and the fault controls of
 /// <c>scripts/brokers.sh</c> (see docs/brokers.md).
 /// <para>Endpoints come from the environment, with the defaults of the script:
-/// STOMPER_RABBIT_NODES (comma separated host:port, node 1 first), STOMPER_ACTIVEMQ,
+/// STOMPER_RABBIT_NODES and STOMPER_RABBIT_TLS_NODES (comma separated host:port, node 1
+/// first), STOMPER_ACTIVEMQ, STOMPER_ACTIVEMQ_TLS, STOMPER_ACTIVEMQ_MTLS, STOMPER_TLS_DIR,
 /// STOMPER_LOGIN, STOMPER_PASSCODE. STOMPER_SKIP_BROKER_START=1 means the brokers are
 /// someone else's: the script is never run, and tests that kill or pause nodes fail.</para>
 /// </summary>
 public static class Brokers
 {
     public static IReadOnlyList<Endpoint> RabbitNodes { get; } =
-        Env("STOMPER_RABBIT_NODES", "127.0.0.1:61613,127.0.0.1:61614,127.0.0.1:61615")
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(Endpoint.Parse)
-            .ToArray();
+        Endpoints("STOMPER_RABBIT_NODES", "127.0.0.1:61613,127.0.0.1:61614,127.0.0.1:61615");
+
+    /// <summary>The same three nodes' STOMP over TLS listeners, node 1 first.</summary>
+    public static IReadOnlyList<Endpoint> RabbitTlsNodes { get; } =
+        Endpoints("STOMPER_RABBIT_TLS_NODES", "127.0.0.1:61623,127.0.0.1:61624,127.0.0.1:61625");
 
     public static Endpoint ActiveMq { get; } = Endpoint.Parse(Env("STOMPER_ACTIVEMQ", "127.0.0.1:61620"));
+
+    /// <summary>ActiveMQ's STOMP over TLS listener, no client certificate asked for.</summary>
+    public static Endpoint ActiveMqTls { get; } = Endpoint.Parse(Env("STOMPER_ACTIVEMQ_TLS", "127.0.0.1:61621"));
+
+    /// <summary>ActiveMQ's STOMP over TLS listener that requires a client certificate signed by <see cref="CaFile"/>.</summary>
+    public static Endpoint ActiveMqMutualTls { get; } = Endpoint.Parse(Env("STOMPER_ACTIVEMQ_MTLS", "127.0.0.1:61622"));
+
+    /// <summary>The folder of the script's TLS files (docs/brokers.md, "TLS").</summary>
+    public static string TlsDir => Env("STOMPER_TLS_DIR",
+        Path.Combine(Env("STOMPER_BROKERS_DIR", Path.Combine(RepositoryRoot, "artifacts", "brokers")), "tls"));
+
+    /// <summary>The local CA every broker's certificate chains to.</summary>
+    public static string CaFile => Path.Combine(TlsDir, "ca.pem");
+
+    /// <summary>A CA no broker's certificate chains to.</summary>
+    public static string OtherCaFile => Path.Combine(TlsDir, "other-ca.pem");
+
+    /// <summary>The client certificate (signed by <see cref="CaFile"/>) and its key.</summary>
+    public static string ClientCertFile => Path.Combine(TlsDir, "client.pem");
+
+    /// <inheritdoc cref="ClientCertFile"/>
+    public static string ClientKeyFile => Path.Combine(TlsDir, "client-key.pem");
+
+    /// <summary>
+    /// <c>handle_params</c> for TLS to these brokers: the chain checked against
+    /// <paramref name="caFile"/> (default <see cref="CaFile"/>) and the host name against
+    /// <paramref name="peername"/> (default: the host connected to), the client certificate
+    /// presented when <paramref name="clientCertificate"/> is true.
+    /// </summary>
+    public static HandleParams Tls(string? caFile = null, bool clientCertificate = false, string? peername = null,
+        SslProtocols protocols = SslProtocols.None) => new()
+    {
+        Tls = TlsMode.Connect,
+        TlsCtx = new TlsContext
+        {
+            CaFile = caFile ?? CaFile,
+            CertFile = clientCertificate ? ClientCertFile : null,
+            KeyFile = clientCertificate ? ClientKeyFile : null,
+            Protocols = protocols,
+        },
+        Peername = peername,
+    };
 
     public static string Login { get; } = Env("STOMPER_LOGIN", "guest");
 
@@ -159,6 +205,12 @@ public static class Brokers
             return output.ToString();
         }
     }
+
+    private static Endpoint[] Endpoints(string variable, string fallback) =>
+        Env(variable, fallback)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(Endpoint.Parse)
+            .ToArray();
 
     private static string Env(string name, string fallback) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;

@@ -10,36 +10,6 @@ public sealed class ClientBrokerTests : BrokerFixture
 {
     private static string NewQueue() => $"/queue/stomper-client-{Guid.NewGuid():N}";
 
-    private StomperClient Client(Endpoint node, int[]? heartbeat = null, Action<StompError>? onError = null) => new(new()
-    {
-        Host = node.Host,
-        Port = node.Port,
-        Login = Brokers.Login,
-        Passcode = Brokers.Passcode,
-        Heartbeat = heartbeat,
-        Loop = Loop,
-        OnError = onError ?? (_ => { }),
-    });
-
-
-    private void Subscribed(StomperClient client, CommandParams subscribe)
-    {
-        var cv = Loop.Cv();
-        subscribe.OnReceipt = (_, err) =>
-        {
-            if (err is null)
-            {
-                cv.Send();
-            }
-            else
-            {
-                cv.Croak(err.Message);
-            }
-        };
-        client.Subscribe(subscribe);
-        Wait(cv);
-    }
-
     [TestCase("rabbit")]
     [TestCase("activemq")]
     public void A_message_sent_through_the_client_reaches_its_subscriber(string broker)

@@ -1,4 +1,6 @@
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Stomper.Tests.Integration;
@@ -16,31 +18,63 @@ public sealed record RawFrame(string Command, IReadOnlyDictionary<string, string
 /// A deliberately tiny STOMP 1.2 speaker for tests only: it proves the broker set-up
 /// before the project's client exists. No header escaping, no heart-beats, and a body
 /// ends at the first NUL (content-length is not honoured): keep test values simple.
+/// Over TLS it is plain <see cref="SslStream"/>, so it proves the brokers' TLS set-up
+/// apart from the project's own TLS.
 /// </summary>
 public sealed class RawStomp : IDisposable
 {
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly List<byte> _pending = [];
     private readonly byte[] _buffer = new byte[8192];
 
-    private RawStomp(TcpClient tcp)
+    private RawStomp(TcpClient tcp, Stream stream)
     {
         _tcp = tcp;
-        _stream = tcp.GetStream();
+        _stream = stream;
     }
 
-    /// <summary>Opens TCP and exchanges CONNECT/CONNECTED; throws when the broker answers otherwise.</summary>
-    public static async Task<RawStomp> ConnectAsync(Endpoint endpoint, TimeSpan timeout)
+    /// <summary>
+    /// SslStream's options for the brokers' TLS listeners: their certificate must chain to
+    /// <paramref name="caFile"/> alone and name <paramref name="targetHost"/>; the client
+    /// certificate goes along when <paramref name="clientCertificate"/> is true.
+    /// </summary>
+    public static SslClientAuthenticationOptions TlsOptions(string caFile, string targetHost = "127.0.0.1", bool clientCertificate = false)
+    {
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.ImportFromPemFile(caFile);
+        return new SslClientAuthenticationOptions
+        {
+            TargetHost = targetHost,
+            CertificateChainPolicy = policy,
+            ClientCertificates = clientCertificate
+                ? [X509Certificate2.CreateFromPemFile(Brokers.ClientCertFile, Brokers.ClientKeyFile)]
+                : null,
+        };
+    }
+
+    /// <summary>
+    /// Opens TCP (then TLS with <paramref name="tls"/>) and exchanges CONNECT/CONNECTED;
+    /// throws when the broker answers otherwise or the handshake fails.
+    /// </summary>
+    public static async Task<RawStomp> ConnectAsync(Endpoint endpoint, TimeSpan timeout, SslClientAuthenticationOptions? tls = null)
     {
         var tcp = new TcpClient { NoDelay = true };
         try
         {
+            Stream stream;
             using (var cts = new CancellationTokenSource(timeout))
             {
                 await tcp.ConnectAsync(endpoint.Host, endpoint.Port, cts.Token);
+                stream = tcp.GetStream();
+                if (tls is not null)
+                {
+                    var ssl = new SslStream(stream);
+                    stream = ssl;
+                    await ssl.AuthenticateAsClientAsync(tls, cts.Token);
+                }
             }
-            var stomp = new RawStomp(tcp);
+            var stomp = new RawStomp(tcp, stream);
             await stomp.WriteAsync("CONNECT", [
                 ("accept-version", "1.2"), ("host", "/"),
                 ("login", Brokers.Login), ("passcode", Brokers.Passcode), ("heart-beat", "0,0")]);
