@@ -31,12 +31,15 @@ pack:
 
 # After a deliberate change to the public API: rewrites each library's PublicAPI.Unshipped.txt
 # from the code (keeping its *REMOVED* lines), sorted, then builds the libraries, which fail
-# while an API is missing from both files. docs/releasing.md, "Changing the public API".
+# while an API is missing from both files. A new library's two files are made empty first.
+# docs/releasing.md, "Changing the public API".
 public-api:
 	@for project in $(LIBRARIES); do \
-	  api=$$(dirname $$project)/PublicAPI.Unshipped.txt; \
+	  api=$$(dirname $$project)/PublicAPI.Unshipped.txt; shipped=$$(dirname $$project)/PublicAPI.Shipped.txt; \
+	  [ -f $$shipped ] || echo '#nullable enable' > $$shipped; \
+	  touch $$api; \
 	  { echo '#nullable enable'; grep '^\*REMOVED\*' $$api || true; } > $$api.new && mv $$api.new $$api; \
-	  echo "== $$project"; \
+	  echo "== $$project"; $(DOTNET) restore $$project -v q || exit $$?; \
 	  $(DOTNET) format analyzers $$project --diagnostics RS0016 --severity warn || exit $$?; \
 	  { head -n 1 $$api; tail -n +2 $$api | LC_ALL=C sort -u; } > $$api.new && mv $$api.new $$api; \
 	done
