@@ -7,7 +7,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all build test unit-test fuzz bench bench-deps clean brokers brokers-stop demo
+.PHONY: all build pack public-api test unit-test fuzz bench bench-deps clean brokers brokers-stop demo
 
 all: build
 
@@ -20,10 +20,42 @@ LOOP_TESTS_ON_SELECT = STOMPER_LOOP_BACKEND=select $(DOTNET) test Stomper.Tests/
 	--blame-hang-timeout 8m --filter "FullyQualifiedName~Stomper.Tests.EventLoop" --logger "trx;LogFileName=loop-tests-on-select.trx" \
 	--logger "console;verbosity=minimal" --results-directory $(RESULTS)
 
-# Every test, unit and integration. The brokers are started first (idempotent) and
+# The libraries: every project that sets IsPackable (Directory.Build.targets says what that
+# brings), so a new library is packed and API-tracked without a change here.
+LIBRARIES := $(sort $(shell grep -l '<IsPackable>true</IsPackable>' */*.csproj))
+PACKAGES := artifacts/packages
+
+# One package (.nupkg) and one symbols package (.snupkg) per library, in Release with
+# deterministic paths, into artifacts/packages (emptied first, so that nothing stale is
+# left for the from-packages test to pick up). docs/releasing.md.
+pack:
+	rm -rf $(PACKAGES)
+	@for project in $(LIBRARIES); do \
+	  $(DOTNET) pack $$project -c Release -p:ContinuousIntegrationBuild=true || exit $$?; \
+	done
+	@ls -l $(PACKAGES)
+
+# After a deliberate change to the public API: rewrites each library's PublicAPI.Unshipped.txt
+# from the code (keeping its *REMOVED* lines), sorted, then builds the libraries, which fail
+# while an API is missing from both files. A new library's two files are made empty first.
+# docs/releasing.md, "Changing the public API".
+public-api:
+	@for project in $(LIBRARIES); do \
+	  api=$$(dirname $$project)/PublicAPI.Unshipped.txt; shipped=$$(dirname $$project)/PublicAPI.Shipped.txt; \
+	  [ -f $$shipped ] || echo '#nullable enable' > $$shipped; \
+	  touch $$api; \
+	  { echo '#nullable enable'; grep '^\*REMOVED\*' $$api || true; } > $$api.new && mv $$api.new $$api; \
+	  echo "== $$project"; $(DOTNET) restore $$project -v q || exit $$?; \
+	  $(DOTNET) format analyzers $$project --diagnostics RS0016 --severity warn || exit $$?; \
+	  { head -n 1 $$api; tail -n +2 $$api | LC_ALL=C sort -u; } > $$api.new && mv $$api.new $$api; \
+	done
+	@for project in $(LIBRARIES); do $(DOTNET) build $$project -c $(CONFIG) --no-restore -v q -nologo || exit $$?; done
+
+# Every test, unit and integration. The packages are made first, for the test that builds a
+# program from them alone. The brokers are started first (idempotent) and
 # stopped after, unless all of them were already running; the closing line
 # "N passed, N failed" is what CI reads.
-test: build
+test: build pack
 	@up=$$(scripts/brokers.sh status 2>/dev/null | grep -c ' running ' || true); \
 	scripts/brokers.sh start || exit $$?; \
 	rm -rf $(RESULTS); \

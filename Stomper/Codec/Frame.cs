@@ -25,6 +25,8 @@ public sealed class Frame
     /// <param name="command">The command, e.g. <c>SEND</c>.</param>
     /// <param name="headers">The headers; <see langword="null"/> for none.</param>
     /// <param name="body">The body bytes; the frame keeps this memory, it does not copy it.</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027:API with optional parameter(s) should have the most parameters amongst its public overloads",
+        Justification = "Both constructors shipped together in the first release: no compiled caller can be rebound by the text-body overload, whose body cannot be optional without making the two ambiguous.")]
     public Frame(string command, FrameHeaders? headers = null, ReadOnlyMemory<byte> body = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(command);
