@@ -1,0 +1,120 @@
+using System.Text;
+using EventLoop;
+using NUnit.Framework;
+using Stomper.Async;
+
+namespace Stomper.Tests.Async;
+
+/// <summary>SendAsync from a warm client allocates nothing of its own: pooled operations, no closures, no copies.</summary>
+[TestFixture]
+[CancelAfter(60_000)]
+public sealed class AsyncAllocationTests
+{
+    private const int Sends = 20_000;
+
+    [Test]
+    public async Task SendAsync_allocates_nothing_per_message_once_warm()
+    {
+        var transport = new SwallowingTransport();
+        await using var client = new AsyncStomperClient(new AsyncStomperOptions
+        {
+            Client = new()
+            {
+                HandleParams = new() { Autocork = true },
+                Transport = loop => transport.On(loop),
+            },
+        });
+        await client.ConnectAsync().WaitAsync(AsyncHarness.Timeout);
+        var send = new CommandParams { ["destination"] = "/queue/a", Body = "x" };
+        await Run(client, send, 5_000);
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        await Run(client, send, Sends);
+        var perSend = (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / Sends;
+
+        // Measured over the whole process (the loop thread and the pool too), so a little
+        // noise is allowed; a closure, a task or a copy of the headers per SEND is 64 or more.
+        Assert.That(transport.BytesSent, Is.GreaterThan(Sends * 20L), "the SENDs went out");
+        Assert.That(perSend, Is.LessThan(8), $"{perSend:F1} bytes allocated per SendAsync");
+    }
+
+    /// <summary>One producer keeping 64 sends in flight, as a real publisher does.</summary>
+    private static async Task Run(AsyncStomperClient client, CommandParams send, int count)
+    {
+        var window = new ValueTask[64];
+        for (var i = 0; i < count; i++)
+        {
+            var slot = i % window.Length;
+            await window[slot];
+            window[slot] = client.SendAsync(send);
+        }
+
+        foreach (var pending in window)
+        {
+            await pending;
+        }
+    }
+
+    /// <summary>
+    /// A server that connects at once, answers CONNECT and takes every write whole.
+    /// Hand-written, not a Moq mock or a socket peer: their own allocations would be measured.
+    /// </summary>
+    private sealed class SwallowingTransport : ITransport
+    {
+        private Loop? _loop;
+        private byte[]? _incoming;
+        private Action? _readable;
+
+        public long BytesSent { get; private set; }
+
+        public ITransport On(Loop loop)
+        {
+            _loop = loop;
+            return this;
+        }
+
+        public void Connect(string host, int port, Action<string?> completed) => _loop!.Post(() => completed(null));
+
+        public void WatchRead(Action? onReadable) => _readable = onReadable;
+
+        public void WatchWrite(Action? onWritable)
+        {
+        }
+
+        public int Receive(byte[] buffer, int offset, int count)
+        {
+            if (_incoming is not { } incoming)
+            {
+                return -1;
+            }
+
+            _incoming = null;
+            incoming.CopyTo(buffer, offset);
+            return incoming.Length;
+        }
+
+        public int Send(byte[] buffer, int offset, int count)
+        {
+            if (BytesSent == 0)
+            {
+                // CONNECT: the answer comes on a later pass, as from a real server.
+                _loop!.Post(() =>
+                {
+                    _incoming = Encoding.UTF8.GetBytes("CONNECTED\nversion:1.2\nsession:S1\n\n\0");
+                    _readable?.Invoke();
+                });
+            }
+
+            BytesSent += count;
+            return count;
+        }
+
+        public void Configure(bool noDelay, bool keepAlive)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
