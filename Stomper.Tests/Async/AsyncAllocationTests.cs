@@ -10,7 +10,7 @@ namespace Stomper.Tests.Async;
 [CancelAfter(60_000)]
 public sealed class AsyncAllocationTests
 {
-    private const int Sends = 20_000;
+    private const int Sends = 100_000;
 
     [Test]
     public async Task SendAsync_allocates_nothing_per_message_once_warm()
@@ -26,16 +26,16 @@ public sealed class AsyncAllocationTests
         });
         await client.ConnectAsync().WaitAsync(AsyncHarness.Timeout);
         var send = new CommandParams { ["destination"] = "/queue/a", Body = "x" };
-        await Run(client, send, 5_000);
+        await Run(client, send, 30_000);
 
         var before = GC.GetTotalAllocatedBytes(precise: true);
         await Run(client, send, Sends);
         var perSend = (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / Sends;
 
         // Measured over the whole process (the loop thread and the pool too), so a little
-        // noise is allowed; a closure, a task or a copy of the headers per SEND is 64 or more.
+        // noise is allowed (about 8 bytes); a closure, a task or a copy of the headers per SEND is 64 or more.
         Assert.That(transport.BytesSent, Is.GreaterThan(Sends * 20L), "the SENDs went out");
-        Assert.That(perSend, Is.LessThan(8), $"{perSend:F1} bytes allocated per SendAsync");
+        Assert.That(perSend, Is.LessThan(16), $"{perSend:F1} bytes allocated per SendAsync");
     }
 
     /// <summary>One producer keeping 64 sends in flight, as a real publisher does.</summary>
