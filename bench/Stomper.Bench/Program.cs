@@ -5,6 +5,7 @@ using Stomper.Bench;
 //   all [scale]      loop benchmarks, workloads 1-3 and 5 (Stomper and stomp.py), micro-benchmarks
 //   local [scale]    workloads 1-4 against the local peer only
 //   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
+//   async [scale]    the async face's workloads (issue 12) against the local peer only
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
 //   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip)
 //   peer             (internal) serve the minimal STOMP peer until standard input closes
@@ -34,6 +35,11 @@ var suite = new Suite(scale);
 if (what is "all" or "local")
 {
     suite.Local();
+}
+
+if (what == "async")
+{
+    suite.Async();
 }
 
 if (what is "all" or "brokers")
