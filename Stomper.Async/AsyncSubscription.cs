@@ -36,7 +36,11 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _confirmed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _capacity;
-    private int _count;
+
+    // Two counters, each written by one thread only (the loop delivers, the consumer takes),
+    // so the per-message path has no interlocked operation on a line both threads write.
+    private long _delivered;
+    private long _taken;
     private int _holding;
     private int _consuming;
     private int _disposing;
@@ -55,7 +59,7 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
     public string Id { get; }
 
     /// <summary>How many messages wait in the buffer now.</summary>
-    public int Buffered => Volatile.Read(ref _count);
+    public int Buffered => (int)(Volatile.Read(ref _delivered) - Volatile.Read(ref _taken));
 
     /// <summary>
     /// Completes when the subscription is over: normally once unsubscribed or
@@ -154,12 +158,22 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
         var reader = _buffer.Reader;
         try
         {
-            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
                 while (reader.TryRead(out var message))
                 {
                     Taken();
                     yield return message;
+                }
+
+                // About to wait with everything taken: a full fence, then a last look at
+                // the flag the loop may have raised meanwhile (the loop looks again at the
+                // count after raising it), so that a pause can never outlast the messages.
+                Interlocked.MemoryBarrier();
+                ResumeIfDrained();
+                if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    break;
                 }
             }
         }
@@ -178,13 +192,15 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
         }
 
         _buffer.Writer.TryWrite(message);
-        if (Interlocked.Increment(ref _count) >= _capacity && Interlocked.CompareExchange(ref _holding, 1, 0) == 0)
+        var delivered = _delivered + 1;
+        Volatile.Write(ref _delivered, delivered);
+        if (delivered - Volatile.Read(ref _taken) >= _capacity && Interlocked.CompareExchange(ref _holding, 1, 0) == 0)
         {
             _client.Hold();
 
             // The consumer may have emptied the buffer between the count and the flag, and
             // seen no flag to lower: look again, or the pause would never end.
-            if (Volatile.Read(ref _count) <= _capacity / 2 && Interlocked.CompareExchange(ref _holding, 0, 1) == 1)
+            if (delivered - Volatile.Read(ref _taken) <= _capacity / 2 && Interlocked.CompareExchange(ref _holding, 0, 1) == 1)
             {
                 _client.Release();
             }
@@ -194,8 +210,16 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
     /// <summary>On the consumer's thread: one message taken; at half the buffer, reading goes on.</summary>
     private void Taken()
     {
-        if (Interlocked.Decrement(ref _count) <= _capacity / 2 && Volatile.Read(ref _holding) == 1
-            && Interlocked.CompareExchange(ref _holding, 0, 1) == 1)
+        Volatile.Write(ref _taken, _taken + 1);
+        if (Volatile.Read(ref _holding) == 1)
+        {
+            ResumeIfDrained();
+        }
+    }
+
+    private void ResumeIfDrained()
+    {
+        if (Volatile.Read(ref _delivered) - _taken <= _capacity / 2 && Interlocked.CompareExchange(ref _holding, 0, 1) == 1)
         {
             _client.ReleaseFromConsumer();
         }
