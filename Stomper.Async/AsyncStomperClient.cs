@@ -34,10 +34,11 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     private readonly List<TaskCompletionSource> _connectWaiters = [];
     private readonly HashSet<AsyncSubscription> _subscriptions = [];
     private readonly Action _release;
-    private CommandMethods _engine = null!;
+    private CommandMethods? _engine;
+    private Exception? _buildFailure;
     private Action _pause = null!;
     private Action _resume = null!;
-    private Func<bool> _isConnected = null!;
+    private Func<bool>? _isConnected;
     private bool _connecting;
     private StompError? _loginFailure;
     private int _holds;
@@ -50,6 +51,8 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     /// Creates the engine on its loop and starts the loop's thread when it is the client's
     /// own. A single server that is not <c>Lazy</c> starts connecting at once, as
     /// <see cref="StomperClient"/> does; <see cref="ConnectAsync(CancellationToken)"/> waits for it.
+    /// On a loop of yours, called from another thread than the loop's, the engine is built on
+    /// the loop's next pass; a cluster option it refuses then fails the first command.
     /// </summary>
     /// <exception cref="ArgumentException">Neither or both of Client and Cluster set, a <see cref="AsyncStomperOptions.MessageBufferSize"/> below 1, or an option the engine refuses (the callback API's texts).</exception>
     public AsyncStomperClient(AsyncStomperOptions options)
@@ -86,14 +89,22 @@ public sealed class AsyncStomperClient : IAsyncDisposable
 
             Bridge.Start();
         }
-        else if (Bridge.Loop.CheckAccess())
+        else if (Bridge.Loop.IsLoopThread)
         {
             Build();
         }
         else
         {
-            // Your loop, run by another thread: the engine is built there.
-            Bridge.RunAsync(Build).GetAwaiter().GetResult();
+            // Your loop: the engine is built on its thread, as the first work queued there,
+            // so every command finds it built. Not waited for: a loop not yet running (or
+            // just starting on another thread) would keep this constructor waiting, or
+            // race it. The options a single client checks are checked here all the same.
+            if (options.Client is { } checkedNow)
+            {
+                OptionChecks.Check(checkedNow);
+            }
+
+            _ = Bridge.RunAsync(BuildOrRemember);
         }
     }
 
@@ -125,11 +136,12 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     public Loop Loop => Bridge.Loop;
 
     /// <summary>Whether the session (of the active node, for a cluster) is up; a snapshot, as any state read across threads.</summary>
-    public bool IsConnected => _isConnected();
+    public bool IsConnected => _isConnected?.Invoke() ?? false;
 
     internal LoopBridge Bridge { get; }
 
-    internal CommandMethods Engine => _engine;
+    /// <summary>The engine, on the loop; an engine that could not be built fails every command with the reason.</summary>
+    internal CommandMethods Engine => _engine ?? throw _buildFailure!;
 
     /// <summary>Creates the client and waits until its session is up (see <see cref="ConnectAsync(CancellationToken)"/>).</summary>
     public static async Task<AsyncStomperClient> ConnectAsync(AsyncStomperOptions options, CancellationToken cancellationToken = default)
@@ -161,6 +173,7 @@ public sealed class AsyncStomperClient : IAsyncDisposable
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await Bridge.RunAsync(() =>
         {
+            _ = Engine;
             if (_connecting)
             {
                 _connectWaiters.Add(waiter);
@@ -243,7 +256,7 @@ public sealed class AsyncStomperClient : IAsyncDisposable
             _subscriptions.Add(subscription);
             try
             {
-                _engine.Execute(StompCommands.Subscribe, own, subscription.OnReceipt);
+                Engine.Execute(StompCommands.Subscribe, own, subscription.OnReceipt);
             }
             catch
             {
@@ -371,6 +384,19 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     internal void Forget(AsyncSubscription subscription) => _subscriptions.Remove(subscription);
 
     private CommandOperation Rent() => _spare.TryDequeue(out var spare) ? spare : new CommandOperation(this);
+
+    private void BuildOrRemember()
+    {
+        try
+        {
+            Build();
+        }
+        catch (Exception e)
+        {
+            _buildFailure = e;
+            throw;
+        }
+    }
 
     /// <summary>On the loop (or before it runs): the engine, with the callbacks of the options moved off the loop's thread.</summary>
     private void Build()

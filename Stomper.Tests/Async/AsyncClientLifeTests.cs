@@ -22,7 +22,7 @@ public sealed class AsyncClientLifeTests
     public async Task On_a_loop_the_caller_runs_the_client_works_from_any_thread_and_leaves_the_loop_running()
     {
         var broker = _h.Broker();
-        using var loop = new Loop();
+        var loop = new Loop();
         using var stop = new CancellationTokenSource();
         var loopThread = new Thread(() =>
         {
@@ -34,6 +34,7 @@ public sealed class AsyncClientLifeTests
                 }
             });
             loop.Run();
+            loop.Dispose();
         });
         loopThread.Start();
 
@@ -47,6 +48,30 @@ public sealed class AsyncClientLifeTests
         Assert.That(loopThread.IsAlive, Is.True, "closing leaves the caller's loop running");
         stop.Cancel();
         loopThread.Join();
+    }
+
+    [Test]
+    public async Task On_a_loop_not_yet_running_the_constructor_does_not_wait_and_commands_run_once_it_does()
+    {
+        var broker = _h.Broker();
+        var loop = new Loop();
+        var client = new AsyncStomperClient(new AsyncStomperOptions { Client = new() { Host = broker.Host, Port = broker.Port, Loop = loop, OnError = _ => { } } });
+        var send = client.SendAsync(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }).AsTask();
+        await Task.Delay(50);
+        Assert.That(send.IsCompleted, Is.False, "nothing runs before the loop does");
+
+        var loopThread = new Thread(() =>
+        {
+            loop.Run();
+            loop.Dispose();
+        });
+        loopThread.Start();
+
+        await send.WaitAsync(AsyncHarness.Timeout);
+        await client.DisposeAsync();
+        loop.Post(loop.Stop);
+        loopThread.Join();
+        Assert.That(broker.ReceivedBy("SEND"), Has.Count.EqualTo(1));
     }
 
     [Test]
