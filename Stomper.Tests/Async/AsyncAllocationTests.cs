@@ -1,7 +1,6 @@
-using System.Text;
-using EventLoop;
 using NUnit.Framework;
 using Stomper.Async;
+using Stomper.Tests.Client;
 
 namespace Stomper.Tests.Async;
 
@@ -15,13 +14,13 @@ public sealed class AsyncAllocationTests
     [Test]
     public async Task SendAsync_allocates_nothing_per_message_once_warm()
     {
-        var transport = new SwallowingTransport();
+        var transport = new CountingTransport();
         await using var client = new AsyncStomperClient(new AsyncStomperOptions
         {
             Client = new()
             {
                 HandleParams = new() { Autocork = true },
-                Transport = loop => transport.On(loop),
+                Transport = transport.AnsweringOn,
             },
         });
         await client.ConnectAsync().WaitAsync(AsyncHarness.Timeout);
@@ -52,69 +51,6 @@ public sealed class AsyncAllocationTests
         foreach (var pending in window)
         {
             await pending;
-        }
-    }
-
-    /// <summary>
-    /// A server that connects at once, answers CONNECT and takes every write whole.
-    /// Hand-written, not a Moq mock or a socket peer: their own allocations would be measured.
-    /// </summary>
-    private sealed class SwallowingTransport : ITransport
-    {
-        private Loop? _loop;
-        private byte[]? _incoming;
-        private Action? _readable;
-
-        public long BytesSent { get; private set; }
-
-        public ITransport On(Loop loop)
-        {
-            _loop = loop;
-            return this;
-        }
-
-        public void Connect(string host, int port, Action<string?> completed) => _loop!.Post(() => completed(null));
-
-        public void WatchRead(Action? onReadable) => _readable = onReadable;
-
-        public void WatchWrite(Action? onWritable)
-        {
-        }
-
-        public int Receive(byte[] buffer, int offset, int count)
-        {
-            if (_incoming is not { } incoming)
-            {
-                return -1;
-            }
-
-            _incoming = null;
-            incoming.CopyTo(buffer, offset);
-            return incoming.Length;
-        }
-
-        public int Send(byte[] buffer, int offset, int count)
-        {
-            if (BytesSent == 0)
-            {
-                // CONNECT: the answer comes on a later pass, as from a real server.
-                _loop!.Post(() =>
-                {
-                    _incoming = Encoding.UTF8.GetBytes("CONNECTED\nversion:1.2\nsession:S1\n\n\0");
-                    _readable?.Invoke();
-                });
-            }
-
-            BytesSent += count;
-            return count;
-        }
-
-        public void Configure(bool noDelay, bool keepAlive)
-        {
-        }
-
-        public void Dispose()
-        {
         }
     }
 }

@@ -7,22 +7,13 @@ namespace Stomper.Tests.Async;
 
 /// <summary>The async client's commands against the fake broker: completion, errors, transactions, disposal.</summary>
 [TestFixture]
-[CancelAfter(60_000)]
-public sealed class AsyncClientCommandTests
+public sealed class AsyncClientCommandTests : AsyncFixture
 {
-    private AsyncHarness _h = null!;
-
-    [SetUp]
-    public void SetUp() => _h = new AsyncHarness();
-
-    [TearDown]
-    public async Task TearDown() => await _h.DisposeAsync();
-
     [Test]
     public async Task SendAsync_without_a_receipt_completes_once_the_frame_is_written()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker);
+        var broker = H.Broker();
+        var client = H.Client(broker);
         await client.ConnectAsync();
 
         await client.SendAsync("/queue/a", "hello").AsTask().WaitAsync(AsyncHarness.Timeout);
@@ -35,8 +26,8 @@ public sealed class AsyncClientCommandTests
     [Test]
     public async Task SendAsync_with_a_receipt_completes_only_when_the_RECEIPT_arrives()
     {
-        var broker = _h.Broker().HoldReceipts();
-        var client = _h.Client(broker);
+        var broker = H.Broker().HoldReceipts();
+        var client = H.Client(broker);
         await client.ConnectAsync();
 
         var send = client.SendAsync(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }).AsTask();
@@ -51,8 +42,8 @@ public sealed class AsyncClientCommandTests
     [Test]
     public async Task A_refused_SEND_faults_with_a_StompException_carrying_code_message_and_ERROR_frame()
     {
-        var broker = _h.Broker(new FakeBrokerOptions { CloseAfterError = false }).ErrorOn("SEND", "/queue/bad", "no such queue");
-        var client = _h.Client(broker);
+        var broker = H.Broker(new FakeBrokerOptions { CloseAfterError = false }).ErrorOn("SEND", "/queue/bad", "no such queue");
+        var client = H.Client(broker);
 
         var error = Assert.ThrowsAsync<StompException>(async () =>
             await client.SendAsync(new() { ["destination"] = "/queue/bad", ["receipt"] = "auto" }).AsTask().WaitAsync(AsyncHarness.Timeout));
@@ -65,8 +56,8 @@ public sealed class AsyncClientCommandTests
     [Test]
     public async Task ConnectAsync_fails_with_the_connection_error_when_the_server_refuses()
     {
-        var broker = _h.Broker().SetAcceptMode(AcceptMode.Refuse);
-        var client = _h.Client(broker);
+        var broker = H.Broker().SetAcceptMode(AcceptMode.Refuse);
+        var client = H.Client(broker);
 
         var error = Assert.ThrowsAsync<StompException>(async () => await client.ConnectAsync().WaitAsync(AsyncHarness.Timeout));
 
@@ -78,8 +69,8 @@ public sealed class AsyncClientCommandTests
     [Test]
     public async Task A_thousand_tasks_sending_at_once_from_the_thread_pool_all_get_their_receipts()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker);
+        var broker = H.Broker();
+        var client = H.Client(broker);
         await client.ConnectAsync();
 
         var sends = Enumerable.Range(0, 1000).Select(i => Task.Run(async () =>
@@ -94,8 +85,8 @@ public sealed class AsyncClientCommandTests
     [Test]
     public async Task Disposing_the_client_fails_commands_still_pending_with_E_CONN_CLOSED_BY_CLIENT()
     {
-        var broker = _h.Broker().HoldReceipts();
-        var client = _h.Client(broker);
+        var broker = H.Broker().HoldReceipts();
+        var client = H.Client(broker);
         await client.ConnectAsync();
         var send = client.SendAsync(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }).AsTask();
         broker.WaitFor(b => b.HeldReceipts.Count == 1, "the receipt held");
@@ -110,8 +101,8 @@ public sealed class AsyncClientCommandTests
     [Test]
     public async Task A_transaction_commits_its_sends_and_cannot_end_twice()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker);
+        var broker = H.Broker();
+        var client = H.Client(broker);
 
         await using var tx = await client.BeginAsync().WaitAsync(AsyncHarness.Timeout);
         await tx.SendAsync(new() { ["destination"] = "/queue/a", Body = "one" });
@@ -127,8 +118,8 @@ public sealed class AsyncClientCommandTests
     [Test]
     public async Task Disposing_an_open_transaction_aborts_it()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker);
+        var broker = H.Broker();
+        var client = H.Client(broker);
         string id;
         await using (var tx = await client.BeginAsync().WaitAsync(AsyncHarness.Timeout))
         {
@@ -142,8 +133,8 @@ public sealed class AsyncClientCommandTests
     [Test]
     public async Task Disposing_the_client_aborts_its_open_transactions()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker);
+        var broker = H.Broker();
+        var client = H.Client(broker);
         var tx = await client.BeginAsync().WaitAsync(AsyncHarness.Timeout);
 
         await client.DisposeAsync();
@@ -155,8 +146,8 @@ public sealed class AsyncClientCommandTests
     [Test]
     public async Task DisconnectAsync_sends_DISCONNECT_with_a_receipt_and_the_next_command_connects_again()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker);
+        var broker = H.Broker();
+        var client = H.Client(broker);
         await client.ConnectAsync();
 
         await client.DisconnectAsync().AsTask().WaitAsync(AsyncHarness.Timeout);

@@ -7,21 +7,12 @@ namespace Stomper.Tests.Async;
 
 /// <summary>How the async client lives: on a loop you run, its events, a SUBSCRIBE cancelled on its way.</summary>
 [TestFixture]
-[CancelAfter(60_000)]
-public sealed class AsyncClientLifeTests
+public sealed class AsyncClientLifeTests : AsyncFixture
 {
-    private AsyncHarness _h = null!;
-
-    [SetUp]
-    public void SetUp() => _h = new AsyncHarness();
-
-    [TearDown]
-    public async Task TearDown() => await _h.DisposeAsync();
-
     [Test]
     public async Task On_a_loop_the_caller_runs_the_client_works_from_any_thread_and_leaves_the_loop_running()
     {
-        var broker = _h.Broker();
+        var broker = H.Broker();
         var loop = new Loop();
         using var stop = new CancellationTokenSource();
         var loopThread = new Thread(() =>
@@ -53,7 +44,7 @@ public sealed class AsyncClientLifeTests
     [Test]
     public async Task On_a_loop_not_yet_running_the_constructor_does_not_wait_and_commands_run_once_it_does()
     {
-        var broker = _h.Broker();
+        var broker = H.Broker();
         var loop = new Loop();
         var client = new AsyncStomperClient(new AsyncStomperOptions { Client = new() { Host = broker.Host, Port = broker.Port, Loop = loop, OnError = _ => { } } });
         var send = client.SendAsync(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }).AsTask();
@@ -77,8 +68,8 @@ public sealed class AsyncClientLifeTests
     [Test]
     public async Task Events_come_in_the_engines_order_and_a_handler_that_throws_goes_to_UnhandledException()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker, o => new StomperOptions { Host = o.Host, Port = o.Port, Lazy = true, OnError = _ => { } });
+        var broker = H.Broker();
+        var client = H.Client(broker, o => new StomperOptions { Host = o.Host, Port = o.Port, Lazy = true, OnError = _ => { } });
         var trace = new List<string>();
         var failures = new List<Exception>();
         var done = new TaskCompletionSource();
@@ -115,8 +106,8 @@ public sealed class AsyncClientLifeTests
     [Test]
     public async Task A_SUBSCRIBE_cancelled_while_its_RECEIPT_is_awaited_is_taken_back()
     {
-        var broker = _h.Broker().HoldReceipts();
-        var client = _h.Client(broker);
+        var broker = H.Broker().HoldReceipts();
+        var client = H.Client(broker);
         using var cancel = new CancellationTokenSource();
 
         var subscribe = client.SubscribeAsync(new() { ["id"] = "s1", ["destination"] = "/queue/a" }, cancel.Token);
@@ -131,8 +122,8 @@ public sealed class AsyncClientLifeTests
     [Test]
     public async Task A_client_disposed_twice_closes_once_and_refuses_later_calls()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker);
+        var broker = H.Broker();
+        var client = H.Client(broker);
         await client.ConnectAsync();
 
         await client.DisposeAsync();

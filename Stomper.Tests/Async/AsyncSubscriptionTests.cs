@@ -6,22 +6,13 @@ namespace Stomper.Tests.Async;
 
 /// <summary>Subscriptions of the async client: enumeration, handlers, acks, threads, and the end of a subscription.</summary>
 [TestFixture]
-[CancelAfter(60_000)]
-public sealed class AsyncSubscriptionTests
+public sealed class AsyncSubscriptionTests : AsyncFixture
 {
-    private AsyncHarness _h = null!;
-
-    [SetUp]
-    public void SetUp() => _h = new AsyncHarness();
-
-    [TearDown]
-    public async Task TearDown() => await _h.DisposeAsync();
-
     [Test]
     public async Task Messages_arrive_in_order_through_await_foreach_and_the_enumeration_ends_on_disconnect()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker);
+        var broker = H.Broker();
+        var client = H.Client(broker);
         var subscription = await client.SubscribeAsync(new() { ["destination"] = "/queue/a" }).WaitAsync(AsyncHarness.Timeout);
         for (var i = 0; i < 10; i++)
         {
@@ -50,8 +41,8 @@ public sealed class AsyncSubscriptionTests
     [Test]
     public async Task A_second_consumer_of_one_subscription_is_refused()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker);
+        var broker = H.Broker();
+        var client = H.Client(broker);
         var subscription = await client.SubscribeAsync(new() { ["id"] = "s1", ["destination"] = "/queue/a" }).WaitAsync(AsyncHarness.Timeout);
         await using var first = subscription.GetAsyncEnumerator();
 
@@ -63,10 +54,10 @@ public sealed class AsyncSubscriptionTests
     [Test]
     public async Task User_code_never_runs_on_the_loop_thread()
     {
-        var broker = _h.Broker();
+        var broker = H.Broker();
 
         // Lazy: it connects on the first command, after the event handler is attached.
-        var client = _h.Client(broker, o => new StomperOptions { Host = o.Host, Port = o.Port, Lazy = true });
+        var client = H.Client(broker, o => new StomperOptions { Host = o.Host, Port = o.Port, Lazy = true });
         var onLoop = new List<string>();
         void Check(string where)
         {
@@ -111,8 +102,8 @@ public sealed class AsyncSubscriptionTests
     [Test]
     public async Task A_handler_that_throws_ends_its_subscription_with_its_exception()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker);
+        var broker = H.Broker();
+        var client = H.Client(broker);
         var subscription = await client.SubscribeAsync(new() { ["destination"] = "/queue/a" }, (msg, ct) => throw new InvalidOperationException("handler bug"));
 
         await client.SendAsync("/queue/a", "boom");
@@ -125,8 +116,8 @@ public sealed class AsyncSubscriptionTests
     [Test]
     public async Task AckAsync_acknowledges_the_message_it_is_given_and_a_second_ack_is_unexpected()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker);
+        var broker = H.Broker();
+        var client = H.Client(broker);
         var subscription = await client.SubscribeAsync(new() { ["destination"] = "/queue/a", ["ack"] = "client-individual" });
         await client.SendAsync("/queue/a", "one");
         await using var messages = subscription.GetAsyncEnumerator();
@@ -142,8 +133,8 @@ public sealed class AsyncSubscriptionTests
     [Test]
     public async Task A_subscription_lost_with_its_connection_ends_its_enumeration_with_the_loss_after_the_buffered_messages()
     {
-        var broker = _h.Broker();
-        var client = _h.Client(broker);
+        var broker = H.Broker();
+        var client = H.Client(broker);
         var subscription = await client.SubscribeAsync(new() { ["id"] = "s1", ["destination"] = "/queue/a" });
         await client.SendAsync(new() { ["destination"] = "/queue/a", ["receipt"] = "auto", Body = "kept" });
 
@@ -164,9 +155,9 @@ public sealed class AsyncSubscriptionTests
     [Test]
     public async Task The_same_API_drives_a_cluster_that_fails_over_and_makes_the_subscription_again()
     {
-        var first = _h.Broker();
-        var second = _h.Broker();
-        var client = _h.Cluster(first, second);
+        var first = H.Broker();
+        var second = H.Broker();
+        var client = H.Cluster(first, second);
         var errors = new List<string>();
         client.NodeError += (err, host, port) =>
         {
