@@ -281,14 +281,15 @@ public sealed class AsyncStomperClient : IAsyncDisposable
 
     /// <summary>
     /// SUBSCRIBE with a handler: each message is handed to <paramref name="handler"/> on the
-    /// thread pool, one at a time, in order. A handler that throws ends the subscription
-    /// (UNSUBSCRIBE) and faults <see cref="AsyncSubscription.Completion"/> with its exception.
+    /// thread pool, one at a time, in order, with a token cancelled when the subscription
+    /// ends. A handler that throws ends the subscription (UNSUBSCRIBE) and faults
+    /// <see cref="AsyncSubscription.Completion"/> with its exception.
     /// </summary>
     public async Task<AsyncSubscription> SubscribeAsync(CommandParams parameters, Func<Frame, CancellationToken, ValueTask> handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
         var subscription = await SubscribeAsync(parameters, cancellationToken).ConfigureAwait(false);
-        _ = Task.Run(() => subscription.Pump(handler, CancellationToken.None), CancellationToken.None);
+        _ = Task.Run(() => subscription.Pump(handler), CancellationToken.None);
         return subscription;
     }
 
@@ -530,7 +531,10 @@ public sealed class AsyncStomperClient : IAsyncDisposable
 
     private async Task Close()
     {
-        foreach (var transaction in _transactions.Keys)
+        // Without a session there is nothing to abort (the broker dropped the transactions
+        // with the connection), and an ABORT would only open a connection to send it.
+        var aborting = IsConnected ? _transactions.Keys : [];
+        foreach (var transaction in aborting)
         {
             try
             {

@@ -35,6 +35,7 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
 
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _confirmed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopping = new();
     private readonly int _capacity;
 
     // Two counters, each written by one thread only (the loop delivers, the consumer takes),
@@ -107,19 +108,23 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
     }
 
     /// <summary>Hands each message to <paramref name="handler"/>, one at a time, until the subscription ends.</summary>
-    internal async Task Pump(Func<Frame, CancellationToken, ValueTask> handler, CancellationToken cancellationToken)
+    internal async Task Pump(Func<Frame, CancellationToken, ValueTask> handler)
     {
         try
         {
-            await foreach (var message in this.WithCancellation(cancellationToken).ConfigureAwait(false))
+            await foreach (var message in this.WithCancellation(CancellationToken.None).ConfigureAwait(false))
             {
-                await handler(message, cancellationToken).ConfigureAwait(false);
+                await handler(message, _stopping.Token).ConfigureAwait(false);
             }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The subscription ended while a handler ran, and the handler stopped for it.
         }
         catch (Exception e) when (e is not StompException)
         {
-            // A handler that throws (or a cancelled pump) ends the subscription with its
-            // exception, rather than leaving messages unread.
+            // A handler that throws ends the subscription with its exception, rather than
+            // leaving messages unread.
             _ended.TrySetException(e);
             await DisposeAsync().ConfigureAwait(false);
         }
@@ -151,6 +156,9 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
         {
             _client.Release();
         }
+
+        // Asynchronously: the token's callbacks are the handler's code, never for the loop's thread.
+        _ = _stopping.CancelAsync();
     }
 
     private async IAsyncEnumerable<Frame> Read([EnumeratorCancellation] CancellationToken cancellationToken)

@@ -114,6 +114,34 @@ public sealed class AsyncSubscriptionTests : AsyncFixture
     }
 
     [Test]
+    public async Task A_handler_still_running_when_its_subscription_ends_sees_its_token_cancelled()
+    {
+        var broker = H.Broker();
+        var client = H.Client(broker);
+        var started = new TaskCompletionSource();
+        var stopped = new TaskCompletionSource<bool>();
+        var subscription = await client.SubscribeAsync(new() { ["destination"] = "/queue/a" }, async (msg, ct) =>
+        {
+            started.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            finally
+            {
+                stopped.TrySetResult(client.Loop.IsLoopThread);
+            }
+        });
+        await client.SendAsync("/queue/a", "slow");
+        await started.Task.WaitAsync(AsyncHarness.Timeout);
+
+        await subscription.DisposeAsync();
+
+        Assert.That(await stopped.Task.WaitAsync(AsyncHarness.Timeout), Is.False, "cancelled, and not on the loop's thread");
+        await subscription.Completion.WaitAsync(AsyncHarness.Timeout);
+    }
+
+    [Test]
     public async Task AckAsync_acknowledges_the_message_it_is_given_and_a_second_ack_is_unexpected()
     {
         var broker = H.Broker();
