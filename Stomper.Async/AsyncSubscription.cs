@@ -143,6 +143,7 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
         var exception = error is null ? null : new StompException(error);
         _buffer.Writer.TryComplete(exception);
         _confirmed.TrySetException(exception ?? (Exception)new ObjectDisposedException(nameof(AsyncStomperClient)));
+        _ = _confirmed.Task.Exception;
         if (exception is null)
         {
             _ended.TrySetResult();
@@ -150,6 +151,10 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
         else
         {
             _ended.TrySetException(exception);
+
+            // Told through the enumeration already: a Completion nobody awaits must not
+            // come back later as an unobserved task exception.
+            _ = _ended.Task.Exception;
         }
 
         if (Interlocked.Exchange(ref _holding, 0) == 1)

@@ -181,6 +181,31 @@ public sealed class AsyncSubscriptionTests : AsyncFixture
     }
 
     [Test]
+    public async Task In_a_cluster_AckAsync_goes_to_the_node_that_delivered_and_fails_once_that_connection_is_gone()
+    {
+        var first = H.Broker();
+        var second = H.Broker();
+        var client = H.Cluster(first, second);
+        var subscription = await client.SubscribeAsync(new() { ["id"] = "s1", ["destination"] = "/queue/a", ["ack"] = "client-individual" }).WaitAsync(AsyncHarness.Timeout);
+        var active = first.ConnectionsAccepted == 1 ? first : second;
+        await client.SendAsync(new() { ["destination"] = "/queue/a", Body = "one" });
+        await client.SendAsync(new() { ["destination"] = "/queue/a", Body = "two" });
+        await using var messages = subscription.GetAsyncEnumerator();
+        Assert.That(await messages.MoveNextAsync().AsTask().WaitAsync(AsyncHarness.Timeout), Is.True);
+        var one = messages.Current;
+        Assert.That(await messages.MoveNextAsync().AsTask().WaitAsync(AsyncHarness.Timeout), Is.True);
+        var two = messages.Current;
+
+        await client.AckAsync(one).AsTask().WaitAsync(AsyncHarness.Timeout);
+        Assert.That(active.WaitForFrame("ACK")["id"], Is.EqualTo(one.Headers["ack"]));
+        active.Kill();
+        await client.SendAsync(new() { ["destination"] = "/queue/b", ["receipt"] = "auto" }).AsTask().WaitAsync(AsyncHarness.Timeout);
+
+        var stale = Assert.ThrowsAsync<StompException>(async () => await client.AckAsync(two).AsTask().WaitAsync(AsyncHarness.Timeout));
+        Assert.That(stale!.Message, Is.EqualTo($"ACK not sent: the connection to {active.Host}:{active.Port} that delivered the message is closed; the server will redeliver it."));
+    }
+
+    [Test]
     public async Task The_same_API_drives_a_cluster_that_fails_over_and_makes_the_subscription_again()
     {
         var first = H.Broker();
