@@ -306,7 +306,7 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Closes at once: open transactions are aborted (ABORT written), every subscription
+    /// Closes at once: open transactions are aborted (ABORT written, while the session is up), every subscription
     /// ends, commands still pending fail with <c>E_CONN_CLOSED_BY_CLIENT</c>, and the
     /// client's own loop thread stops. For a graceful close call
     /// <see cref="DisconnectAsync"/> first.
