@@ -104,6 +104,42 @@ public sealed class AsyncClientLifeTests : AsyncFixture
     }
 
     [Test]
+    public async Task The_options_own_callbacks_are_called_in_order_off_the_loop_thread()
+    {
+        var broker = H.Broker();
+        var trace = new List<string>();
+        var done = new TaskCompletionSource();
+        AsyncStomperClient client = null!;
+        void Record(string what)
+        {
+            lock (trace)
+            {
+                trace.Add(client.Loop.IsLoopThread ? what + " ON THE LOOP" : what);
+            }
+        }
+
+        client = H.Client(broker, o => new StomperOptions
+        {
+            Host = o.Host,
+            Port = o.Port,
+            Lazy = true,
+            OnConnect = () => Record("on_connect"),
+            OnError = err => Record("on_error: " + err.Message),
+            OnDisconnect = () =>
+            {
+                Record("on_disconnect");
+                done.TrySetResult();
+            },
+        });
+        await client.SendAsync(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }).AsTask().WaitAsync(AsyncHarness.Timeout);
+
+        broker.Drop(0);
+
+        await done.Task.WaitAsync(AsyncHarness.Timeout);
+        Assert.That(trace, Is.EqualTo(new[] { "on_connect", "on_error: Connection closed by remote host.", "on_disconnect" }));
+    }
+
+    [Test]
     public async Task A_SUBSCRIBE_cancelled_while_its_RECEIPT_is_awaited_is_taken_back()
     {
         var broker = H.Broker().HoldReceipts();
