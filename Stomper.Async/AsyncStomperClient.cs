@@ -546,35 +546,42 @@ public sealed class AsyncStomperClient : IAsyncDisposable
             }
         }
 
-        await Bridge.CloseAsync(() =>
+        try
         {
-            EndSubscriptions();
-            foreach (var waiter in _connectWaiters)
+            await Bridge.CloseAsync(() =>
             {
-                waiter.TrySetException(new ObjectDisposedException(nameof(AsyncStomperClient)));
-            }
-
-            _connectWaiters.Clear();
-
-            // ForceDisconnect first: it answers every pending command, which a single
-            // client's Dispose would only warn about on standard error.
-            try
-            {
-                if (_engine is StomperClient client)
+                EndSubscriptions();
+                foreach (var waiter in _connectWaiters)
                 {
-                    client.ForceDisconnect();
-                    client.Dispose();
+                    waiter.TrySetException(new ObjectDisposedException(nameof(AsyncStomperClient)));
                 }
-                else if (_engine is StomperCluster cluster)
+
+                _connectWaiters.Clear();
+
+                // ForceDisconnect first: it answers every pending command, which a single
+                // client's Dispose would only warn about on standard error.
+                try
                 {
-                    cluster.ForceDisconnect();
-                    cluster.Dispose();
+                    if (_engine is StomperClient client)
+                    {
+                        client.ForceDisconnect();
+                        client.Dispose();
+                    }
+                    else if (_engine is StomperCluster cluster)
+                    {
+                        cluster.ForceDisconnect();
+                        cluster.Dispose();
+                    }
                 }
-            }
-            finally
-            {
-                _holds = 0;
-            }
-        }).ConfigureAwait(false);
+                finally
+                {
+                    _holds = 0;
+                }
+            }).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Your loop was disposed first, and the engine on it with it: nothing is left to close.
+        }
     }
 }

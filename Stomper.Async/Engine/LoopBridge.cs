@@ -67,6 +67,8 @@ internal sealed class LoopBridge
             }
             catch (ObjectDisposedException)
             {
+                // The loop is gone for good: no drain will ever come, for this work or later.
+                _closed = true;
                 AbandonQueued();
             }
         }

@@ -66,6 +66,27 @@ public sealed class AsyncClientLifeTests : AsyncFixture
     }
 
     [Test]
+    public async Task A_client_whose_loop_was_disposed_first_fails_its_commands_and_still_closes()
+    {
+        var broker = H.Broker();
+        var loop = new Loop();
+        var loopThread = new Thread(() =>
+        {
+            loop.Run();
+            loop.Dispose();
+        });
+        loopThread.Start();
+        var client = new AsyncStomperClient(new AsyncStomperOptions { Client = new() { Host = broker.Host, Port = broker.Port, Loop = loop, OnError = _ => { } } });
+        await client.SendAsync(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }).AsTask().WaitAsync(AsyncHarness.Timeout);
+
+        loop.Post(loop.Stop);
+        loopThread.Join();
+
+        Assert.ThrowsAsync<ObjectDisposedException>(async () => await client.SendAsync("/queue/a", "late").AsTask().WaitAsync(AsyncHarness.Timeout));
+        await client.DisposeAsync().AsTask().WaitAsync(AsyncHarness.Timeout);
+    }
+
+    [Test]
     public async Task Events_come_in_the_engines_order_and_a_handler_that_throws_goes_to_UnhandledException()
     {
         var broker = H.Broker();
