@@ -287,17 +287,24 @@ public sealed class HandleMockTests
         Assert.That(handle.WriteBufferLength, Is.Zero);
     }
 
-    [Test]
-    public void The_read_timeout_fires_after_rtimeout_seconds_without_data_and_again_after_each_further_interval()
+    /// <summary>A connected handle that consumes what it reads and records when its read timeout fires.</summary>
+    private Handle ConnectedWithReadTimeout(double seconds, List<double> timeouts)
     {
-        var timeouts = new List<double>();
-        using var handle = new Handle(_loop, _transport.Options(new()
+        var handle = new Handle(_loop, _transport.Options(new()
         {
-            RTimeout = 3,
+            RTimeout = seconds,
             OnRTimeout = _ => timeouts.Add(_clock.MonotonicSeconds),
             OnRead = h => h.Consume(h.ReadBuffer.Length),
         }));
         _transport.ConnectCompleted!(null);
+        return handle;
+    }
+
+    [Test]
+    public void The_read_timeout_fires_after_rtimeout_seconds_without_data_and_again_after_each_further_interval()
+    {
+        var timeouts = new List<double>();
+        using var handle = ConnectedWithReadTimeout(3, timeouts);
 
         Step(2);
         _transport.Arrive("\n");
@@ -315,13 +322,7 @@ public sealed class HandleMockTests
     public void StopRead_stops_watching_the_socket_and_the_read_timeout_and_StartRead_counts_afresh()
     {
         var timeouts = new List<double>();
-        using var handle = new Handle(_loop, _transport.Options(new()
-        {
-            RTimeout = 3,
-            OnRTimeout = _ => timeouts.Add(_clock.MonotonicSeconds),
-            OnRead = h => h.Consume(h.ReadBuffer.Length),
-        }));
-        _transport.ConnectCompleted!(null);
+        using var handle = ConnectedWithReadTimeout(3, timeouts);
 
         handle.StopRead();
         Assert.That(_transport.Readable, Is.Null);
