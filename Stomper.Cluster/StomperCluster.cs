@@ -201,6 +201,31 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     }
 
     /// <summary>
+    /// Stops taking frames from every node, for a consumer that cannot keep up (a .NET
+    /// addition; see <see cref="StomperClient.PauseReading"/>): the heart-beat read
+    /// timeouts do not count the pause, and a node that connects meanwhile pauses once
+    /// logged in.
+    /// </summary>
+    public void PauseReading()
+    {
+        Loop.VerifyAccess();
+        foreach (var client in _clients)
+        {
+            client.PauseReading();
+        }
+    }
+
+    /// <summary>Takes frames from every node again after <see cref="PauseReading"/>.</summary>
+    public void ResumeReading()
+    {
+        Loop.VerifyAccess();
+        foreach (var client in _clients)
+        {
+            client.ResumeReading();
+        }
+    }
+
+    /// <summary>
     /// Destroys every node client. Safe from any callback. Every command still pending
     /// is answered once, at once, in the order issued: its callback (else
     /// <see cref="OnError"/>) gets <see cref="E_CONN_CLOSED_BY_CLIENT"/>

@@ -216,6 +216,25 @@ internal static class Errors
     internal static StompError CommandLineTooLong(int maxCommandLineLength) =>
         Malformed($"command line longer than {maxCommandLineLength.ToString(CultureInfo.InvariantCulture)} bytes");
 
+    // ---- The async face (Stomper.Async) ---------------------------------------------------
+
+    internal static ArgumentException AsyncNeedsClientOrCluster() =>
+        new("Set exactly one of Client (one server) and Cluster (several) in AsyncStomperOptions");
+
+    internal static ArgumentException MessageBufferSizeNotPositive() => NotPositiveInteger("MessageBufferSize");
+
+    internal static InvalidOperationException SubscriptionAlreadyEnumerated(string subscriptionId) =>
+        new($"Subscription \"{subscriptionId}\" is already being consumed: one consumer at a time (a handler, or one await foreach)");
+
+    internal static InvalidOperationException TransactionFinished(string transactionId, string how) =>
+        new($"Transaction \"{transactionId}\" is already {how}");
+
+    internal static InvalidOperationException AsyncClientOnLoopThread(string member) =>
+        new($"{member} was called on the loop's own thread, which would wait for itself: call it from any other thread");
+
+    internal static StompError AsyncClientDisposed(string commandName) =>
+        new($"Operation \"{commandName}\" aborted: Client object destroyed prematurely.", E_CONN_CLOSED_BY_CLIENT);
+
     private static StompError Malformed(string detail) => new(MalformedFramePrefix + detail, E_UNEXPECTED_DATA);
 
     /// <summary>Shows untrusted bytes safely: at most 64 of them, non-printable ones as <c>\xNN</c>.</summary>

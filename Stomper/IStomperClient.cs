@@ -20,4 +20,10 @@ public interface IStomperClient : IDisposable
 
     /// <summary>Closes the node's connection at once, aborting what is pending.</summary>
     void ForceDisconnect();
+
+    /// <summary>Stops taking frames from the node; see <see cref="StomperClient.PauseReading"/>.</summary>
+    void PauseReading();
+
+    /// <summary>Takes frames again; see <see cref="StomperClient.ResumeReading"/>.</summary>
+    void ResumeReading();
 }

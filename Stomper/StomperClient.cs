@@ -57,6 +57,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private bool _connectWhenReported;
     private StompError? _failAfterRead;
     private bool _reading;
+    private bool _readPaused;
 
     /// <summary>Creates the client and, unless <see cref="StomperOptions.Lazy"/>, starts connecting.</summary>
     /// <exception cref="ArgumentException">An option is invalid, found before anything starts; the message is the original's text where it had one.</exception>
@@ -208,6 +209,61 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
         // Written later: keep the call's values, not an object the caller may change meanwhile.
         _queued.Enqueue(pending with { Parameters = parameters.Snapshot() });
+    }
+
+    /// <summary>True between <see cref="PauseReading"/> and <see cref="ResumeReading"/>.</summary>
+    public bool IsReadingPaused => _readPaused;
+
+    /// <summary>
+    /// Called when CONNECTED arrives and the session is up (<see cref="Version"/> and
+    /// <see cref="Session"/> set), once the commands queued meanwhile are written. A .NET addition:
+    /// the original's <c>on_connect</c> runs when the TCP connection is made, before the login.
+    /// </summary>
+    public Action? OnLogin { get; set; }
+
+    /// <summary>
+    /// Stops taking frames from the server, for a consumer that cannot keep up (a .NET
+    /// addition; AnyEvent::Handle's <c>stop_read</c> under the client). No frame is
+    /// dispatched, not even one already read, and the socket is not read, so the broker's
+    /// sends back up into its own buffers. Writing goes on, heart-beats included, and the
+    /// time spent paused does not count against the heart-beat read timeout: the silence
+    /// is the client's doing. RECEIPTs wait too, so commands awaiting one stay unanswered
+    /// until <see cref="ResumeReading"/>. The pause outlives a reconnect: a new connection
+    /// reads CONNECTED and then pauses.
+    /// </summary>
+    public void PauseReading()
+    {
+        _loop.VerifyAccess();
+        if (_readPaused)
+        {
+            return;
+        }
+
+        _readPaused = true;
+        if (_state == State.Connected)
+        {
+            _handle!.StopRead();
+        }
+    }
+
+    /// <summary>Takes frames again after <see cref="PauseReading"/>: those already read first, on a later pass.</summary>
+    public void ResumeReading()
+    {
+        _loop.VerifyAccess();
+        if (!_readPaused)
+        {
+            return;
+        }
+
+        _readPaused = false;
+        if (_handle is { } handle)
+        {
+            handle.StartRead();
+
+            // The frames read before the pause came off the socket already: no readiness
+            // will announce them again.
+            ResumeReadLater(handle);
+        }
     }
 
     /// <summary>
@@ -442,6 +498,13 @@ public sealed class StomperClient : CommandMethods, IStomperClient
                         throw;
                     }
 
+                    // Paused by the callback: the rest waits in the buffer, unless the
+                    // connection is failing and every frame read must be dispatched first.
+                    if (_readPaused && _state == State.Connected && _failAfterRead is null)
+                    {
+                        return;
+                    }
+
                     break;
             }
         }
@@ -495,12 +558,21 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         Session = frame.Headers["session"];
         _state = State.Connected;
         StartHeartBeats(sx, sy);
+        if (_readPaused)
+        {
+            _handle!.StopRead();
+        }
 
         // In the order issued, those from on_connect among them. A write that fails
         // destroys the handle: the rest stay queued for the failure that follows the read.
         while (_state == State.Connected && !_handle!.IsDestroyed && _queued.TryDequeue(out var command))
         {
             Write(command);
+        }
+
+        if (_state == State.Connected)
+        {
+            OnLogin?.Invoke();
         }
     }
 

@@ -19,9 +19,15 @@ switch (which)
     case "generic":
         Generic.Run();
         return 0;
+    case "async-synopsis":
+        await AsyncSynopsis.Run();
+        return 0;
+    case "async-worker":
+        await AsyncWorker.Run(args[1..]);
+        return 0;
     case "failover":
         return FailoverDemo.Run(args.Length > 1 ? args[1] : "scripts/brokers.sh");
     default:
-        Console.Error.WriteLine("usage: Stomper.Examples synopsis|cluster|consumer|publisher|generic|failover [brokers.sh]");
+        Console.Error.WriteLine("usage: Stomper.Examples synopsis|cluster|consumer|publisher|generic|async-synopsis|async-worker|failover [brokers.sh]");
         return 2;
 }

@@ -51,6 +51,7 @@ public sealed class Handle : IDisposable
     private double _lastWrite;
     private bool _writeWatching;
     private bool _flushQueued;
+    private bool _readStopped;
     private Action<Handle>? _onDrain;
     private long _bytesWritten;
 
@@ -358,6 +359,53 @@ public sealed class Handle : IDisposable
         _wbuf.Truncate((int)keep);
     }
 
+    /// <summary>True between <see cref="StopRead"/> and <see cref="StartRead"/>.</summary>
+    public bool IsReadStopped => _readStopped;
+
+    /// <summary>
+    /// Stops reading (<c>$handle-&gt;stop_read</c>): the socket is no longer watched, so
+    /// what the peer sends waits in the kernel and, once its buffers fill, holds the peer
+    /// back. Writing goes on. Unlike AnyEvent, the read timeout stops too: the time spent
+    /// stopped is the reader's choice, not the peer's silence, so it is not counted.
+    /// </summary>
+    public void StopRead()
+    {
+        _loop.VerifyAccess();
+        if (_readStopped)
+        {
+            return;
+        }
+
+        _readStopped = true;
+        if (_state == State.Connected)
+        {
+            _transport.WatchRead(null);
+            _rtimer?.Dispose();
+            _rtimer = null;
+        }
+    }
+
+    /// <summary>
+    /// Reads again after <see cref="StopRead"/> (<c>$handle-&gt;start_read</c>); the read
+    /// timeout counts afresh from now.
+    /// </summary>
+    public void StartRead()
+    {
+        _loop.VerifyAccess();
+        if (!_readStopped)
+        {
+            return;
+        }
+
+        _readStopped = false;
+        if (_state == State.Connected)
+        {
+            _lastRead = _loop.NowMonotonic;
+            _transport.WatchRead(_onReadable);
+            ArmReadTimer();
+        }
+    }
+
     /// <summary>Restarts the read timeout's count (<c>rtimeout_reset</c>).</summary>
     public void RTimeoutReset()
     {
@@ -456,7 +504,11 @@ public sealed class Handle : IDisposable
         _state = State.Connected;
         _transport.Configure(NoDelay, KeepAlive);
         _lastRead = _lastWrite = _loop.NowMonotonic;
-        _transport.WatchRead(_onReadable);
+        if (!_readStopped)
+        {
+            _transport.WatchRead(_onReadable);
+        }
+
         ArmReadTimer();
         ArmWriteTimer();
         OnConnect?.Invoke(this, Host, Port);
@@ -465,7 +517,7 @@ public sealed class Handle : IDisposable
 
     private void HandleReadable()
     {
-        for (var burst = 0; burst < ReadBurst && _state == State.Connected; burst++)
+        for (var burst = 0; burst < ReadBurst && _state == State.Connected && !_readStopped; burst++)
         {
             if (RbufMax > 0 && _rbuf.Length >= RbufMax)
             {
@@ -603,7 +655,7 @@ public sealed class Handle : IDisposable
     private void ArmReadTimer()
     {
         _rtimer?.Dispose();
-        _rtimer = _state == State.Connected && _rtimeout > 0 ? _loop.Timer(_rtimeout, 0, CheckReadTimeout) : null;
+        _rtimer = _state == State.Connected && !_readStopped && _rtimeout > 0 ? _loop.Timer(_rtimeout, 0, CheckReadTimeout) : null;
     }
 
     private void ArmWriteTimer()

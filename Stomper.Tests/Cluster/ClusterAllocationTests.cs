@@ -69,6 +69,14 @@ public sealed class ClusterAllocationTests
         {
         }
 
+        public void PauseReading()
+        {
+        }
+
+        public void ResumeReading()
+        {
+        }
+
         public void Dispose()
         {
         }

@@ -287,17 +287,24 @@ public sealed class HandleMockTests
         Assert.That(handle.WriteBufferLength, Is.Zero);
     }
 
-    [Test]
-    public void The_read_timeout_fires_after_rtimeout_seconds_without_data_and_again_after_each_further_interval()
+    /// <summary>A connected handle that consumes what it reads and records when its read timeout fires.</summary>
+    private Handle ConnectedWithReadTimeout(double seconds, List<double> timeouts)
     {
-        var timeouts = new List<double>();
-        using var handle = new Handle(_loop, _transport.Options(new()
+        var handle = new Handle(_loop, _transport.Options(new()
         {
-            RTimeout = 3,
+            RTimeout = seconds,
             OnRTimeout = _ => timeouts.Add(_clock.MonotonicSeconds),
             OnRead = h => h.Consume(h.ReadBuffer.Length),
         }));
         _transport.ConnectCompleted!(null);
+        return handle;
+    }
+
+    [Test]
+    public void The_read_timeout_fires_after_rtimeout_seconds_without_data_and_again_after_each_further_interval()
+    {
+        var timeouts = new List<double>();
+        using var handle = ConnectedWithReadTimeout(3, timeouts);
 
         Step(2);
         _transport.Arrive("\n");
@@ -309,6 +316,41 @@ public sealed class HandleMockTests
 
         Step(3);
         Assert.That(timeouts, Is.EqualTo(new[] { 5.0, 8.0 }));
+    }
+
+    [Test]
+    public void StopRead_stops_watching_the_socket_and_the_read_timeout_and_StartRead_counts_afresh()
+    {
+        var timeouts = new List<double>();
+        using var handle = ConnectedWithReadTimeout(3, timeouts);
+
+        handle.StopRead();
+        Assert.That(_transport.Readable, Is.Null);
+        Step(10);
+        Assert.That(timeouts, Is.Empty, "ten stopped seconds are not the peer's silence");
+
+        handle.StartRead();
+        Assert.That(_transport.Readable, Is.Not.Null);
+        Step(2.9);
+        Assert.That(timeouts, Is.Empty, "the count starts at StartRead");
+        Step(0.1);
+        Assert.That(timeouts, Is.EqualTo(new[] { 13.0 }));
+    }
+
+    [Test]
+    public void A_handle_stopped_before_it_connects_does_not_read_once_connected()
+    {
+        var reads = 0;
+        using var handle = new Handle(_loop, _transport.Options(new() { OnRead = h => reads++ }));
+        handle.StopRead();
+
+        _transport.ConnectCompleted!(null);
+
+        Assert.That(handle.IsReadStopped, Is.True);
+        Assert.That(_transport.Readable, Is.Null);
+        handle.StartRead();
+        _transport.Arrive("x");
+        Assert.That(reads, Is.EqualTo(1));
     }
 
     [Test]

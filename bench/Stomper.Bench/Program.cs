@@ -6,6 +6,7 @@ using Stomper.Bench;
 //   local [scale]    workloads 1-4 against the local peer only, and the TLS workloads
 //   tls [scale]      the TLS workloads only, beside the same workloads in plaintext
 //   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
+//   async [scale]    the async face's workloads (issue 12) against the local peer only
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
 //   scale [scale]    issue 16: round trip and consume beside 0-5,000 idle watched sockets, 1,000 clients on one loop
 //   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip; tls-<workload> over TLS)
@@ -46,6 +47,11 @@ if (what is "all" or "local" or "tls")
 if (what is "all" or "scale")
 {
     ScaleWorkloads.Run(scale);
+}
+
+if (what == "async")
+{
+    suite.Async();
 }
 
 if (what is "all" or "brokers")

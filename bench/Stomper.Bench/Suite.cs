@@ -44,6 +44,7 @@ internal sealed class Suite
         Add(Workloads.Consume("consume-client-ack", target, million, "client-individual"));
         Add(Workloads.RoundTrip("roundtrip", target, trips));
         Add(StompPy.Run("roundtrip", "127.0.0.1", peer.Port, trips));
+        AsyncFace(peer.Port, million, trips);
 
         // Workload 4: the same through the cluster client; stomp.py has no cluster
         // client, so its single-node figures are the baseline.
@@ -97,6 +98,28 @@ internal sealed class Suite
         {
             Add(Workloads.RoundTrip("tls-cmp-roundtrip", target, trips));
         }
+    }
+
+    /// <summary>The async face's workloads alone, against the local peer (with the callback API's round trip to compare).</summary>
+    public void Async()
+    {
+        using var peer = PeerProcess.Start();
+        var target = BenchTarget.Single("127.0.0.1", peer.Port);
+        var trips = Count(20_000);
+        Workloads.RoundTrip("warmup", target, trips);
+        Add(Workloads.RoundTrip("roundtrip", target, trips));
+        AsyncFace(peer.Port, Count(1_000_000), trips);
+    }
+
+    /// <summary>Issue 12: SendAsync from 4 producers, consuming through IAsyncEnumerable, the receipted round trip.</summary>
+    private void AsyncFace(int port, int million, int trips)
+    {
+        AsyncWorkloads.Publish("warmup", port, 4, million);
+        AsyncWorkloads.Consume("warmup", port, million);
+        AsyncWorkloads.RoundTrip("warmup", port, trips);
+        Add(AsyncWorkloads.Publish("async-publish-4-producers", port, 4, million));
+        Add(AsyncWorkloads.Consume("async-consume", port, million));
+        Add(AsyncWorkloads.RoundTrip("roundtrip", port, trips));
     }
 
     /// <summary>One Stomper workload on the local peer, repeated: something steady to point a profiler at.</summary>

@@ -1,0 +1,42 @@
+using Stomper.Cluster;
+
+namespace Stomper.Async;
+
+/// <summary>
+/// What an <see cref="AsyncStomperClient"/> runs: one server (<see cref="Client"/>, the
+/// options of AnyEvent::Stomper) or a cluster (<see cref="Cluster"/>, the options of
+/// AnyEvent::Stomper::Cluster), never both. The rest of the API is the same either way.
+/// </summary>
+/// <remarks>
+/// Every option and callback of the callback API is honoured as it is documented there,
+/// with one difference: the callbacks in those options (<c>OnConnect</c>,
+/// <c>OnDisconnect</c>, <c>OnError</c>, <c>OnNodeConnect</c>, <c>OnNodeDisconnect</c>,
+/// <c>OnNodeError</c>) run on the thread pool, one at a time and in order, never on the
+/// loop's thread. Leave their <c>Loop</c> unset for a loop of the client's own, on a thread
+/// of its own; set it to run on a loop you run yourself.
+/// </remarks>
+public sealed class AsyncStomperOptions
+{
+    /// <summary>Talk to one server with these options (<c>AnyEvent::Stomper-&gt;new(...)</c>).</summary>
+    public StomperOptions? Client { get; init; }
+
+    /// <summary>Talk to a cluster with these options (<c>AnyEvent::Stomper::Cluster-&gt;new(...)</c>).</summary>
+    public ClusterOptions? Cluster { get; init; }
+
+    /// <summary>
+    /// How many messages a subscription holds for a consumer that has not taken them yet
+    /// (default 1000). When one subscription's buffer is full the client stops reading
+    /// from the server (see <see cref="StomperClient.PauseReading"/>) until that consumer
+    /// has taken half of them; heart-beats keep flowing and the pause is not counted as
+    /// the server's silence.
+    /// </summary>
+    public int MessageBufferSize { get; init; } = 1000;
+
+    /// <summary>
+    /// Also ask the broker to hold messages back: a SUBSCRIBE with <c>client</c> or
+    /// <c>client-individual</c> acks gets RabbitMQ's <c>prefetch-count</c> and ActiveMQ's
+    /// <c>activemq.prefetchSize</c> set to <see cref="MessageBufferSize"/>, unless the call
+    /// gives them. Brokers ignore the other's header. Default false.
+    /// </summary>
+    public bool BrokerPrefetch { get; init; }
+}

@@ -1,0 +1,264 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace Stomper.Async;
+
+/// <summary>
+/// A live subscription of the async client: the messages as an
+/// <see cref="IAsyncEnumerable{T}"/> (<c>await foreach (var msg in subscription)</c>), or
+/// handed to the handler given to
+/// <see cref="AsyncStomperClient.SubscribeAsync(CommandParams, Func{Frame, CancellationToken, ValueTask}, CancellationToken)"/>.
+/// Disposing it unsubscribes (UNSUBSCRIBE, awaiting its RECEIPT).
+/// </summary>
+/// <remarks>
+/// <para>Messages wait in a buffer of <see cref="AsyncStomperOptions.MessageBufferSize"/>
+/// messages. When it is full the client stops reading from the server until the consumer
+/// has taken half of them: nothing is dropped, memory stays bounded, and the broker holds
+/// the rest. The pause is the connection's (TCP has one stream), so it holds back the
+/// other subscriptions and RECEIPTs on that connection too: keep a slow consumer on a
+/// client of its own, or set <see cref="AsyncStomperOptions.BrokerPrefetch"/>.</para>
+/// <para>The enumeration ends when the subscription does: normally after
+/// <see cref="DisposeAsync"/> or <see cref="AsyncStomperClient.DisconnectAsync"/>, with a
+/// <see cref="StompException"/> (<c>Subscription "&lt;id&gt;" lost: ...</c>) when its
+/// connection failed and it was not made again (a cluster makes it again on the next
+/// node). Messages already buffered are delivered first.</para>
+/// </remarks>
+public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposable
+{
+    private readonly AsyncStomperClient _client;
+    private readonly Channel<Frame> _buffer = Channel.CreateUnbounded<Frame>(new UnboundedChannelOptions
+    {
+        SingleReader = true,
+        SingleWriter = true,
+        AllowSynchronousContinuations = false,
+    });
+
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _confirmed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly int _capacity;
+
+    // Two counters, each written by one thread only (the loop delivers, the consumer takes),
+    // so the per-message path has no interlocked operation on a line both threads write.
+    private long _delivered;
+    private long _taken;
+    private int _holding;
+    private int _consuming;
+    private int _disposing;
+    private int _over;
+
+    internal AsyncSubscription(AsyncStomperClient client, string id, int capacity)
+    {
+        _client = client;
+        Id = id;
+        _capacity = capacity;
+        OnMessage = Deliver;
+        OnReceipt = Answer;
+    }
+
+    /// <summary>The subscription's <c>id</c> header: the caller's, else one the client chose.</summary>
+    public string Id { get; }
+
+    /// <summary>How many messages wait in the buffer now.</summary>
+    public int Buffered => (int)(Volatile.Read(ref _delivered) - Volatile.Read(ref _taken));
+
+    /// <summary>
+    /// Completes when the subscription is over: normally once unsubscribed or
+    /// disconnected; faulted with a <see cref="StompException"/> when it was lost, or with
+    /// the exception of a handler that threw.
+    /// </summary>
+    public Task Completion => _ended.Task;
+
+    internal Action<Frame> OnMessage { get; }
+
+    internal Action<Frame?, StompError?> OnReceipt { get; }
+
+    /// <summary>The SUBSCRIBE's first answer: its RECEIPT, or its failure.</summary>
+    internal Task Confirmed => _confirmed.Task;
+
+    /// <summary>Reads the messages in the order the broker sent them; one consumer at a time.</summary>
+    public IAsyncEnumerator<Frame> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _consuming, 1) != 0)
+        {
+            throw Errors.SubscriptionAlreadyEnumerated(Id);
+        }
+
+        return Read(cancellationToken).GetAsyncEnumerator(cancellationToken);
+    }
+
+    /// <summary>Unsubscribes (UNSUBSCRIBE, awaiting its RECEIPT) unless the subscription is over already; the enumeration then ends.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposing, 1) != 0 || Volatile.Read(ref _over) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _client.UnsubscribeAsync(this).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StompException or ObjectDisposedException)
+        {
+            // The connection is gone, and the subscription with it: it is over either way.
+        }
+
+        await _client.Bridge.RunAsync(() => End(null)).ConfigureAwait(false);
+    }
+
+    /// <summary>Hands each message to <paramref name="handler"/>, one at a time, until the subscription ends.</summary>
+    internal async Task Pump(Func<Frame, CancellationToken, ValueTask> handler)
+    {
+        try
+        {
+            await foreach (var message in this.WithCancellation(CancellationToken.None).ConfigureAwait(false))
+            {
+                await handler(message, _stopping.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The subscription ended while a handler ran, and the handler stopped for it.
+        }
+        catch (Exception e) when (e is not StompException)
+        {
+            // A handler that throws ends the subscription with its exception, rather than
+            // leaving messages unread.
+            _ended.TrySetException(e);
+            await DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>On the loop: the subscription is over; with an error, the consumer hears it after the buffered messages.</summary>
+    internal void End(StompError? error)
+    {
+        if (_over != 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _over, 1);
+        _client.Forget(this);
+        var exception = error is null ? null : new StompException(error);
+        _buffer.Writer.TryComplete(exception);
+        _confirmed.TrySetException(exception ?? (Exception)new ObjectDisposedException(nameof(AsyncStomperClient)));
+        _ = _confirmed.Task.Exception;
+        if (exception is null)
+        {
+            _ended.TrySetResult();
+        }
+        else
+        {
+            _ended.TrySetException(exception);
+
+            // Told through the enumeration already: a Completion nobody awaits must not
+            // come back later as an unobserved task exception.
+            _ = _ended.Task.Exception;
+        }
+
+        if (Interlocked.Exchange(ref _holding, 0) == 1)
+        {
+            _client.Release();
+        }
+
+        // Asynchronously: the token's callbacks are the handler's code, never for the loop's thread.
+        _ = _stopping.CancelAsync();
+    }
+
+    private async IAsyncEnumerable<Frame> Read([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var reader = _buffer.Reader;
+        try
+        {
+            while (true)
+            {
+                while (reader.TryRead(out var message))
+                {
+                    Taken();
+                    yield return message;
+                }
+
+                // About to wait with everything taken: a full fence, then a last look at
+                // the flag the loop may have raised meanwhile (the loop looks again at the
+                // count after raising it), so that a pause can never outlast the messages.
+                Interlocked.MemoryBarrier();
+                ResumeIfDrained();
+                if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _consuming, 0);
+        }
+    }
+
+    /// <summary>On the loop: a MESSAGE for this subscription.</summary>
+    private void Deliver(Frame message)
+    {
+        if (_over != 0)
+        {
+            return;
+        }
+
+        _buffer.Writer.TryWrite(message);
+        var delivered = _delivered + 1;
+        Volatile.Write(ref _delivered, delivered);
+        if (delivered - Volatile.Read(ref _taken) >= _capacity && Interlocked.CompareExchange(ref _holding, 1, 0) == 0)
+        {
+            _client.Hold();
+
+            // The consumer may have emptied the buffer between the count and the flag, and
+            // seen no flag to lower: look again, or the pause would never end.
+            if (delivered - Volatile.Read(ref _taken) <= _capacity / 2 && Interlocked.CompareExchange(ref _holding, 0, 1) == 1)
+            {
+                _client.Release();
+            }
+        }
+    }
+
+    /// <summary>On the consumer's thread: one message taken; at half the buffer, reading goes on.</summary>
+    private void Taken()
+    {
+        Volatile.Write(ref _taken, _taken + 1);
+        if (Volatile.Read(ref _holding) == 1)
+        {
+            ResumeIfDrained();
+        }
+    }
+
+    private void ResumeIfDrained()
+    {
+        if (Volatile.Read(ref _delivered) - _taken <= _capacity / 2 && Interlocked.CompareExchange(ref _holding, 0, 1) == 1)
+        {
+            _client.ReleaseFromConsumer();
+        }
+    }
+
+    /// <summary>On the loop: the SUBSCRIBE's answers. The first confirms it; a failure after that ends it.</summary>
+    private void Answer(Frame? receipt, StompError? error)
+    {
+        if (!_confirmed.Task.IsCompleted)
+        {
+            if (error is null)
+            {
+                _confirmed.TrySetResult();
+            }
+            else
+            {
+                End(error);
+            }
+
+            return;
+        }
+
+        // A cluster that made it again on another node confirms it again: nothing to do.
+        if (error is not null)
+        {
+            End(error);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+using System.Threading.Tasks.Sources;
+
+namespace Stomper.Async.Engine;
+
+/// <summary>
+/// One command on its way from a caller to the engine and back: the awaitable behind a
+/// <see cref="ValueTask"/>. Pooled per client, so that a stream of SENDs, ACKs or NACKs
+/// allocates no operation, no delegate and no copy of the headers once warmed up.
+/// </summary>
+/// <remarks>
+/// <para>Two parties hold an operation: the loop (from <see cref="Run"/> until the
+/// engine's callback, or until it skips a cancelled command) and the awaiter (until it
+/// takes the result). It goes back to the pool when both have let go, so a late engine
+/// callback never lands in an operation already reused for another command.</para>
+/// <para>The first of the engine's answer and the caller's cancellation completes it.
+/// A command cancelled before the loop takes it is never written; once it is written it
+/// is written whole (the engine writes frames whole), and cancelling then only stops the
+/// wait.</para>
+/// </remarks>
+internal sealed class CommandOperation : IValueTaskSource, ILoopWork
+{
+    private readonly CommandParams _parameters = new();
+    private readonly Action<Frame?, StompError?> _onAnswer;
+    private readonly Action<object?, CancellationToken> _onCancel;
+    private readonly AsyncStomperClient _owner;
+    private ManualResetValueTaskSourceCore<bool> _core;
+    private CancellationTokenRegistration _registration;
+    private string _name = string.Empty;
+    private Action<Frame?, StompError?>? _after;
+    private int _completed;
+    private int _holders;
+
+    public CommandOperation(AsyncStomperClient owner)
+    {
+        _owner = owner;
+        _onAnswer = Answer;
+        _onCancel = static (state, token) => ((CommandOperation)state!).Cancel(token);
+        _core.RunContinuationsAsynchronously = true;
+    }
+
+    /// <summary>
+    /// Fills the operation for one call. <paramref name="after"/>, when given, runs on the
+    /// loop with the engine's answer before the caller hears it (a DISCONNECT ending the
+    /// subscriptions, say). <paramref name="transaction"/> sets the <c>transaction</c>
+    /// header and <paramref name="receipt"/> asks for a RECEIPT, unless the call gave one.
+    /// </summary>
+    public ValueTask Start(string name, CommandParams parameters, CancellationToken cancellationToken, Action<Frame?, StompError?>? after = null, string? transaction = null, bool receipt = false)
+    {
+        _parameters.CopyFrom(parameters);
+
+        // The async face answers through the task; callbacks meant for the loop's thread
+        // would run user code there.
+        _parameters.OnReceipt = null;
+        _parameters.OnMessage = null;
+        _parameters.OnNodeError = parameters.OnNodeError is { } onNodeError ? _owner.OffLoop(onNodeError) : null;
+        return Launch(name, cancellationToken, after, transaction, receipt);
+    }
+
+    /// <summary>Fills the operation for an ACK or NACK of <paramref name="message"/>, without a parameter object of the caller's.</summary>
+    public ValueTask Start(string name, Frame message, CancellationToken cancellationToken, string? transaction = null)
+    {
+        _parameters.Message = message;
+        return Launch(name, cancellationToken, after: null, transaction, receipt: false);
+    }
+
+    private ValueTask Launch(string name, CancellationToken cancellationToken, Action<Frame?, StompError?>? after, string? transaction, bool receipt)
+    {
+        _name = name;
+        if (transaction is not null)
+        {
+            _parameters["transaction"] = transaction;
+        }
+
+        if (receipt && _parameters["receipt"] is null)
+        {
+            _parameters["receipt"] = "auto";
+        }
+
+        _after = after;
+        _completed = 0;
+        _holders = 2;
+        var task = new ValueTask(this, _core.Version);
+        if (cancellationToken.CanBeCanceled)
+        {
+            _registration = cancellationToken.UnsafeRegister(_onCancel, this);
+        }
+
+        _owner.Bridge.Enqueue(this);
+        return task;
+    }
+
+    /// <summary>On the loop: hands the command to the engine, unless it was cancelled on its way.</summary>
+    public void Run()
+    {
+        if (Volatile.Read(ref _completed) != 0)
+        {
+            Release();
+            return;
+        }
+
+        try
+        {
+            _owner.Engine.Execute(_name, _parameters, _onAnswer);
+        }
+        catch (Exception e)
+        {
+            // Refused at the call (an argument the engine checks, a disposed engine): no
+            // frame left and no callback will come.
+            Finish(e);
+            Release();
+        }
+    }
+
+    public void Abandon(Exception error)
+    {
+        Finish(error);
+        Release();
+    }
+
+    void IValueTaskSource.GetResult(short token)
+    {
+        try
+        {
+            _core.GetResult(token);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>The engine's answer, on the loop.</summary>
+    private void Answer(Frame? receipt, StompError? error)
+    {
+        try
+        {
+            _after?.Invoke(receipt, error);
+        }
+        finally
+        {
+            Finish(error is null ? null : new StompException(error));
+            Release();
+        }
+    }
+
+    private void Cancel(CancellationToken token) => Finish(new OperationCanceledException(token));
+
+    private void Finish(Exception? error)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            return;
+        }
+
+        // Not Dispose: called from the token's own callback it would wait for itself.
+        _registration.Unregister();
+        if (error is null)
+        {
+            _core.SetResult(true);
+        }
+        else
+        {
+            _core.SetException(error);
+        }
+    }
+
+    private void Release()
+    {
+        if (Interlocked.Decrement(ref _holders) == 0)
+        {
+            _registration = default;
+            _after = null;
+            _parameters.Clear();
+            _core.Reset();
+            _owner.Return(this);
+        }
+    }
+}
