@@ -10,7 +10,7 @@ using Stomper.Bench;
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
 //   scale [scale]    issue 16: round trip and consume beside 0-5,000 idle watched sockets, 1,000 clients on one loop
 //   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip; tls-<workload> over TLS)
-//   tls-floor [trips]  SslStream alone: the CPU of a round trip's four TLS records over an in-memory pair
+//   tls-floor [trips]  the CPU of a round trip's four TLS records over an in-memory pair: SslStream alone, then TlsTransport (blocks of trips, alternately)
 //   peer             (internal) serve the minimal STOMP peer until standard input closes
 var what = args.Length > 0 ? args[0] : "all";
 var scale = args.Length > 1 && what is not ("profile" or "micro" or "peer") ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
@@ -24,9 +24,7 @@ if (what == "profile")
 
 if (what == "tls-floor")
 {
-    var floorTrips = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000;
-    TlsFloor.Run(floorTrips);
-    TlsFloor.RunTransport(floorTrips);
+    TlsFloor.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000);
     return;
 }
 

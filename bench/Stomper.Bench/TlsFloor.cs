@@ -14,124 +14,168 @@ namespace Stomper.Bench;
 /// </summary>
 internal static class TlsFloor
 {
-    public static void Run(int trips)
+    /// <summary>Blocks of trips run for each, alternately, so that the machine's load falls on both alike.</summary>
+    private const int Blocks = 7;
+
+    // The bench's frames: a SEND with a 100-byte body and a receipt, and its RECEIPT.
+    private static readonly byte[] Send = Encoding.UTF8.GetBytes("SEND\ndestination:/queue/bench\nreceipt:12345\ncontent-length:100\n\n" + new string('x', 100) + "\0");
+    private static readonly byte[] Receipt = Encoding.UTF8.GetBytes("RECEIPT\nreceipt-id:12345\n\n\0");
+
+    /// <summary>SslStream alone, then the transport, block by block; prints the best and the median block of each (us per trip).</summary>
+    public static void Run(int tripsPerBlock)
     {
         var certificates = new Stomper.Testing.TestCertificates();
-        var toServer = new MemoryPipe();
-        var toClient = new MemoryPipe();
-        using var client = new SslStream(new PipeEnd(toClient, toServer));
-        using var server = new SslStream(new PipeEnd(toServer, toClient));
-        var serverUp = Task.Run(() => server.AuthenticateAsServer(new SslServerAuthenticationOptions { ServerCertificate = certificates.Server }));
-        client.AuthenticateAsClient(new SslClientAuthenticationOptions
+        using var raw = new RawPair(certificates);
+        using var transport = new TransportPair(certificates);
+        var runs = new (string Name, Func<int, (long Client, long Server)> Block, List<double> Client, List<double> Server)[]
         {
-            TargetHost = "127.0.0.1",
-            RemoteCertificateValidationCallback = (_, _, _, _) => true,
-        });
-        serverUp.GetAwaiter().GetResult();
+            ("SslStream", raw.Trips, [], []),
+            ("TlsTransport", transport.Trips, [], []),
+        };
+        foreach (var run in runs)
+        {
+            run.Block(tripsPerBlock);
+        }
 
-        // The bench's frames: a SEND with a 100-byte body and a receipt, and its RECEIPT.
-        var send = Encoding.UTF8.GetBytes("SEND\ndestination:/queue/bench\nreceipt:12345\ncontent-length:100\n\n" + new string('x', 100) + "\0");
-        var receipt = Encoding.UTF8.GetBytes("RECEIPT\nreceipt-id:12345\n\n\0");
-        var into = new byte[16 * 1024];
-        long clientTicks = 0;
-        long serverTicks = 0;
-        for (var round = 0; round < 2; round++)
+        for (var b = 0; b < Blocks; b++)
         {
-            // The first round warms the JIT up; the second is measured.
-            clientTicks = serverTicks = 0;
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            foreach (var run in runs)
+            {
+                var (client, server) = run.Block(tripsPerBlock);
+                run.Client.Add(client * 1e6 / Stopwatch.Frequency / tripsPerBlock);
+                run.Server.Add(server * 1e6 / Stopwatch.Frequency / tripsPerBlock);
+            }
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var run in runs)
+        {
+            run.Client.Sort();
+            run.Server.Sort();
+            Console.WriteLine(string.Format(inv, "BENCH tls-floor {0} trips={1}x{2} client_us_best={3:F2} client_us_median={4:F2} server_us_best={5:F2} server_us_median={6:F2}",
+                run.Name, Blocks, tripsPerBlock, run.Client[0], run.Client[Blocks / 2], run.Server[0], run.Server[Blocks / 2]));
+        }
+    }
+
+    /// <summary>Two SslStreams over an in-memory pipe, the client reading through ReadAsync as the transport does.</summary>
+    private sealed class RawPair : IDisposable
+    {
+        private readonly SslStream _client;
+        private readonly SslStream _server;
+        private readonly byte[] _into = new byte[16 * 1024];
+
+        public RawPair(Stomper.Testing.TestCertificates certificates)
+        {
+            var toServer = new MemoryPipe();
+            var toClient = new MemoryPipe();
+            _client = new SslStream(new PipeEnd(toClient, toServer));
+            _server = new SslStream(new PipeEnd(toServer, toClient));
+            var serverUp = Task.Run(() => _server.AuthenticateAsServer(new SslServerAuthenticationOptions { ServerCertificate = certificates.Server }));
+            _client.AuthenticateAsClient(new SslClientAuthenticationOptions
+            {
+                TargetHost = "127.0.0.1",
+                RemoteCertificateValidationCallback = (_, _, _, _) => true,
+            });
+            serverUp.GetAwaiter().GetResult();
+        }
+
+        public (long Client, long Server) Trips(int trips)
+        {
+            long client = 0;
+            long server = 0;
             for (var i = 0; i < trips; i++)
             {
                 var t0 = Stopwatch.GetTimestamp();
-                client.Write(send);
+                _client.Write(Send);
                 var t1 = Stopwatch.GetTimestamp();
-                ReadAll(server, into, send.Length);
-                server.Write(receipt);
-                var t2 = Stopwatch.GetTimestamp();
-
-                // The client reads as TlsTransport does, through ReadAsync.
-                var got = 0;
-                while (got < receipt.Length)
+                for (var got = 0; got < Send.Length;)
                 {
-                    got += client.ReadAsync(into.AsMemory()).GetAwaiter().GetResult();
+                    got += _server.Read(_into, 0, _into.Length);
+                }
+
+                _server.Write(Receipt);
+                var t2 = Stopwatch.GetTimestamp();
+                for (var got = 0; got < Receipt.Length;)
+                {
+                    got += _client.ReadAsync(_into.AsMemory()).GetAwaiter().GetResult();
                 }
 
                 var t3 = Stopwatch.GetTimestamp();
-                clientTicks += t1 - t0 + (t3 - t2);
-                serverTicks += t2 - t1;
+                client += t1 - t0 + (t3 - t2);
+                server += t2 - t1;
             }
 
-            cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-            if (round == 1)
-            {
-                var inv = CultureInfo.InvariantCulture;
-                double Us(long ticks) => ticks * 1e6 / Stopwatch.Frequency / trips;
-                Console.WriteLine(string.Format(inv, "BENCH tls-floor SslStream trips={0} client_us={1:F2} server_us={2:F2} cpu_us_per_trip={3:F2} protocol={4}",
-                    trips, Us(clientTicks), Us(serverTicks), cpu.TotalMicroseconds / trips, client.SslProtocol));
-            }
+            return (client, server);
+        }
+
+        public void Dispose()
+        {
+            _client.Dispose();
+            _server.Dispose();
         }
     }
 
     /// <summary>
-    /// The same trips between two <see cref="EventLoop.TlsTransport"/>s over an in-memory
-    /// transport, on one loop thread: the client's figure less SslStream's own above is what
-    /// the transport adds (its ciphertext stream, the read completed inline, the copies).
+    /// Two <see cref="EventLoop.TlsTransport"/>s over an in-memory transport on one loop: the
+    /// client's figure less SslStream's alone is what the transport adds (its ciphertext
+    /// stream, reads completed inline, the copies).
     /// </summary>
-    public static void RunTransport(int trips)
+    private sealed class TransportPair : IDisposable
     {
-        var certificates = new Stomper.Testing.TestCertificates();
-        using var loop = new EventLoop.Loop();
-        var clientEnd = new DirectTransport(loop);
-        var serverEnd = new DirectTransport(loop);
-        clientEnd.Peer = serverEnd;
-        serverEnd.Peer = clientEnd;
-        var context = new EventLoop.TlsContext { CaCertificates = [certificates.Ca] };
-        using var client = new EventLoop.TlsTransport(loop, clientEnd, EventLoop.TlsMode.Connect, context, innerConnected: true);
-        using var server = new EventLoop.TlsTransport(loop, serverEnd, EventLoop.TlsMode.Accept, new EventLoop.TlsContext { ServerCertificate = certificates.Server }, innerConnected: true);
-        var up = 0;
-        string? failure = null;
-        client.Connect("127.0.0.1", 0, e => { up++; failure ??= e; });
-        server.Connect("127.0.0.1", 0, e => { up++; failure ??= e; });
-        while (up < 2)
+        private readonly EventLoop.Loop _loop = new();
+        private readonly EventLoop.TlsTransport _client;
+        private readonly EventLoop.TlsTransport _server;
+        private readonly byte[] _into = new byte[64 * 1024];
+
+        public TransportPair(Stomper.Testing.TestCertificates certificates)
         {
-            loop.RunOnce(block: false);
+            var clientEnd = new DirectTransport(_loop);
+            var serverEnd = new DirectTransport(_loop);
+            clientEnd.Peer = serverEnd;
+            serverEnd.Peer = clientEnd;
+            _client = new EventLoop.TlsTransport(_loop, clientEnd, EventLoop.TlsMode.Connect, new EventLoop.TlsContext { CaCertificates = [certificates.Ca] }, innerConnected: true);
+            _server = new EventLoop.TlsTransport(_loop, serverEnd, EventLoop.TlsMode.Accept, new EventLoop.TlsContext { ServerCertificate = certificates.Server }, innerConnected: true);
+            var up = 0;
+            string? failure = null;
+            _client.Connect("127.0.0.1", 0, e => { up++; failure ??= e; });
+            _server.Connect("127.0.0.1", 0, e => { up++; failure ??= e; });
+            while (up < 2)
+            {
+                _loop.RunOnce(block: false);
+            }
+
+            if (failure is not null)
+            {
+                throw new InvalidOperationException(failure);
+            }
         }
 
-        if (failure is not null)
+        public (long Client, long Server) Trips(int trips)
         {
-            throw new InvalidOperationException(failure);
-        }
-
-        var send = Encoding.UTF8.GetBytes("SEND\ndestination:/queue/bench\nreceipt:12345\ncontent-length:100\n\n" + new string('x', 100) + "\0");
-        var receipt = Encoding.UTF8.GetBytes("RECEIPT\nreceipt-id:12345\n\n\0");
-        var into = new byte[64 * 1024];
-        for (var round = 0; round < 2; round++)
-        {
-            long clientTicks = 0;
-            long serverTicks = 0;
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            long client = 0;
+            long server = 0;
             for (var i = 0; i < trips; i++)
             {
                 var t0 = Stopwatch.GetTimestamp();
-                SendAll(client, send);
+                SendAll(_client, Send);
                 var t1 = Stopwatch.GetTimestamp();
-                ReceiveAll(server, into, send.Length);
-                SendAll(server, receipt);
+                ReceiveAll(_server, _into, Send.Length);
+                SendAll(_server, Receipt);
                 var t2 = Stopwatch.GetTimestamp();
-                ReceiveAll(client, into, receipt.Length);
+                ReceiveAll(_client, _into, Receipt.Length);
                 var t3 = Stopwatch.GetTimestamp();
-                clientTicks += t1 - t0 + (t3 - t2);
-                serverTicks += t2 - t1;
+                client += t1 - t0 + (t3 - t2);
+                server += t2 - t1;
             }
 
-            cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-            if (round == 1)
-            {
-                var inv = CultureInfo.InvariantCulture;
-                double Us(long ticks) => ticks * 1e6 / Stopwatch.Frequency / trips;
-                Console.WriteLine(string.Format(inv, "BENCH tls-floor TlsTransport trips={0} client_us={1:F2} server_us={2:F2} cpu_us_per_trip={3:F2} protocol={4}",
-                    trips, Us(clientTicks), Us(serverTicks), cpu.TotalMicroseconds / trips, client.Protocol));
-            }
+            return (client, server);
+        }
+
+        public void Dispose()
+        {
+            _client.Dispose();
+            _server.Dispose();
+            _loop.Dispose();
         }
     }
 
@@ -149,15 +193,6 @@ internal static class TlsFloor
         {
             var n = transport.Receive(into, 0, into.Length);
             got += n > 0 ? n : throw new InvalidOperationException("Nothing to receive in the floor benchmark");
-        }
-    }
-
-    private static void ReadAll(SslStream stream, byte[] into, int count)
-    {
-        var got = 0;
-        while (got < count)
-        {
-            got += stream.Read(into, 0, into.Length);
         }
     }
 
