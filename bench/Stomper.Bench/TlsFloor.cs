@@ -79,34 +79,26 @@ internal static class TlsFloor
             serverUp.GetAwaiter().GetResult();
         }
 
-        public (long Client, long Server) Trips(int trips)
-        {
-            long client = 0;
-            long server = 0;
-            for (var i = 0; i < trips; i++)
+        public (long Client, long Server) Trips(int trips) => TimeTrips(
+            trips,
+            () => _client.Write(Send),
+            () =>
             {
-                var t0 = Stopwatch.GetTimestamp();
-                _client.Write(Send);
-                var t1 = Stopwatch.GetTimestamp();
                 for (var got = 0; got < Send.Length;)
                 {
                     got += _server.Read(_into, 0, _into.Length);
                 }
 
                 _server.Write(Receipt);
-                var t2 = Stopwatch.GetTimestamp();
+            },
+            () =>
+            {
+                // As the transport reads: through ReadAsync.
                 for (var got = 0; got < Receipt.Length;)
                 {
                     got += _client.ReadAsync(_into.AsMemory()).GetAwaiter().GetResult();
                 }
-
-                var t3 = Stopwatch.GetTimestamp();
-                client += t1 - t0 + (t3 - t2);
-                server += t2 - t1;
-            }
-
-            return (client, server);
-        }
+            });
 
         public void Dispose()
         {
@@ -150,26 +142,15 @@ internal static class TlsFloor
             }
         }
 
-        public (long Client, long Server) Trips(int trips)
-        {
-            long client = 0;
-            long server = 0;
-            for (var i = 0; i < trips; i++)
+        public (long Client, long Server) Trips(int trips) => TimeTrips(
+            trips,
+            () => SendAll(_client, Send),
+            () =>
             {
-                var t0 = Stopwatch.GetTimestamp();
-                SendAll(_client, Send);
-                var t1 = Stopwatch.GetTimestamp();
                 ReceiveAll(_server, _into, Send.Length);
                 SendAll(_server, Receipt);
-                var t2 = Stopwatch.GetTimestamp();
-                ReceiveAll(_client, _into, Receipt.Length);
-                var t3 = Stopwatch.GetTimestamp();
-                client += t1 - t0 + (t3 - t2);
-                server += t2 - t1;
-            }
-
-            return (client, server);
-        }
+            },
+            () => ReceiveAll(_client, _into, Receipt.Length));
 
         public void Dispose()
         {
@@ -177,6 +158,27 @@ internal static class TlsFloor
             _server.Dispose();
             _loop.Dispose();
         }
+    }
+
+    /// <summary>Times each side's share of <paramref name="trips"/> round trips, in stopwatch ticks.</summary>
+    private static (long Client, long Server) TimeTrips(int trips, Action clientSends, Action serverAnswers, Action clientReads)
+    {
+        long client = 0;
+        long server = 0;
+        for (var i = 0; i < trips; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            clientSends();
+            var t1 = Stopwatch.GetTimestamp();
+            serverAnswers();
+            var t2 = Stopwatch.GetTimestamp();
+            clientReads();
+            var t3 = Stopwatch.GetTimestamp();
+            client += t1 - t0 + (t3 - t2);
+            server += t2 - t1;
+        }
+
+        return (client, server);
     }
 
     private static void SendAll(EventLoop.ITransport transport, byte[] bytes)
