@@ -20,6 +20,15 @@ internal sealed class CiphertextStream : Stream, IValueTaskSource<int>
     private int _inEnd;
     private bool _disposed;
 
+    /// <summary>Bytes of the TLS record being handed to SslStream that it has not had yet, its header included.</summary>
+    private int _recordLeft;
+
+    /// <summary>The next record's header, when it came in pieces: <see cref="_headerHad"/> of its 5 bytes handed so far.</summary>
+    private readonly byte[] _header = new byte[RecordHeader];
+    private int _headerHad;
+
+    private const int RecordHeader = 5;
+
     public CiphertextStream(int inboundSize)
     {
         _inbound = System.Buffers.ArrayPool<byte>.Shared.Rent(inboundSize);
@@ -34,6 +43,13 @@ internal sealed class CiphertextStream : Stream, IValueTaskSource<int>
 
     /// <summary>Ciphertext read from the socket that SslStream has not asked for yet.</summary>
     public bool HasInbound => _inEnd > _inStart;
+
+    /// <summary>
+    /// Ciphertext goes to SslStream one TLS record at a time, so that SslStream holds none
+    /// between its reads; false from the first header that is not a TLS record's (an SSLv2
+    /// hello, garbage), after which everything at hand is handed as it comes.
+    /// </summary>
+    public bool Framed { get; private set; } = true;
 
     /// <summary>The socket reached end-of-file.</summary>
     public bool ReachedEof { get; private set; }
@@ -178,9 +194,45 @@ internal sealed class CiphertextStream : Stream, IValueTaskSource<int>
         _read.SetResult(n);
     }
 
+    /// <summary>
+    /// Hands SslStream ciphertext up to the end of one TLS record at most, so that once a
+    /// read of SslStream completes, nothing more sits in SslStream's own buffer: the next
+    /// ciphertext is still here, where <see cref="HasInbound"/> sees it, and the transport
+    /// can read from the socket before asking SslStream, which then decrypts at once rather
+    /// than waiting (a pending read costs two async resumptions per record).
+    /// </summary>
     private int Take(Span<byte> into)
     {
-        var n = Math.Min(into.Length, _inEnd - _inStart);
+        var available = _inEnd - _inStart;
+        if (Framed && _recordLeft == 0 && _headerHad + available >= RecordHeader)
+        {
+            // At a record boundary with the whole header at hand (some of it maybe handed before).
+            _inbound.AsSpan(_inStart, RecordHeader - _headerHad).CopyTo(_header.AsSpan(_headerHad));
+            _recordLeft = RecordHeader + (_header[3] << 8 | _header[4]) - _headerHad;
+            _headerHad = 0;
+
+            // TLS content types are 20 to 24; SslStream judges anything else itself.
+            Framed &= _header[0] is >= 20 and <= 24;
+        }
+
+        int n;
+        if (!Framed)
+        {
+            n = Math.Min(into.Length, available);
+        }
+        else if (_recordLeft == 0)
+        {
+            // Part of a header only: SslStream waits for the rest, as this does.
+            n = Math.Min(into.Length, available);
+            _inbound.AsSpan(_inStart, n).CopyTo(_header.AsSpan(_headerHad));
+            _headerHad += n;
+        }
+        else
+        {
+            n = Math.Min(into.Length, Math.Min(available, _recordLeft));
+            _recordLeft -= n;
+        }
+
         _inbound.AsSpan(_inStart, n).CopyTo(into);
         _inStart += n;
         return n;

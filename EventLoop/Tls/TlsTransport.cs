@@ -179,6 +179,14 @@ public sealed class TlsTransport : ITransport
 
             if (!_sslReading)
             {
+                // Between records SslStream holds no ciphertext (the stream hands it one record
+                // at a time): read the socket first, so that SslStream decrypts at once rather
+                // than waiting for ciphertext and resuming later.
+                if (_stream.Framed && !_stream.HasInbound && !_stream.ReachedEof && ((total > 0 && _innerDrained) || !PullInbound()))
+                {
+                    break;
+                }
+
                 _sslRead = _ssl!.ReadAsync(_plain.AsMemory());
                 _sslReading = true;
             }
@@ -415,13 +423,11 @@ public sealed class TlsTransport : ITransport
     }
 
     /// <summary>Reads ciphertext for a waiting SslStream read; false when the inner transport has none now.</summary>
-    private bool PullCiphertext()
-    {
-        if (!_stream.IsReadPending || _stream.ReachedEof)
-        {
-            return false;
-        }
+    private bool PullCiphertext() => _stream.IsReadPending && !_stream.ReachedEof && PullInbound();
 
+    /// <summary>Reads ciphertext from the inner transport into the stream (for a read waiting, or about to be made); false when it has none now.</summary>
+    private bool PullInbound()
+    {
         var space = _stream.InboundSpace();
         var n = _inner.Receive(space.Array!, space.Offset, space.Count);
         if (n < 0)

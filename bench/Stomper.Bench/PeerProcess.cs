@@ -73,6 +73,16 @@ internal sealed class PeerProcess : IDisposable
         }
     }
 
+    /// <summary>The peer's CPU time so far (all its threads): what its side of a workload cost.</summary>
+    public TimeSpan Cpu
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     public void Dispose()
     {
         _process.StandardInput.Close();

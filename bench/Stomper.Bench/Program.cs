@@ -10,6 +10,7 @@ using Stomper.Bench;
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
 //   scale [scale]    issue 16: round trip and consume beside 0-5,000 idle watched sockets, 1,000 clients on one loop
 //   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip; tls-<workload> over TLS)
+//   tls-floor [trips]  the CPU of a round trip's four TLS records over an in-memory pair: SslStream alone, then TlsTransport (blocks of trips, alternately)
 //   peer             (internal) serve the minimal STOMP peer until standard input closes
 var what = args.Length > 0 ? args[0] : "all";
 var scale = args.Length > 1 && what is not ("profile" or "micro" or "peer") ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
@@ -18,6 +19,12 @@ if (what == "profile")
     // profile <workload> [rounds] [scale]: one workload again and again, for perf record.
     var profiling = new Suite(args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 1.0);
     profiling.Profile(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
+    return;
+}
+
+if (what == "tls-floor")
+{
+    TlsFloor.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000);
     return;
 }
 

@@ -96,7 +96,7 @@ internal sealed class Suite
 
         foreach (var target in new[] { plain, tls })
         {
-            Add(Workloads.RoundTrip("tls-cmp-roundtrip", target, trips));
+            Add(WithPeerCpu(peer, trips, () => Workloads.RoundTrip("tls-cmp-roundtrip", target, trips)));
         }
     }
 
@@ -139,7 +139,7 @@ internal sealed class Suite
                 "publish-autocork" => Workloads.Publish(workload, target, new HandleParams { Autocork = true }, Count(1_000_000), "/queue/bench"),
                 "consume" => Workloads.Consume(workload, target, Count(1_000_000)),
                 "consume-client-ack" => Workloads.Consume(workload, target, Count(1_000_000), "client-individual"),
-                _ => Workloads.RoundTrip(workload, target, Count(20_000)),
+                _ => WithPeerCpu(peer, Count(20_000), () => Workloads.RoundTrip(workload, target, Count(20_000))),
             });
         }
     }
@@ -221,6 +221,18 @@ internal sealed class Suite
             Console.WriteLine(string.Format(inv, "| {0} | {1} | {2:N0} | {3:F3} | {4} | {5} | {6} | {7} |",
                 r.Workload, r.Client, r.MsgsPerSecond, r.CpuSecondsPerMillion, alloc, ratio, ofRaw, extra));
         }
+    }
+
+    /// <summary>The peer's CPU per operation beside the client's (connection and handshake included): the other half of a round trip.</summary>
+    private static Result? WithPeerCpu(PeerProcess peer, int operations, Func<Result?> run)
+    {
+        var before = peer.Cpu;
+        var result = run();
+        var spent = peer.Cpu - before;
+        return result is null ? null : result with
+        {
+            Extra = new Dictionary<string, double>(result.Extra) { ["peer_cpu_us"] = spent.TotalMicroseconds / operations },
+        };
     }
 
     private void Add(Result? result)

@@ -97,6 +97,29 @@ public sealed class TlsHandleTests
     }
 
     [Test]
+    public void Records_that_arrive_split_anywhere_or_many_at_once_all_arrive_in_order()
+    {
+        using var pair = new TlsPair();
+        pair.Run();
+        var expected = new System.Text.StringBuilder();
+        foreach (var limit in new[] { 1, 3, 7, 1000, 0 })
+        {
+            // 0 lifts the limit: the burst of small records crosses in one read.
+            pair.Pipe.ClientSendLimit = limit;
+            for (var i = 0; i < 5; i++)
+            {
+                var text = $"frame {limit}/{i};";
+                pair.Client.PushWrite(text);
+                expected.Append(text);
+            }
+
+            pair.Run(passes: 5_000);
+        }
+
+        Assert.That(pair.ServerReceived.ToString(), Is.EqualTo(expected.ToString()));
+    }
+
+    [Test]
     public void Bytes_count_as_written_only_once_their_ciphertext_has_left_for_the_socket()
     {
         using var pair = new TlsPair();
