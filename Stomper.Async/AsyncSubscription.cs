@@ -16,7 +16,10 @@ namespace Stomper.Async;
 /// has taken half of them: nothing is dropped, memory stays bounded, and the broker holds
 /// the rest. The pause is the connection's (TCP has one stream), so it holds back the
 /// other subscriptions and RECEIPTs on that connection too: keep a slow consumer on a
-/// client of its own, or set <see cref="AsyncStomperOptions.BrokerPrefetch"/>.</para>
+/// client of its own, or set <see cref="AsyncStomperOptions.BrokerPrefetch"/>. Once you
+/// dispose the subscription (or disconnect) it holds nothing back any more, so that the
+/// UNSUBSCRIBE's (DISCONNECT's) RECEIPT is read: what arrives for it meanwhile while its
+/// buffer is full is dropped (a message with <c>client</c> acks goes back to the broker).</para>
 /// <para>The enumeration ends when the subscription does: normally after
 /// <see cref="DisposeAsync"/> or <see cref="AsyncStomperClient.DisconnectAsync"/>, with a
 /// <see cref="StompException"/> (<c>Subscription "&lt;id&gt;" lost: ...</c>) when its
@@ -46,6 +49,7 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
     private int _consuming;
     private int _disposing;
     private int _over;
+    private bool _leaving;
 
     internal AsyncSubscription(AsyncStomperClient client, string id, int capacity)
     {
@@ -166,6 +170,19 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
         _ = _stopping.CancelAsync();
     }
 
+    /// <summary>
+    /// On the loop, as its UNSUBSCRIBE (or the client's DISCONNECT) goes out: it stops
+    /// holding reading back, for good, so that the RECEIPT behind the messages is read.
+    /// </summary>
+    internal void Leave()
+    {
+        _leaving = true;
+        if (Interlocked.Exchange(ref _holding, 0) == 1)
+        {
+            _client.Release();
+        }
+    }
+
     private async IAsyncEnumerable<Frame> Read([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var reader = _buffer.Reader;
@@ -204,10 +221,17 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
             return;
         }
 
+        if (_leaving && _delivered - Volatile.Read(ref _taken) >= _capacity)
+        {
+            // Unsubscribing with a full buffer: the consumer is leaving, and a pause now
+            // would hold back the RECEIPT it waits for.
+            return;
+        }
+
         _buffer.Writer.TryWrite(message);
         var delivered = _delivered + 1;
         Volatile.Write(ref _delivered, delivered);
-        if (delivered - Volatile.Read(ref _taken) >= _capacity && Interlocked.CompareExchange(ref _holding, 1, 0) == 0)
+        if (!_leaving && delivered - Volatile.Read(ref _taken) >= _capacity && Interlocked.CompareExchange(ref _holding, 1, 0) == 0)
         {
             _client.Hold();
 

@@ -27,6 +27,7 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
     private CancellationTokenRegistration _registration;
     private string _name = string.Empty;
     private Action<Frame?, StompError?>? _after;
+    private Action? _before;
     private int _completed;
     private int _holders;
 
@@ -43,8 +44,10 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
     /// loop with the engine's answer before the caller hears it (a DISCONNECT ending the
     /// subscriptions, say). <paramref name="transaction"/> sets the <c>transaction</c>
     /// header and <paramref name="receipt"/> asks for a RECEIPT, unless the call gave one.
+    /// <paramref name="before"/>, when given, runs on the loop just before the command is
+    /// handed to the engine, and not at all for a command cancelled on its way.
     /// </summary>
-    public ValueTask Start(string name, CommandParams parameters, CancellationToken cancellationToken, Action<Frame?, StompError?>? after = null, string? transaction = null, bool receipt = false)
+    public ValueTask Start(string name, CommandParams parameters, CancellationToken cancellationToken, Action<Frame?, StompError?>? after = null, string? transaction = null, bool receipt = false, Action? before = null)
     {
         _parameters.CopyFrom(parameters);
 
@@ -53,6 +56,7 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
         _parameters.OnReceipt = null;
         _parameters.OnMessage = null;
         _parameters.OnNodeError = parameters.OnNodeError is { } onNodeError ? _owner.OffLoop(onNodeError) : null;
+        _before = before;
         return Launch(name, cancellationToken, after, transaction, receipt);
     }
 
@@ -100,6 +104,7 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
 
         try
         {
+            _before?.Invoke();
             _owner.Engine.Execute(_name, _parameters, _onAnswer);
         }
         catch (Exception e)
@@ -175,6 +180,7 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
         {
             _registration = default;
             _after = null;
+            _before = null;
             _parameters.Clear();
             _core.Reset();
             _owner.Return(this);
