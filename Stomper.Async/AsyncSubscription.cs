@@ -114,24 +114,45 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
     /// <summary>Hands each message to <paramref name="handler"/>, one at a time, until the subscription ends.</summary>
     internal async Task Pump(Func<Frame, CancellationToken, ValueTask> handler)
     {
-        try
+        var messages = GetAsyncEnumerator(CancellationToken.None);
+        await using (messages.ConfigureAwait(false))
         {
-            await foreach (var message in this.WithCancellation(CancellationToken.None).ConfigureAwait(false))
+            while (true)
             {
-                await handler(message, _stopping.Token).ConfigureAwait(false);
+                try
+                {
+                    if (!await messages.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                }
+                catch (StompException)
+                {
+                    // The subscription was lost: Completion carries the error already.
+                    return;
+                }
+
+                try
+                {
+                    await handler(messages.Current, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+                {
+                    // The subscription ended while a handler ran, and the handler stopped for it.
+                    return;
+                }
+                catch (Exception e)
+                {
+                    // A handler that throws, a StompException of a command it awaited
+                    // included, ends the subscription with its exception, rather than
+                    // leaving messages unread.
+                    _ended.TrySetException(e);
+                    break;
+                }
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            // The subscription ended while a handler ran, and the handler stopped for it.
-        }
-        catch (Exception e) when (e is not StompException)
-        {
-            // A handler that throws ends the subscription with its exception, rather than
-            // leaving messages unread.
-            _ended.TrySetException(e);
-            await DisposeAsync().ConfigureAwait(false);
-        }
+
+        await DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>On the loop: the subscription is over; with an error, the consumer hears it after the buffered messages.</summary>
