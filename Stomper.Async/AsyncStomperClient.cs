@@ -211,9 +211,17 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     public ValueTask SendAsync(CommandParams parameters, CancellationToken cancellationToken = default) =>
         Command(StompCommands.Send, parameters, cancellationToken);
 
-    /// <summary>SEND of a text body to a destination, the common case.</summary>
-    public ValueTask SendAsync(string destination, string body, CancellationToken cancellationToken = default) =>
-        SendAsync(new CommandParams { ["destination"] = destination, Body = body }, cancellationToken);
+    /// <summary>SEND of a text body to a destination, the common case (no parameter object is made for it).</summary>
+    public ValueTask SendAsync(string destination, string body, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return Rent().Start(StompCommands.Send, destination, body, cancellationToken);
+    }
 
     /// <summary>ACK of a message this client delivered, routed to the node (connection) that delivered it.</summary>
     /// <exception cref="StompException"><c>Unexpected ACK sent.</c> for a message not awaiting acknowledgement, or the delivering connection has closed.</exception>

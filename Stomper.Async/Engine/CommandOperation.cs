@@ -60,6 +60,14 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
         return Launch(name, cancellationToken, after, transaction, receipt);
     }
 
+    /// <summary>Fills the operation for a SEND of a text body, the common case, without a parameter object of the caller's.</summary>
+    public ValueTask Start(string name, string destination, string body, CancellationToken cancellationToken)
+    {
+        _parameters["destination"] = destination;
+        _parameters.Body = body;
+        return Launch(name, cancellationToken, after: null, transaction: null, receipt: false);
+    }
+
     /// <summary>Fills the operation for an ACK or NACK of <paramref name="message"/>, without a parameter object of the caller's.</summary>
     public ValueTask Start(string name, Frame message, CancellationToken cancellationToken, string? transaction = null)
     {
