@@ -557,18 +557,24 @@ public sealed class AsyncStomperClient : IAsyncDisposable
         var aborting = IsConnected ? _transactions.Keys : [];
         foreach (var transaction in aborting)
         {
-            try
-            {
-                await transaction.AbortOnClose().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is StompException or ObjectDisposedException or OperationCanceledException)
-            {
-                // The broker drops a transaction with its connection anyway.
-            }
+            // Not awaited: the ABORT's write confirmation never comes from a broker that has
+            // stopped reading, and the close would wait for it for ever. What it answers once
+            // the connection is closed, nobody waits for: the broker drops a transaction with
+            // its connection anyway.
+            _ = transaction.AbortOnClose();
         }
 
         try
         {
+            if (aborting.Count > 0)
+            {
+                // One loop pass, for the ABORTs queued above to be flushed to the socket (a
+                // corked handle writes at the end of the pass) before the connection closes.
+                var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                await Bridge.RunAsync(() => Bridge.Loop.Postpone(() => flushed.TrySetResult())).ConfigureAwait(false);
+                await flushed.Task.ConfigureAwait(false);
+            }
+
             await Bridge.CloseAsync(() =>
             {
                 EndSubscriptions();
