@@ -46,6 +46,7 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     private int _disposed;
     private Task? _closing;
     private Action<Frame?, StompError?>? _endSubscriptions;
+    private Action? _leaveSubscriptions;
 
     /// <summary>
     /// Creates the engine on its loop and starts the loop's thread when it is the client's
@@ -192,10 +193,12 @@ public sealed class AsyncStomperClient : IAsyncDisposable
 
     /// <summary>
     /// DISCONNECT, completing when its RECEIPT arrives and the connection has closed; every
-    /// subscription then ends (its enumeration finishes). The next command connects again.
+    /// subscription then ends (its enumeration finishes, after the messages it buffered).
+    /// A pause for a full buffer ends with the DISCONNECT: its RECEIPT is read, and what
+    /// arrives for a full buffer before it is dropped. The next command connects again.
     /// </summary>
     public ValueTask DisconnectAsync(CancellationToken cancellationToken = default) =>
-        Command(StompCommands.Disconnect, s_empty, cancellationToken, _endSubscriptions ??= (_, _) => EndSubscriptions());
+        Command(StompCommands.Disconnect, s_empty, cancellationToken, _endSubscriptions ??= (_, _) => EndSubscriptions(), before: _leaveSubscriptions ??= LeaveSubscriptions);
 
     /// <summary>
     /// SEND. Without a <c>receipt</c> header it completes once the frame is handed to the
@@ -208,9 +211,17 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     public ValueTask SendAsync(CommandParams parameters, CancellationToken cancellationToken = default) =>
         Command(StompCommands.Send, parameters, cancellationToken);
 
-    /// <summary>SEND of a text body to a destination, the common case.</summary>
-    public ValueTask SendAsync(string destination, string body, CancellationToken cancellationToken = default) =>
-        SendAsync(new CommandParams { ["destination"] = destination, Body = body }, cancellationToken);
+    /// <summary>SEND of a text body to a destination, the common case (no parameter object is made for it).</summary>
+    public ValueTask SendAsync(string destination, string body, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return Rent().Start(StompCommands.Send, destination, body, cancellationToken);
+    }
 
     /// <summary>ACK of a message this client delivered, routed to the node (connection) that delivered it.</summary>
     /// <exception cref="StompException"><c>Unexpected ACK sent.</c> for a message not awaiting acknowledgement, or the delivering connection has closed.</exception>
@@ -321,7 +332,7 @@ public sealed class AsyncStomperClient : IAsyncDisposable
         return new ValueTask(_closing!);
     }
 
-    internal ValueTask Command(string name, CommandParams parameters, CancellationToken cancellationToken, Action<Frame?, StompError?>? after = null, string? transaction = null, bool receipt = false)
+    internal ValueTask Command(string name, CommandParams parameters, CancellationToken cancellationToken, Action<Frame?, StompError?>? after = null, string? transaction = null, bool receipt = false, Action? before = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (cancellationToken.IsCancellationRequested)
@@ -330,7 +341,7 @@ public sealed class AsyncStomperClient : IAsyncDisposable
         }
 
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return Rent().Start(name, parameters, cancellationToken, after, transaction, receipt);
+        return Rent().Start(name, parameters, cancellationToken, after, transaction, receipt, before);
     }
 
     /// <summary>A command while the client closes, which public calls no longer may issue.</summary>
@@ -349,8 +360,9 @@ public sealed class AsyncStomperClient : IAsyncDisposable
         return Rent().Start(name, message, cancellationToken, transaction);
     }
 
+    /// <summary>UNSUBSCRIBE; the subscription stops holding reading back first, or the RECEIPT would wait behind its full buffer.</summary>
     internal ValueTask UnsubscribeAsync(AsyncSubscription subscription) =>
-        Rent().Start(StompCommands.Unsubscribe, new CommandParams { ["id"] = subscription.Id }, CancellationToken.None);
+        Rent().Start(StompCommands.Unsubscribe, new CommandParams { ["id"] = subscription.Id }, CancellationToken.None, before: subscription.Leave);
 
     internal void Finished(AsyncTransaction transaction) => _transactions.TryRemove(transaction, out _);
 
@@ -488,6 +500,15 @@ public sealed class AsyncStomperClient : IAsyncDisposable
         _connectWaiters.Clear();
     }
 
+    /// <summary>On the loop, before a DISCONNECT: no subscription holds reading back any more, so its RECEIPT can be read.</summary>
+    private void LeaveSubscriptions()
+    {
+        foreach (var subscription in _subscriptions)
+        {
+            subscription.Leave();
+        }
+    }
+
     private void EndSubscriptions()
     {
         foreach (var subscription in _subscriptions.ToList())
@@ -536,18 +557,24 @@ public sealed class AsyncStomperClient : IAsyncDisposable
         var aborting = IsConnected ? _transactions.Keys : [];
         foreach (var transaction in aborting)
         {
-            try
-            {
-                await transaction.AbortOnClose().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is StompException or ObjectDisposedException or OperationCanceledException)
-            {
-                // The broker drops a transaction with its connection anyway.
-            }
+            // Not awaited: the ABORT's write confirmation never comes from a broker that has
+            // stopped reading, and the close would wait for it for ever. What it answers once
+            // the connection is closed, nobody waits for: the broker drops a transaction with
+            // its connection anyway.
+            _ = transaction.AbortOnClose();
         }
 
         try
         {
+            if (aborting.Count > 0)
+            {
+                // One loop pass, for the ABORTs queued above to be flushed to the socket (a
+                // corked handle writes at the end of the pass) before the connection closes.
+                var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                await Bridge.RunAsync(() => Bridge.Loop.Postpone(() => flushed.TrySetResult())).ConfigureAwait(false);
+                await flushed.Task.ConfigureAwait(false);
+            }
+
             await Bridge.CloseAsync(() =>
             {
                 EndSubscriptions();

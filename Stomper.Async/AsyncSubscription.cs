@@ -16,7 +16,10 @@ namespace Stomper.Async;
 /// has taken half of them: nothing is dropped, memory stays bounded, and the broker holds
 /// the rest. The pause is the connection's (TCP has one stream), so it holds back the
 /// other subscriptions and RECEIPTs on that connection too: keep a slow consumer on a
-/// client of its own, or set <see cref="AsyncStomperOptions.BrokerPrefetch"/>.</para>
+/// client of its own, or set <see cref="AsyncStomperOptions.BrokerPrefetch"/>. Once you
+/// dispose the subscription (or disconnect) it holds nothing back any more, so that the
+/// UNSUBSCRIBE's (DISCONNECT's) RECEIPT is read: what arrives for it meanwhile while its
+/// buffer is full is dropped (a message with <c>client</c> acks goes back to the broker).</para>
 /// <para>The enumeration ends when the subscription does: normally after
 /// <see cref="DisposeAsync"/> or <see cref="AsyncStomperClient.DisconnectAsync"/>, with a
 /// <see cref="StompException"/> (<c>Subscription "&lt;id&gt;" lost: ...</c>) when its
@@ -46,6 +49,7 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
     private int _consuming;
     private int _disposing;
     private int _over;
+    private bool _leaving;
 
     internal AsyncSubscription(AsyncStomperClient client, string id, int capacity)
     {
@@ -110,24 +114,45 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
     /// <summary>Hands each message to <paramref name="handler"/>, one at a time, until the subscription ends.</summary>
     internal async Task Pump(Func<Frame, CancellationToken, ValueTask> handler)
     {
-        try
+        var messages = GetAsyncEnumerator(CancellationToken.None);
+        await using (messages.ConfigureAwait(false))
         {
-            await foreach (var message in this.WithCancellation(CancellationToken.None).ConfigureAwait(false))
+            while (true)
             {
-                await handler(message, _stopping.Token).ConfigureAwait(false);
+                try
+                {
+                    if (!await messages.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                }
+                catch (StompException)
+                {
+                    // The subscription was lost: Completion carries the error already.
+                    return;
+                }
+
+                try
+                {
+                    await handler(messages.Current, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+                {
+                    // The subscription ended while a handler ran, and the handler stopped for it.
+                    return;
+                }
+                catch (Exception e)
+                {
+                    // A handler that throws, a StompException of a command it awaited
+                    // included, ends the subscription with its exception, rather than
+                    // leaving messages unread.
+                    _ended.TrySetException(e);
+                    break;
+                }
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            // The subscription ended while a handler ran, and the handler stopped for it.
-        }
-        catch (Exception e) when (e is not StompException)
-        {
-            // A handler that throws ends the subscription with its exception, rather than
-            // leaving messages unread.
-            _ended.TrySetException(e);
-            await DisposeAsync().ConfigureAwait(false);
-        }
+
+        await DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>On the loop: the subscription is over; with an error, the consumer hears it after the buffered messages.</summary>
@@ -164,6 +189,19 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
 
         // Asynchronously: the token's callbacks are the handler's code, never for the loop's thread.
         _ = _stopping.CancelAsync();
+    }
+
+    /// <summary>
+    /// On the loop, as its UNSUBSCRIBE (or the client's DISCONNECT) goes out: it stops
+    /// holding reading back, for good, so that the RECEIPT behind the messages is read.
+    /// </summary>
+    internal void Leave()
+    {
+        _leaving = true;
+        if (Interlocked.Exchange(ref _holding, 0) == 1)
+        {
+            _client.Release();
+        }
     }
 
     private async IAsyncEnumerable<Frame> Read([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -204,10 +242,17 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
             return;
         }
 
+        if (_leaving && _delivered - Volatile.Read(ref _taken) >= _capacity)
+        {
+            // Unsubscribing with a full buffer: the consumer is leaving, and a pause now
+            // would hold back the RECEIPT it waits for.
+            return;
+        }
+
         _buffer.Writer.TryWrite(message);
         var delivered = _delivered + 1;
         Volatile.Write(ref _delivered, delivered);
-        if (delivered - Volatile.Read(ref _taken) >= _capacity && Interlocked.CompareExchange(ref _holding, 1, 0) == 0)
+        if (!_leaving && delivered - Volatile.Read(ref _taken) >= _capacity && Interlocked.CompareExchange(ref _holding, 1, 0) == 0)
         {
             _client.Hold();
 

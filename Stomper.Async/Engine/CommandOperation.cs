@@ -10,8 +10,9 @@ namespace Stomper.Async.Engine;
 /// <remarks>
 /// <para>Two parties hold an operation: the loop (from <see cref="Run"/> until the
 /// engine's callback, or until it skips a cancelled command) and the awaiter (until it
-/// takes the result). It goes back to the pool when both have let go, so a late engine
-/// callback never lands in an operation already reused for another command.</para>
+/// takes the result); a third, the cancellation callback, while it may still run. It goes
+/// back to the pool when all have let go, so neither a late engine callback nor a late
+/// cancellation lands in an operation already reused for another command.</para>
 /// <para>The first of the engine's answer and the caller's cancellation completes it.
 /// A command cancelled before the loop takes it is never written; once it is written it
 /// is written whole (the engine writes frames whole), and cancelling then only stops the
@@ -27,6 +28,7 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
     private CancellationTokenRegistration _registration;
     private string _name = string.Empty;
     private Action<Frame?, StompError?>? _after;
+    private Action? _before;
     private int _completed;
     private int _holders;
 
@@ -43,8 +45,10 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
     /// loop with the engine's answer before the caller hears it (a DISCONNECT ending the
     /// subscriptions, say). <paramref name="transaction"/> sets the <c>transaction</c>
     /// header and <paramref name="receipt"/> asks for a RECEIPT, unless the call gave one.
+    /// <paramref name="before"/>, when given, runs on the loop just before the command is
+    /// handed to the engine, and not at all for a command cancelled on its way.
     /// </summary>
-    public ValueTask Start(string name, CommandParams parameters, CancellationToken cancellationToken, Action<Frame?, StompError?>? after = null, string? transaction = null, bool receipt = false)
+    public ValueTask Start(string name, CommandParams parameters, CancellationToken cancellationToken, Action<Frame?, StompError?>? after = null, string? transaction = null, bool receipt = false, Action? before = null)
     {
         _parameters.CopyFrom(parameters);
 
@@ -53,7 +57,16 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
         _parameters.OnReceipt = null;
         _parameters.OnMessage = null;
         _parameters.OnNodeError = parameters.OnNodeError is { } onNodeError ? _owner.OffLoop(onNodeError) : null;
+        _before = before;
         return Launch(name, cancellationToken, after, transaction, receipt);
+    }
+
+    /// <summary>Fills the operation for a SEND of a text body, the common case, without a parameter object of the caller's.</summary>
+    public ValueTask Start(string name, string destination, string body, CancellationToken cancellationToken)
+    {
+        _parameters["destination"] = destination;
+        _parameters.Body = body;
+        return Launch(name, cancellationToken, after: null, transaction: null, receipt: false);
     }
 
     /// <summary>Fills the operation for an ACK or NACK of <paramref name="message"/>, without a parameter object of the caller's.</summary>
@@ -78,11 +91,16 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
 
         _after = after;
         _completed = 0;
-        _holders = 2;
+        _holders = cancellationToken.CanBeCanceled ? 3 : 2;
         var task = new ValueTask(this, _core.Version);
         if (cancellationToken.CanBeCanceled)
         {
             _registration = cancellationToken.UnsafeRegister(_onCancel, this);
+            if (_registration == default && !cancellationToken.IsCancellationRequested)
+            {
+                // The token's source is disposed: no callback will ever come to let go.
+                Release();
+            }
         }
 
         _owner.Bridge.Enqueue(this);
@@ -100,6 +118,7 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
 
         try
         {
+            _before?.Invoke();
             _owner.Engine.Execute(_name, _parameters, _onAnswer);
         }
         catch (Exception e)
@@ -148,17 +167,29 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
         }
     }
 
-    private void Cancel(CancellationToken token) => Finish(new OperationCanceledException(token));
+    /// <summary>The token's callback: the first to finish wins, and the callback lets go either way.</summary>
+    private void Cancel(CancellationToken token)
+    {
+        Finish(new OperationCanceledException(token), fromCancellation: true);
+        Release();
+    }
 
-    private void Finish(Exception? error)
+    private void Finish(Exception? error, bool fromCancellation = false)
     {
         if (Interlocked.Exchange(ref _completed, 1) != 0)
         {
             return;
         }
 
-        // Not Dispose: called from the token's own callback it would wait for itself.
-        _registration.Unregister();
+        // A callback taken off the registration will never run: its hold ends here. One
+        // that is running already (or has run) lets go itself, so until it has, the
+        // operation cannot be reused and completed by it as another command. Unregister,
+        // not Dispose: Dispose would wait for a running callback, on the loop's thread.
+        if (!fromCancellation && _registration.Unregister())
+        {
+            Release();
+        }
+
         if (error is null)
         {
             _core.SetResult(true);
@@ -175,6 +206,7 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
         {
             _registration = default;
             _after = null;
+            _before = null;
             _parameters.Clear();
             _core.Reset();
             _owner.Return(this);
