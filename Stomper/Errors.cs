@@ -229,9 +229,6 @@ internal static class Errors
     internal static InvalidOperationException TransactionFinished(string transactionId, string how) =>
         new($"Transaction \"{transactionId}\" is already {how}");
 
-    internal static InvalidOperationException AsyncClientOnLoopThread(string member) =>
-        new($"{member} was called on the loop's own thread, which would wait for itself: call it from any other thread");
-
     internal static StompError AsyncClientDisposed(string commandName) =>
         new($"Operation \"{commandName}\" aborted: Client object destroyed prematurely.", E_CONN_CLOSED_BY_CLIENT);
 

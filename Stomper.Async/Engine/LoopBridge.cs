@@ -42,9 +42,6 @@ internal sealed class LoopBridge
 
     public bool OwnsLoop { get; }
 
-    /// <summary>True on the loop's thread, where a caller that waits would wait for itself.</summary>
-    public bool OnLoopThread => Loop.IsLoopThread;
-
     /// <summary>Starts the loop's own thread, once the engine is built on it.</summary>
     public void Start() => _thread?.Start();
 
