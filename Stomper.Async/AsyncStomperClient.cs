@@ -76,8 +76,9 @@ public sealed class AsyncStomperClient : IAsyncDisposable
         if (Bridge.OwnsLoop)
         {
             // The engine's own callbacks do not throw; should one, the loop carries on
-            // rather than leave every caller waiting on a dead thread.
-            Bridge.Loop.UnhandledException = ReportUnhandled;
+            // rather than leave every caller waiting on a dead thread, and the user hears
+            // of it off the loop's thread, as of everything else.
+            Bridge.Loop.UnhandledException = e => _callbacks.Raise(() => ReportUnhandled(e));
             try
             {
                 Build();

@@ -125,6 +125,22 @@ public sealed class AsyncClientLifeTests : AsyncFixture
     }
 
     [Test]
+    public async Task An_exception_on_the_clients_own_loop_reaches_UnhandledException_off_the_loop_thread_and_the_loop_goes_on()
+    {
+        var broker = H.Broker();
+        var client = H.Client(broker, o => new StomperOptions { Host = o.Host, Port = o.Port, Lazy = true, OnError = _ => { } });
+        var heard = new TaskCompletionSource<(Exception Error, bool OnLoopThread)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.UnhandledException += e => heard.TrySetResult((e, client.Loop.IsLoopThread));
+
+        client.Loop.Post(() => throw new InvalidOperationException("engine bug"));
+
+        var (error, onLoopThread) = await heard.Task.WaitAsync(AsyncHarness.Timeout);
+        Assert.That(error.Message, Is.EqualTo("engine bug"));
+        Assert.That(onLoopThread, Is.False, "user code never runs on the loop thread");
+        await client.SendAsync(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }).AsTask().WaitAsync(AsyncHarness.Timeout);
+    }
+
+    [Test]
     public async Task The_options_own_callbacks_are_called_in_order_off_the_loop_thread()
     {
         var broker = H.Broker();
