@@ -208,7 +208,11 @@ public sealed class TlsTransport : ITransport
         }
 
         FlushQuietly();
-        _mayHaveMore = total == count && !_closed;
+
+        // Open: the handle's buffer filled, so more may wait decrypted. Closed with data
+        // returned: the end (or the truncation) is still to be reported, and a close_notify
+        // from a peer that keeps the connection open brings no readiness that would report it.
+        _mayHaveMore = _closed ? total > 0 : total == count;
         if (total > 0)
         {
             return total;
