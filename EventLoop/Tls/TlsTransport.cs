@@ -108,6 +108,13 @@ public sealed class TlsTransport : ITransport
     /// <summary>The managed thread on which SslStream last asked for ciphertext (for tests that check no hop happens).</summary>
     public int LastDecryptThreadId => _stream.LastReadThreadId;
 
+    /// <summary>
+    /// Ciphertext bytes handed to the inner transport so far. A record leaves a little at a
+    /// time through a slow socket while <see cref="Send"/> reports nothing sent; the handle's
+    /// write timeout counts this progress as it counts a partial send over TCP.
+    /// </summary>
+    internal long CiphertextSent { get; private set; }
+
     /// <summary>The SslStream, once the handshake has started: the peer's certificate, the cipher, the protocol.</summary>
     public SslStream? SslStream => _ssl;
 
@@ -520,6 +527,7 @@ public sealed class TlsTransport : ITransport
             }
 
             outbound.Consume(n);
+            CiphertextSent += n;
         }
     }
 

@@ -33,4 +33,31 @@ public sealed class ThirdReviewTlsTests
         Assert.That(pair.ClientEof, Is.True, "the close_notify was read and never reported");
         Assert.That(pair.ClientError, Is.Null);
     }
+
+    [Test]
+    public void A_write_timeout_does_not_fire_while_the_ciphertext_keeps_leaving_a_little_at_a_time()
+    {
+        using var pair = new TlsPair();
+        pair.Run();
+        pair.Client.WTimeout = 5;
+        pair.Pipe.ClientSendLimit = 1_000;
+        pair.Pipe.Server.Paused = true;
+        var text = new string('s', 60_000);
+        pair.Client.PushWrite(text);
+
+        // Every second the peer takes one send's worth: slow, but never stalled for 5 s,
+        // so over TCP the timeout would never fire.
+        for (var second = 0; second < 200 && pair.ServerReceived.Length < text.Length && pair.ClientError is null; second++)
+        {
+            pair.Pipe.Server.Paused = false;
+            pair.Loop.RunOnce(block: false);
+            pair.Pipe.Server.Paused = true;
+            pair.Loop.Advance(1);
+        }
+
+        pair.Pipe.Server.Paused = false;
+        pair.Run();
+        Assert.That(pair.ClientError, Is.Null);
+        Assert.That(pair.ServerReceived.Length, Is.EqualTo(text.Length));
+    }
 }
