@@ -60,4 +60,152 @@ public sealed class ThirdReviewTlsTests
         Assert.That(pair.ClientError, Is.Null);
         Assert.That(pair.ServerReceived.Length, Is.EqualTo(text.Length));
     }
+
+    [Test]
+    public void A_chain_missing_its_intermediate_is_refused_without_a_download_from_the_loop_thread_when_ca_file_is_set()
+    {
+        using var aia = new AiaServer();
+        var chain = AiaChain.Make(aia.Url);
+        aia.Serve(chain.Intermediate);
+        using var pair = new TlsPair(
+            serverContext: new TlsContext { ServerCertificate = chain.Leaf },
+            clientContext: new TlsContext { CaCertificates = [chain.Root] });
+        pair.Run();
+
+        Assert.That(aia.Requests, Is.Zero, "the loop thread fetched the intermediate over HTTP inside the handshake");
+        Assert.That(pair.ClientError, Does.StartWith("TLS certificate verification failed").And.Contain("RemoteCertificateChainErrors"));
+    }
+
+    [Test]
+    public void A_chain_missing_its_intermediate_is_refused_without_a_download_from_the_loop_thread_with_the_system_roots()
+    {
+        using var aia = new AiaServer();
+        var chain = AiaChain.Make(aia.Url);
+        aia.Serve(chain.Intermediate);
+        using var pair = new TlsPair(
+            serverContext: new TlsContext { ServerCertificate = chain.Leaf },
+            clientContext: new TlsContext());
+        pair.Run();
+
+        Assert.That(aia.Requests, Is.Zero, "the loop thread fetched the intermediate over HTTP inside the handshake");
+        Assert.That(pair.ClientError, Does.StartWith("TLS certificate verification failed"));
+    }
+
+    [Test]
+    public void A_revocation_mode_set_in_Options_is_kept_beside_a_ca_file()
+    {
+        var options = TlsOptions.Client(
+            new TlsContext
+            {
+                CaCertificates = [TestCertificates.Shared.Ca],
+                Options = new System.Net.Security.SslClientAuthenticationOptions { CertificateRevocationCheckMode = X509RevocationMode.Offline },
+            },
+            "localhost",
+            new TlsVerifier(new TlsContext(), "localhost", clientCertOptional: false));
+
+        // With a chain policy present SslStream reads the revocation mode from the policy only.
+        Assert.That(options.CertificateChainPolicy!.RevocationMode, Is.EqualTo(X509RevocationMode.Offline));
+    }
+
+    /// <summary>A root, an intermediate that names where it can be fetched (caIssuers), and a leaf for localhost signed by the intermediate.</summary>
+    private sealed record AiaChain(X509Certificate2 Root, X509Certificate2 Intermediate, X509Certificate2 Leaf)
+    {
+        public static AiaChain Make(string caIssuersUrl)
+        {
+            var now = DateTimeOffset.UtcNow;
+            using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var rootRequest = new CertificateRequest("CN=Stomper AIA Root", rootKey, HashAlgorithmName.SHA256);
+            rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+            rootRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(rootRequest.PublicKey, false));
+            var root = rootRequest.CreateSelfSigned(now.AddDays(-10), now.AddYears(1));
+
+            using var intermediateKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var intermediateRequest = new CertificateRequest("CN=Stomper AIA Intermediate", intermediateKey, HashAlgorithmName.SHA256);
+            intermediateRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            intermediateRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+            intermediateRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(intermediateRequest.PublicKey, false));
+            using var intermediateBare = intermediateRequest.Create(root, now.AddDays(-5), now.AddMonths(6), Serial());
+            var intermediate = intermediateBare.CopyWithPrivateKey(intermediateKey);
+
+            using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var leafRequest = new CertificateRequest("CN=localhost", leafKey, HashAlgorithmName.SHA256);
+            leafRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+            leafRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+            leafRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddDnsName("localhost");
+            leafRequest.CertificateExtensions.Add(names.Build());
+            leafRequest.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension(null, [caIssuersUrl]));
+            using var leafBare = leafRequest.Create(intermediate, now.AddDays(-1), now.AddMonths(3), Serial());
+            return new AiaChain(root, intermediate, leafBare.CopyWithPrivateKey(leafKey));
+        }
+
+        private static byte[] Serial()
+        {
+            var serial = new byte[12];
+            RandomNumberGenerator.Fill(serial);
+            serial[0] &= 0x7F;
+            return serial;
+        }
+    }
+
+    /// <summary>An HTTP server on loopback, on its own thread, that hands out one certificate and counts the requests.</summary>
+    private sealed class AiaServer : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly Thread _thread;
+        private byte[] _der = [];
+        private int _requests;
+
+        public AiaServer()
+        {
+            _listener.Start();
+            Url = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/intermediate.cer";
+            _thread = new Thread(ServeAll) { IsBackground = true, Name = "AIA server" };
+        }
+
+        public string Url { get; }
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        public void Serve(X509Certificate2 certificate)
+        {
+            _der = certificate.RawData;
+            _thread.Start();
+        }
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _thread.Join(TimeSpan.FromSeconds(5));
+        }
+
+        private void ServeAll()
+        {
+            try
+            {
+                while (true)
+                {
+                    using var client = _listener.AcceptSocket();
+                    Interlocked.Increment(ref _requests);
+                    var buffer = new byte[4096];
+                    client.ReceiveTimeout = 2000;
+                    client.Receive(buffer);
+                    var head = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/pkix-cert\r\nContent-Length: {_der.Length}\r\nConnection: close\r\n\r\n");
+                    client.Send(head);
+                    client.Send(_der);
+                    client.Shutdown(SocketShutdown.Send);
+                }
+            }
+            catch (SocketException)
+            {
+                // Stopped.
+            }
+            catch (ObjectDisposedException)
+            {
+                // Stopped.
+            }
+        }
+    }
 }
