@@ -128,7 +128,16 @@ public sealed class TlsTransport : ITransport
         var peername = string.IsNullOrEmpty(_peername) ? host : _peername;
         if (_innerConnected)
         {
-            StartHandshake(peername);
+            // Never from inside Connect, as ITransport promises: the peer's bytes may settle
+            // the handshake at once (garbage, or an end-of-file, already waiting), and a
+            // handle still in its constructor would hear of it before its owner holds it.
+            _loop.Postpone(() =>
+            {
+                if (!_disposed)
+                {
+                    StartHandshake(peername);
+                }
+            });
             return;
         }
 

@@ -107,6 +107,43 @@ public sealed class ThirdReviewTlsTests
         Assert.That(options.CertificateChainPolicy!.RevocationMode, Is.EqualTo(X509RevocationMode.Offline));
     }
 
+    [Test]
+    public void An_accepting_handle_whose_peer_already_sent_garbage_reports_the_failed_handshake_after_its_constructor_returned()
+    {
+        var loop = new Loop(new FakeClock());
+        var pipe = new MemoryPipe(loop);
+        pipe.Client.Inject("CONNECT\naccept-version:1.2\n\n\0"u8);
+        var reports = new List<(bool OwnerHeldIt, string Reason)>();
+        Handle? server = null;
+        server = new Handle(loop, pipe.Server, new HandleOptions
+        {
+            Tls = TlsMode.Accept,
+            TlsCtx = TestCertificates.Shared.ServerContext(),
+            OnConnectError = (h, reason) => reports.Add((h == server, reason)),
+        });
+        Assert.That(reports, Is.Empty, "reported from inside the constructor");
+
+        loop.RunPending();
+
+        Assert.That(reports, Has.Count.EqualTo(1));
+        Assert.That(reports[0].OwnerHeldIt, Is.True);
+        Assert.That(reports[0].Reason, Does.StartWith("TLS handshake failed: "));
+        loop.Dispose();
+    }
+
+    [Test]
+    public void A_fake_broker_connection_whose_handshake_fails_gives_the_reason_with_its_prefix_once()
+    {
+        using var broker = new FakeBroker(new FakeBrokerOptions { Tls = TestCertificates.Shared.ServerContext() }).Start();
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Connect(IPAddress.Loopback, broker.Port);
+        socket.Send("CONNECT\naccept-version:1.2\n\n\0"u8);
+        var connection = broker.WaitForConnection();
+        broker.WaitFor(_ => connection.CloseReason is not null, "the connection's close");
+
+        Assert.That(connection.CloseReason, Does.StartWith("TLS handshake failed: ").And.Not.Contain("TLS handshake failed: TLS handshake failed"));
+    }
+
     /// <summary>A root, an intermediate that names where it can be fetched (caIssuers), and a leaf for localhost signed by the intermediate.</summary>
     private sealed record AiaChain(X509Certificate2 Root, X509Certificate2 Intermediate, X509Certificate2 Leaf)
     {
