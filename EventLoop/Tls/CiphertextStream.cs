@@ -91,7 +91,7 @@ internal sealed class CiphertextStream : Stream, IValueTaskSource<int>
 
         if (IsReadPending)
         {
-            throw new InvalidOperationException("SslStream issued a second read while one was pending");
+            throw LoopErrors.TlsSecondPendingRead();
         }
 
         _read.Reset();
@@ -113,7 +113,7 @@ internal sealed class CiphertextStream : Stream, IValueTaskSource<int>
             return Take(buffer);
         }
 
-        return ReachedEof ? 0 : throw new InvalidOperationException("A synchronous read would block the loop");
+        return ReachedEof ? 0 : throw LoopErrors.TlsSynchronousRead();
     }
 
     public override void Write(ReadOnlySpan<byte> buffer) => Outbound.Write(buffer);
