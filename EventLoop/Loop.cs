@@ -595,10 +595,9 @@ public sealed class Loop : IDisposable
     {
         // Only recorded here: the kernel hears of it before the next wait, so a watcher that
         // goes and comes back within a pass (a handle re-arming its reader) costs no call.
-        if (watcher.Registration.Remove(watcher) || watcher.Registration.Watchers.Count == 0)
-        {
-            QueueIoChange(watcher.Registration);
-        }
+        // Queued even when the interest stays, so that the watcher leaves the list then.
+        watcher.Registration.Remove(watcher);
+        QueueIoChange(watcher.Registration);
     }
 
     private void QueueIoChange(IoRegistration registration)
@@ -625,7 +624,7 @@ public sealed class Loop : IDisposable
             for (; done < _ioChanges.Count; done++)
             {
                 var registration = _ioChanges[done];
-                if (registration.Watchers.Count == 0)
+                if (registration.Compact())
                 {
                     _io.Remove(registration.Handle);
                     _poller.Remove(registration);
