@@ -118,6 +118,34 @@ public sealed class ThirdReviewTlsTests
     }
 
     [Test]
+    public void A_handle_disposed_from_its_own_verify_cb_mid_handshake_ends_quietly()
+    {
+        TlsPair? pair = null;
+        var calls = 0;
+        var context = new TlsContext
+        {
+            CaCertificates = [TestCertificates.Shared.Ca],
+            VerifyCb = (_, _, _, _) =>
+            {
+                calls++;
+                pair!.Client.Dispose();
+                return true;
+            },
+        };
+        pair = new TlsPair(clientContext: context);
+        var thrown = new List<Exception>();
+        pair.Loop.UnhandledException = thrown.Add;
+        pair.Run();
+
+        Assert.That(calls, Is.EqualTo(1));
+        Assert.That(thrown, Is.Empty, string.Join("\n", thrown));
+        Assert.That(pair.Client.IsDestroyed, Is.True);
+        Assert.That(pair.ClientConnected, Is.False, "on_connect after the handle was disposed");
+        Assert.That(pair.ClientError, Is.Null, "a callback after the handle was disposed");
+        pair.Dispose();
+    }
+
+    [Test]
     public void A_fake_broker_connection_whose_handshake_fails_gives_the_reason_with_its_prefix_once()
     {
         using var broker = new FakeBroker(new FakeBrokerOptions { Tls = TestCertificates.Shared.ServerContext() }).Start();
