@@ -51,6 +51,9 @@ public sealed class Loop : IDisposable
     private volatile bool _running;
     private bool _inPass;
 
+    /// <summary>Ready sockets' watcher lists are being walked: a disposed watcher keeps its place in them until the walk is over.</summary>
+    private bool _dispatchingIo;
+
     /// <summary>The last pass was left by an exception before it had run what was put off.</summary>
     private bool _cutShort;
 
@@ -597,6 +600,13 @@ public sealed class Loop : IDisposable
         // goes and comes back within a pass (a handle re-arming its reader) costs no call.
         // Queued even when the interest stays, so that the watcher leaves the list then.
         watcher.Registration.Remove(watcher);
+        if (!_dispatchingIo)
+        {
+            // No walk of the list under way: drop it now, so that watchers made and disposed
+            // outside the dispatch (set-up code, timers) do not pile up until the next wait.
+            watcher.Registration.Compact();
+        }
+
         QueueIoChange(watcher.Registration);
     }
 
@@ -734,6 +744,19 @@ public sealed class Loop : IDisposable
     }
 
     private int DispatchIo(int ready)
+    {
+        _dispatchingIo = true;
+        try
+        {
+            return DispatchReady(ready);
+        }
+        finally
+        {
+            _dispatchingIo = false;
+        }
+    }
+
+    private int DispatchReady(int ready)
     {
         // Errors first, then the readable, then the writable, each socket in the order the
         // kernel reported it: the select loop's order, kept for both backends.

@@ -49,4 +49,18 @@ public sealed partial class LoopIoRegistrationTests
 
         Assert.That(calls, Is.EqualTo(new[] { "first", "second" }), "the second reader was skipped: it moved into the disposed one's place");
     }
+
+    [Test]
+    public void Watchers_made_and_disposed_outside_the_dispatch_do_not_pile_up_in_their_sockets_list()
+    {
+        using var loop = NewLoop();
+        var (socket, _) = Pair();
+        using var keeper = loop.Io(socket, IoDirection.Write, () => { });
+        for (var i = 0; i < 10_000; i++)
+        {
+            loop.Io(socket, IoDirection.Read, () => { }).Dispose();
+        }
+
+        Assert.That(keeper.Registration.Watchers, Has.Count.EqualTo(1));
+    }
 }
