@@ -146,6 +146,26 @@ public sealed class ThirdReviewTlsTests
     }
 
     [Test]
+    public void A_server_certificate_made_for_client_authentication_only_is_refused()
+    {
+        var ca = TestCertificates.Shared.Ca;
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        using var bare = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(10), [0x11, 0x22, 0x33]);
+        using var pair = new TlsPair(serverContext: new TlsContext { ServerCertificate = bare.CopyWithPrivateKey(key) });
+        pair.Run();
+
+        Assert.That(pair.ClientConnected, Is.False);
+        Assert.That(pair.ClientError, Does.StartWith("TLS certificate verification failed"));
+    }
+
+    [Test]
     public void A_fake_broker_connection_whose_handshake_fails_gives_the_reason_with_its_prefix_once()
     {
         using var broker = new FakeBroker(new FakeBrokerOptions { Tls = TestCertificates.Shared.ServerContext() }).Start();
