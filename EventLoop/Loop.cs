@@ -51,6 +51,9 @@ public sealed class Loop : IDisposable
     private volatile bool _running;
     private bool _inPass;
 
+    /// <summary>Ready sockets' watcher lists are being walked: a disposed watcher keeps its place in them until the walk is over.</summary>
+    private bool _dispatchingIo;
+
     /// <summary>The last pass was left by an exception before it had run what was put off.</summary>
     private bool _cutShort;
 
@@ -595,10 +598,16 @@ public sealed class Loop : IDisposable
     {
         // Only recorded here: the kernel hears of it before the next wait, so a watcher that
         // goes and comes back within a pass (a handle re-arming its reader) costs no call.
-        if (watcher.Registration.Remove(watcher) || watcher.Registration.Watchers.Count == 0)
+        // Queued even when the interest stays, so that the watcher leaves the list then.
+        watcher.Registration.Remove(watcher);
+        if (!_dispatchingIo)
         {
-            QueueIoChange(watcher.Registration);
+            // No walk of the list under way: drop it now, so that watchers made and disposed
+            // outside the dispatch (set-up code, timers) do not pile up until the next wait.
+            watcher.Registration.Compact();
         }
+
+        QueueIoChange(watcher.Registration);
     }
 
     private void QueueIoChange(IoRegistration registration)
@@ -625,7 +634,7 @@ public sealed class Loop : IDisposable
             for (; done < _ioChanges.Count; done++)
             {
                 var registration = _ioChanges[done];
-                if (registration.Watchers.Count == 0)
+                if (registration.Compact())
                 {
                     _io.Remove(registration.Handle);
                     _poller.Remove(registration);
@@ -735,6 +744,19 @@ public sealed class Loop : IDisposable
     }
 
     private int DispatchIo(int ready)
+    {
+        _dispatchingIo = true;
+        try
+        {
+            return DispatchReady(ready);
+        }
+        finally
+        {
+            _dispatchingIo = false;
+        }
+    }
+
+    private int DispatchReady(int ready)
     {
         // Errors first, then the readable, then the writable, each socket in the order the
         // kernel reported it: the select loop's order, kept for both backends.

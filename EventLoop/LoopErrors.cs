@@ -109,6 +109,12 @@ internal static class LoopErrors
     public static string TlsClosedWithoutCloseNotify() =>
         "Connection closed by remote host without a TLS close_notify (what it sent last may be cut off)";
 
+    /// <summary>SslStream asked the ciphertext stream for a second read while one waited (a broken invariant, never the peer's doing).</summary>
+    public static InvalidOperationException TlsSecondPendingRead() => new("SslStream issued a second read while one was pending");
+
+    /// <summary>SslStream read the ciphertext stream synchronously with nothing at hand: the read would block the loop.</summary>
+    public static InvalidOperationException TlsSynchronousRead() => new("A synchronous read of ciphertext with none at hand would block the loop");
+
     /// <summary>A read or write before the handshake ended.</summary>
     public static string TlsNotEstablished() => "The TLS handshake has not completed";
 

@@ -54,6 +54,7 @@ public sealed class Handle : IDisposable
     private bool _readStopped;
     private Action<Handle>? _onDrain;
     private long _bytesWritten;
+    private long _ciphertextSent;
 
     /// <summary>Connects to <see cref="HandleOptions.Host"/>:<see cref="HandleOptions.Port"/> (AnyEvent's <c>connect =&gt; [$host, $port]</c>).</summary>
     public Handle(Loop loop, HandleOptions options)
@@ -610,6 +611,15 @@ public sealed class Handle : IDisposable
 
             if (n <= 0)
             {
+                // Over TLS part of a record may have left though no plaintext counts as
+                // sent yet: progress all the same, as a partial send is over TCP (and as
+                // AnyEvent::Handle, which writes the ciphertext itself, counts it).
+                if (_transport is TlsTransport tls && tls.CiphertextSent != _ciphertextSent)
+                {
+                    _ciphertextSent = tls.CiphertextSent;
+                    _lastWrite = _loop.NowMonotonic;
+                }
+
                 if (!_writeWatching)
                 {
                     _writeWatching = true;

@@ -9,6 +9,8 @@ namespace EventLoop;
 /// </summary>
 internal sealed class IoRegistration
 {
+    private bool _hasDisposed;
+
     public IoRegistration(Socket socket, SafeSocketHandle handle)
     {
         Socket = socket;
@@ -19,6 +21,7 @@ internal sealed class IoRegistration
 
     public SafeSocketHandle Handle { get; }
 
+    /// <summary>The watchers in the order they came; disposed ones stay (inactive) until <see cref="Compact"/>.</summary>
     public List<IoWatcher> Watchers { get; } = new(2);
 
     public int Readers { get; private set; }
@@ -47,14 +50,29 @@ internal sealed class IoRegistration
         return watcher.Direction == IoDirection.Read ? ++Readers == 1 : ++Writers == 1;
     }
 
-    /// <summary>Removes a watcher; true when the interest changed (its direction's last watcher).</summary>
+    /// <summary>
+    /// A disposed watcher leaves the counts now and <see cref="Watchers"/> at the next
+    /// <see cref="Compact"/>, before the next wait: a dispatch walking the list while a callback
+    /// disposes one must not see the others shift into its place (skipped) or a replacement
+    /// added in the pass move into the part it walks (called at once). True when the interest
+    /// changed (its direction's last watcher).
+    /// </summary>
     public bool Remove(IoWatcher watcher)
     {
-        if (!Watchers.Remove(watcher))
-        {
-            return false;
-        }
-
+        _hasDisposed = true;
         return watcher.Direction == IoDirection.Read ? --Readers == 0 : --Writers == 0;
     }
+
+    /// <summary>Drops the disposed watchers from <see cref="Watchers"/>; true when none is left.</summary>
+    public bool Compact()
+    {
+        if (_hasDisposed)
+        {
+            _hasDisposed = false;
+            Watchers.RemoveAll(static watcher => !watcher.IsActive);
+        }
+
+        return Watchers.Count == 0;
+    }
+
 }

@@ -107,7 +107,7 @@ internal sealed class CiphertextStream : Stream, IValueTaskSource<int>
 
         if (IsReadPending)
         {
-            throw new InvalidOperationException("SslStream issued a second read while one was pending");
+            throw LoopErrors.TlsSecondPendingRead();
         }
 
         _read.Reset();
@@ -129,7 +129,7 @@ internal sealed class CiphertextStream : Stream, IValueTaskSource<int>
             return Take(buffer);
         }
 
-        return ReachedEof ? 0 : throw new InvalidOperationException("A synchronous read would block the loop");
+        return ReachedEof ? 0 : throw LoopErrors.TlsSynchronousRead();
     }
 
     public override void Write(ReadOnlySpan<byte> buffer) => Outbound.Write(buffer);

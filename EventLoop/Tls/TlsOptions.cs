@@ -59,9 +59,12 @@ internal static class TlsOptions
     /// <summary>
     /// With <see cref="TlsContext.CaFile"/>, <see cref="TlsContext.CaPath"/> or
     /// <see cref="TlsContext.CaCertificates"/>, those roots and no others (<c>ca_file</c> as a
-    /// custom root trust); without, null: the system's roots.
+    /// custom root trust); without, the system's roots. Either way nothing is downloaded: the
+    /// chain is built inside the handshake, on the loop thread, where an HTTP fetch of a
+    /// missing intermediate (AIA) or of revocation data would stop the loop for as long as
+    /// the fetch takes. OpenSSL under AnyEvent::TLS never fetches either.
     /// </summary>
-    private static X509ChainPolicy? ChainPolicy(TlsContext context)
+    private static X509ChainPolicy ChainPolicy(TlsContext context)
     {
         var roots = new X509Certificate2Collection();
         if (context.CaCertificates is { } given)
@@ -89,17 +92,20 @@ internal static class TlsOptions
                 throw new ArgumentException(LoopErrors.TlsNoRoots(context.CaFile, context.CaPath));
             }
 
-            var policy = new X509ChainPolicy
-            {
-                TrustMode = X509ChainTrustMode.CustomRootTrust,
-                RevocationMode = X509RevocationMode.NoCheck,
-            };
+            var policy = OfflinePolicy();
+            policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             policy.CustomTrustStore.AddRange(roots);
             return policy;
         }
 
-        return null;
+        return OfflinePolicy();
     }
+
+    private static X509ChainPolicy OfflinePolicy() => new()
+    {
+        RevocationMode = X509RevocationMode.NoCheck,
+        DisableCertificateDownloads = true,
+    };
 
     private static bool IsPem(string path) =>
         path.EndsWith(".pem", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".crt", StringComparison.OrdinalIgnoreCase);
@@ -181,7 +187,13 @@ internal static class TlsOptions
 
         if (given.CertificateRevocationCheckMode != X509RevocationMode.NoCheck)
         {
+            // A chain policy supersedes the mode on the options: the policy built from the
+            // keys carries it unless Options gave a policy of its own.
             options.CertificateRevocationCheckMode = given.CertificateRevocationCheckMode;
+            if (given.CertificateChainPolicy is null && options.CertificateChainPolicy is { } built)
+            {
+                built.RevocationMode = given.CertificateRevocationCheckMode;
+            }
         }
 
         options.AllowTlsResume = given.AllowTlsResume;

@@ -108,6 +108,13 @@ public sealed class TlsTransport : ITransport
     /// <summary>The managed thread on which SslStream last asked for ciphertext (for tests that check no hop happens).</summary>
     public int LastDecryptThreadId => _stream.LastReadThreadId;
 
+    /// <summary>
+    /// Ciphertext bytes handed to the inner transport so far. A record leaves a little at a
+    /// time through a slow socket while <see cref="Send"/> reports nothing sent; the handle's
+    /// write timeout counts this progress as it counts a partial send over TCP.
+    /// </summary>
+    internal long CiphertextSent { get; private set; }
+
     /// <summary>The SslStream, once the handshake has started: the peer's certificate, the cipher, the protocol.</summary>
     public SslStream? SslStream => _ssl;
 
@@ -121,7 +128,16 @@ public sealed class TlsTransport : ITransport
         var peername = string.IsNullOrEmpty(_peername) ? host : _peername;
         if (_innerConnected)
         {
-            StartHandshake(peername);
+            // Never from inside Connect, as ITransport promises: the peer's bytes may settle
+            // the handshake at once (garbage, or an end-of-file, already waiting), and a
+            // handle still in its constructor would hear of it before its owner holds it.
+            _loop.Postpone(() =>
+            {
+                if (!_disposed)
+                {
+                    StartHandshake(peername);
+                }
+            });
             return;
         }
 
@@ -216,7 +232,11 @@ public sealed class TlsTransport : ITransport
         }
 
         FlushQuietly();
-        _mayHaveMore = total == count && !_closed;
+
+        // Open: the handle's buffer filled, so more may wait decrypted. Closed with data
+        // returned: the end (or the truncation) is still to be reported, and a close_notify
+        // from a peer that keeps the connection open brings no readiness that would report it.
+        _mayHaveMore = _closed ? total > 0 : total == count;
         if (total > 0)
         {
             return total;
@@ -522,6 +542,7 @@ public sealed class TlsTransport : ITransport
             }
 
             outbound.Consume(n);
+            CiphertextSent += n;
         }
     }
 

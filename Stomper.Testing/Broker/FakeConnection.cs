@@ -71,7 +71,9 @@ public sealed class FakeConnection
                 Transport = _ => tlsTransport,
                 NoDelay = true,
                 OnRead = OnRead,
-                OnConnectError = (_, reason) => Teardown("TLS handshake failed: " + reason),
+                // The reason names the TLS failure itself ("TLS handshake failed: ...",
+                // "TLS certificate verification failed ...").
+                OnConnectError = (_, reason) => Teardown(reason),
                 OnEof = _ => Teardown("closed by the client"),
                 OnError = (_, _, message) => Teardown("socket error: " + message),
             });
