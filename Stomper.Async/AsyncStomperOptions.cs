@@ -36,7 +36,10 @@ public sealed class AsyncStomperOptions
     /// Also ask the broker to hold messages back: a SUBSCRIBE with <c>client</c> or
     /// <c>client-individual</c> acks gets RabbitMQ's <c>prefetch-count</c> and ActiveMQ's
     /// <c>activemq.prefetchSize</c> set to <see cref="MessageBufferSize"/>, unless the call
-    /// gives them. Brokers ignore the other's header. Default false.
+    /// gives them. Brokers ignore the other's header. Default true: the broker then holds
+    /// back a slow consumer of its own subscription, so its buffer does not fill and pause
+    /// the connection that the other subscriptions and the RECEIPTs share. False sends
+    /// the SUBSCRIBE as given.
     /// </summary>
-    public bool BrokerPrefetch { get; init; }
+    public bool BrokerPrefetch { get; init; } = true;
 }

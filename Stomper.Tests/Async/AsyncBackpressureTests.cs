@@ -78,6 +78,24 @@ public sealed class AsyncBackpressureTests
     }
 
     [Test]
+    public async Task By_default_a_client_acknowledged_subscription_asks_the_broker_to_hold_back_and_an_explicit_header_wins()
+    {
+        await using var h = new AsyncHarness();
+        var broker = h.Broker();
+        await using var client = new AsyncStomperClient(new AsyncStomperOptions
+        {
+            Client = new() { Host = broker.Host, Port = broker.Port },
+        });
+
+        await using var acked = await client.SubscribeAsync(new() { ["destination"] = "/queue/a", ["ack"] = "client" });
+        await using var own = await client.SubscribeAsync(new() { ["destination"] = "/queue/b", ["ack"] = "client", ["prefetch-count"] = "5" });
+
+        var subscribes = broker.ReceivedBy("SUBSCRIBE");
+        Assert.That(subscribes[0]["prefetch-count"], Is.EqualTo("1000"));
+        Assert.That(subscribes[1]["prefetch-count"], Is.EqualTo("5"));
+    }
+
+    [Test]
     public async Task BrokerPrefetch_asks_both_brokers_to_hold_back_a_client_acknowledged_subscription()
     {
         await using var h = new AsyncHarness();
