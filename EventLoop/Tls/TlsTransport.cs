@@ -522,7 +522,9 @@ public sealed class TlsTransport : ITransport
 
     private void UpdateWriteWatch()
     {
-        var want = !_disposed && (_onWritable is not null || _stream.Outbound.Length > 0);
+        // Ciphertext that failed to leave waits for the handle's next write to report the
+        // failure: watching for it meanwhile would call back on every pass of a dead socket.
+        var want = !_disposed && (_onWritable is not null || (_stream.Outbound.Length > 0 && _writeFailure is null));
         if (want != _watchingWrite)
         {
             _watchingWrite = want;

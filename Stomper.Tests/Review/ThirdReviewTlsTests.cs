@@ -35,6 +35,32 @@ public sealed class ThirdReviewTlsTests
     }
 
     [Test]
+    public void A_close_notify_that_cannot_leave_while_reading_is_paused_leaves_the_loop_idle_and_the_next_write_reports_the_failure()
+    {
+        using var pair = new TlsPair();
+        pair.Run();
+        pair.Client.StopRead();
+        pair.Pipe.Server.Dispose();
+
+        // Written outside a send (as a reply while reading would be): its failure waits for
+        // the handle's next write, and must not keep the loop busy meanwhile.
+        TlsPair.TlsOf(pair.Client).CloseNotify();
+        var busy = 0;
+        for (var i = 0; i < 100; i++)
+        {
+            if (pair.Loop.RunOnce(block: false))
+            {
+                busy++;
+            }
+        }
+
+        Assert.That(busy, Is.LessThan(10), "a write watch left on over a failed socket spins the loop");
+        pair.Client.PushWrite("after");
+        pair.Run();
+        Assert.That(pair.ClientError, Does.Contain("Broken pipe"));
+    }
+
+    [Test]
     public void A_write_timeout_does_not_fire_while_the_ciphertext_keeps_leaving_a_little_at_a_time()
     {
         using var pair = new TlsPair();
