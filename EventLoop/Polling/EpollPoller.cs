@@ -298,13 +298,28 @@ internal sealed class EpollPoller : IoPoller
             throw LoopErrors.SystemCall("epoll_ctl", Marshal.GetLastPInvokeError());
         }
 
+        // Every socket is tried even when one is refused, so that one refusal (the per-user
+        // watch limit, say) does not leave the sockets after it in the table unwatched.
+        Exception? refused = null;
         foreach (var registration in _slots)
         {
             if (registration is not null)
             {
                 registration.Registered = IoReadiness.None;
-                Apply(registration);
+                try
+                {
+                    Apply(registration);
+                }
+                catch (IOException e)
+                {
+                    refused ??= e;
+                }
             }
+        }
+
+        if (refused is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
         }
     }
 }
