@@ -512,7 +512,18 @@ public sealed class Handle : IDisposable
 
         ArmReadTimer();
         ArmWriteTimer();
-        OnConnect?.Invoke(this, Host, Port);
+        try
+        {
+            OnConnect?.Invoke(this, Host, Port);
+        }
+        catch
+        {
+            // What was written before the connect must still leave, after the exception
+            // rather than in its way.
+            _loop.Postpone(Commit);
+            throw;
+        }
+
         Commit();
     }
 

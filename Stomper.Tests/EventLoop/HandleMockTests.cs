@@ -87,6 +87,19 @@ public sealed class HandleMockTests
     }
 
     [Test]
+    public void Data_pushed_before_the_connection_is_up_leaves_after_an_on_connect_that_throws()
+    {
+        using var handle = new Handle(_loop, _transport.Options(new() { OnConnect = (_, _, _) => throw new InvalidOperationException("on_connect bug") }));
+        handle.PushWrite("CONNECT\n\n\0");
+
+        Assert.Throws<InvalidOperationException>(() => _transport.ConnectCompleted!(null));
+        Assert.That(_transport.Sent, Is.Empty, "nothing in the exception's way");
+        _loop.RunOnce(block: false);
+
+        Assert.That(_transport.SentText, Is.EqualTo("CONNECT\n\n\0"));
+    }
+
+    [Test]
     public void Partial_reads_accumulate_in_the_read_buffer_until_consumed()
     {
         var seen = new List<string>();
