@@ -96,7 +96,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         get => _onError;
         set
         {
-            Loop?.VerifyAccess();
+            Loop.VerifyAccess();
             _onError = value ?? s_defaultOnError;
         }
     }
