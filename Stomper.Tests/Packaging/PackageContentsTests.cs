@@ -43,6 +43,29 @@ public sealed class PackageContentsTests
     }
 
     [Test]
+    public void A_package_depends_on_exactly_the_version_of_the_libraries_built_beside_it()
+    {
+        var ours = PackageFeed.Libraries.Select(l => l.PackageId).ToHashSet();
+        var seen = 0;
+        foreach (var (_, id, _) in PackageFeed.Libraries)
+        {
+            using var package = ZipFile.OpenRead(PackageFeed.Package(id));
+            using var nuspec = package.GetEntry($"{id}.nuspec")!.Open();
+            foreach (var dependency in XDocument.Load(nuspec).Descendants().Where(e => e.Name.LocalName == "dependency"))
+            {
+                if (ours.Contains(dependency.Attribute("id")!.Value))
+                {
+                    seen++;
+                    Assert.That(dependency.Attribute("version")?.Value, Is.EqualTo($"[{PackageFeed.Version}]"),
+                        $"{id} -> {dependency.Attribute("id")!.Value}: the libraries share internals, so a later one must not be taken");
+                }
+            }
+        }
+
+        Assert.That(seen, Is.GreaterThanOrEqualTo(4), "Stomper, Stomper.Cluster, Stomper.Async and Stomper.Testing depend on the libraries below them");
+    }
+
+    [Test]
     public void A_program_restores_the_client_and_its_loop_from_the_packages_folder_and_nowhere_else()
     {
         using var project = new ConsumerProject("Console.WriteLine(typeof(Stomper.StomperClient).Assembly.Location);", "Stomper");
