@@ -15,8 +15,10 @@ namespace Stomper.Async;
 /// messages. When it is full the client stops reading from the server until the consumer
 /// has taken half of them: nothing is dropped, memory stays bounded, and the broker holds
 /// the rest. The pause is the connection's (TCP has one stream), so it holds back the
-/// other subscriptions and RECEIPTs on that connection too: keep a slow consumer on a
-/// client of its own, or set <see cref="AsyncStomperOptions.BrokerPrefetch"/>. Once you
+/// other subscriptions and RECEIPTs on that connection too. With <c>client</c> or
+/// <c>client-individual</c> acks, <see cref="AsyncStomperOptions.BrokerPrefetch"/> (on by
+/// default) has the broker hold a slow consumer back before its buffer fills; with
+/// <c>auto</c> acks, keep a slow consumer on a client of its own. Once you
 /// dispose the subscription (or disconnect) it holds nothing back any more, so that the
 /// UNSUBSCRIBE's (DISCONNECT's) RECEIPT is read: what arrives for it meanwhile while its
 /// buffer is full is dropped (a message with <c>client</c> acks goes back to the broker).</para>

@@ -29,8 +29,7 @@ internal static partial class AsyncWorker
                 Heartbeat = [5000, 5000],
                 ReconnectInterval = 1,
             },
-            MessageBufferSize = 100,
-            BrokerPrefetch = true,
+            MessageBufferSize = 100,                 // with BrokerPrefetch (on by default): at most 100 unacknowledged messages from the broker
         }));
         builder.Services.AddHostedService<QueueWorker>();
         await builder.Build().RunAsync();
