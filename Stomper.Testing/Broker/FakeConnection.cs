@@ -621,6 +621,14 @@ public sealed class FakeConnection
                 while (_floods.Count > 0 && _handle.WriteBufferLength < FloodHighWater)
                 {
                     var flood = _floods.Peek();
+                    if (!_subscriptions.TryGetValue(flood.Subscription.Key, out var live) || !ReferenceEquals(live, flood.Subscription))
+                    {
+                        // Unsubscribed (or the id reused by a newer SUBSCRIBE): what is already
+                        // written still arrives, as from a broker, but nothing more is sent.
+                        _floods.Dequeue();
+                        continue;
+                    }
+
                     flood.WriteNext(_handle.Writer);
                     written++;
                     if (flood.Done)

@@ -17,12 +17,16 @@ internal sealed class MessageFlood
     private readonly int[] _counterOffsets;
     private long _sent;
 
-    private MessageFlood(byte[] template, int[] counterOffsets, long count)
+    private MessageFlood(FakeSubscription subscription, byte[] template, int[] counterOffsets, long count)
     {
+        Subscription = subscription;
         _template = template;
         _counterOffsets = counterOffsets;
         Count = count;
     }
+
+    /// <summary>The subscription it delivers to: the flood ends with it, as a broker stops delivering after UNSUBSCRIBE.</summary>
+    public FakeSubscription Subscription { get; }
 
     /// <summary>How many frames the flood sends in all.</summary>
     public long Count { get; }
@@ -70,7 +74,7 @@ internal sealed class MessageFlood
             from += at + markerBytes.Length;
         }
 
-        return new MessageFlood(template, [.. offsets], count);
+        return new MessageFlood(subscription, template, [.. offsets], count);
     }
 
     /// <summary>Appends the next frame to <paramref name="output"/>.</summary>

@@ -502,6 +502,35 @@ public sealed class FakeBrokerTests
     }
 
     [Test]
+    public void A_flood_stops_when_its_subscription_is_unsubscribed()
+    {
+        const int Count = 200_000;
+        const int BodySize = 1000;
+        _broker.FloodOnSubscribe(Count, BodySize);
+        var client = Connected();
+
+        client.Send(StompCommands.Subscribe, "", ("id", "s"), ("destination", "/queue/flood"), ("receipt", "sub"));
+        Assert.That(client.Read().Headers["receipt-id"], Is.EqualTo("sub"));
+        client.Send(StompCommands.Unsubscribe, "", ("id", "s"), ("receipt", "unsub"));
+
+        var messages = 0;
+        Frame frame;
+        while ((frame = client.Read()).Command == StompCommands.Message)
+        {
+            messages++;
+        }
+
+        // What the write buffer held when the UNSUBSCRIBE arrived still comes, then its
+        // RECEIPT, and then nothing more of the flood.
+        Assert.That(frame.Headers["receipt-id"], Is.EqualTo("unsub"));
+        client.Send(StompCommands.Send, "x", ("destination", "/queue/other"), ("receipt", "ping"));
+        var next = client.Read();
+        Assert.That(next.Command, Is.EqualTo(StompCommands.Receipt), "a MESSAGE of the ended flood came after the UNSUBSCRIBE's RECEIPT");
+        Assert.That(next.Headers["receipt-id"], Is.EqualTo("ping"));
+        Assert.That(_broker.FramesSent(StompCommands.Message), Is.EqualTo(messages));
+    }
+
+    [Test]
     public void Discard_mode_counts_SENDs_without_storing_or_delivering_them()
     {
         _broker.Discard();
