@@ -157,7 +157,6 @@ internal static class Workloads
         return result with { Extra = new Dictionary<string, double> { ["p50_us"] = Micros(0.50), ["p99_us"] = Micros(0.99) } };
     }
 
-    /// <summary>Connects and waits for one receipted SEND, so the timed part starts on a live session.</summary>
     /// <summary>
     /// Waits until the session is up, with a receipted BEGIN and an ABORT rather than a
     /// receipted SEND: RabbitMQ answers a SEND's receipt with a publisher confirm, and a
