@@ -270,7 +270,12 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         failure?.Throw();
     }
 
-    internal static bool IsNodeFailure(StompError error) => error.Code is not (E_OPRN_ERROR or E_CONN_CLOSED_BY_CLIENT);
+    /// <summary>
+    /// Whether an error counts against its node: the original's rule (any code but
+    /// <see cref="E_OPRN_ERROR"/> and <see cref="E_CONN_CLOSED_BY_CLIENT"/>), and beyond it an
+    /// ERROR frame that answered no command and ended the session, with what it aborted.
+    /// </summary>
+    internal static bool IsNodeFailure(StompError error) => error.EndedSession || error.Code is not (E_OPRN_ERROR or E_CONN_CLOSED_BY_CLIENT);
 
     internal void FailOver(NodeState failed) => _ring.FailOver(failed);
 

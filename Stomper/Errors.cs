@@ -129,13 +129,20 @@ internal static class Errors
     internal static StompError ErrorFrame(Frame errorFrame) =>
         new(errorFrame.Headers["message"] ?? string.Empty, E_OPRN_ERROR, errorFrame);
 
+    /// <summary>
+    /// An ERROR frame that answered no command and so ends the session: the same text,
+    /// code and frame as <see cref="ErrorFrame"/>, marked for the cluster as a node failure.
+    /// </summary>
+    internal static StompError SessionEndingErrorFrame(Frame errorFrame) =>
+        new(errorFrame.Headers["message"] ?? string.Empty, E_OPRN_ERROR, errorFrame) { EndedSession = true };
+
     /// <summary><c>Operation "&lt;NAME&gt;" aborted: &lt;message&gt;</c>, keeping the cause's code and frame.</summary>
     internal static StompError OperationAborted(string commandName, StompError cause) =>
-        new($"Operation \"{commandName}\" aborted: {cause.Message}", cause.Code, cause.Frame);
+        new($"Operation \"{commandName}\" aborted: {cause.Message}", cause.Code, cause.Frame) { EndedSession = cause.EndedSession };
 
     /// <summary><c>Subscription "&lt;id&gt;" lost: &lt;message&gt;</c>, keeping the cause's code and frame.</summary>
     internal static StompError SubscriptionLost(string subscriptionId, StompError cause) =>
-        new($"Subscription \"{subscriptionId}\" lost: {cause.Message}", cause.Code, cause.Frame);
+        new($"Subscription \"{subscriptionId}\" lost: {cause.Message}", cause.Code, cause.Frame) { EndedSession = cause.EndedSession };
 
     /// <summary><c>Unexpected ACK sent.</c> or <c>Unexpected NACK sent.</c>, by command name.</summary>
     internal static StompError UnexpectedAcknowledgement(string commandName) =>
