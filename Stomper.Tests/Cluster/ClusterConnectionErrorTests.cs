@@ -104,6 +104,30 @@ public sealed class ClusterConnectionErrorTests
     }
 
     [Test]
+    public void A_SEND_every_node_refuses_the_login_for_is_answered_once_with_the_last_refusal_after_trying_each_node()
+    {
+        _server.OnFrame = (connection, frame) =>
+        {
+            if (frame.Command is "CONNECT" or "STOMP")
+            {
+                connection.PushError("Access refused to " + connection.Node?.Host);
+                return true;
+            }
+
+            return false;
+        };
+        var answers = new List<string>();
+
+        _cluster.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, err) => answers.Add(err is null ? "ok" : $"{err.Code} {err.Message}"));
+        _loop.Advance(1);
+
+        var tried = _server.Connections.Select(c => c.Node!.Host).ToArray();
+        Assert.That(tried, Is.EquivalentTo(new[] { "a", "b", "c" }));
+        Assert.That(answers, Is.EqualTo(new[] { $"{E_OPRN_ERROR} Operation \"SEND\" aborted: Access refused to {tried[^1]}" }));
+        Assert.That(_server.ReceivedBy("SEND"), Is.Empty);
+    }
+
+    [Test]
     public void An_ERROR_that_answers_a_receipted_SEND_is_still_the_SENDs_own_error_and_does_not_fail_over()
     {
         _cluster.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, _) => { });
