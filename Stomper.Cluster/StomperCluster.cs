@@ -11,9 +11,10 @@ namespace Stomper.Cluster;
 /// </summary>
 /// <remarks>
 /// <para>The first active node is chosen at random. A node error whose code is neither
-/// <see cref="E_OPRN_ERROR"/> nor <see cref="E_CONN_CLOSED_BY_CLIENT"/> makes the next
+/// <see cref="E_OPRN_ERROR"/> nor <see cref="E_CONN_CLOSED_BY_CLIENT"/>, or (beyond the
+/// original) an ERROR frame that answered no command and so ended the session, makes the next
 /// node active before <c>on_node_error</c> hears of it, as in the original, so a command
-/// issued from that callback goes to a live node. A failed SEND, SUBSCRIBE or BEGIN (with any other code) runs again on the
+/// issued from that callback goes to a live node. A failed SEND, SUBSCRIBE or BEGIN (with any other code, or aborted by such an ERROR) runs again on the
 /// now-active node, until every node has failed it once in a row; each failure is
 /// reported to <c>on_node_error</c> (the command's, else the cluster's) first. A
 /// subscription lost with its node therefore comes back on the next one: its
