@@ -125,16 +125,11 @@ internal static class Errors
     /// The error an ERROR frame stands for: its <c>message</c> header, code
     /// <see cref="E_OPRN_ERROR"/>, the frame attached. Perl leaves the message
     /// <c>undef</c> when the header is missing; the port uses an empty string.
+    /// <paramref name="endedSession"/>: the ERROR answered no command and so ends the
+    /// session, which the cluster counts as a node failure (the text and code stay the same).
     /// </summary>
-    internal static StompError ErrorFrame(Frame errorFrame) =>
-        new(errorFrame.Headers["message"] ?? string.Empty, E_OPRN_ERROR, errorFrame);
-
-    /// <summary>
-    /// An ERROR frame that answered no command and so ends the session: the same text,
-    /// code and frame as <see cref="ErrorFrame"/>, marked for the cluster as a node failure.
-    /// </summary>
-    internal static StompError SessionEndingErrorFrame(Frame errorFrame) =>
-        new(errorFrame.Headers["message"] ?? string.Empty, E_OPRN_ERROR, errorFrame) { EndedSession = true };
+    internal static StompError ErrorFrame(Frame errorFrame, bool endedSession = false) =>
+        new(errorFrame.Headers["message"] ?? string.Empty, E_OPRN_ERROR, errorFrame) { EndedSession = endedSession };
 
     /// <summary><c>Operation "&lt;NAME&gt;" aborted: &lt;message&gt;</c>, keeping the cause's code and frame.</summary>
     internal static StompError OperationAborted(string commandName, StompError cause) =>

@@ -706,7 +706,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
         // An ERROR that names no pending command (a refused login among them) is about
         // the connection, which the server closes after it anyway.
-        Disconnect(Errors.SessionEndingErrorFrame(frame));
+        Disconnect(Errors.ErrorFrame(frame, endedSession: true));
     }
 
     private void Write(PendingCommand command)

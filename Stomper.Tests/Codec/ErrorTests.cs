@@ -109,7 +109,7 @@ public class ErrorTests
     {
         var frame = new Frame("ERROR", new FrameHeaders(("message", "Connection closed")));
 
-        var ended = Errors.SessionEndingErrorFrame(frame);
+        var ended = Errors.ErrorFrame(frame, endedSession: true);
         var aborted = Errors.OperationAborted("SEND", ended);
         var lost = Errors.SubscriptionLost("foo", ended);
 
