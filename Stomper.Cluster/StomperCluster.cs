@@ -11,9 +11,10 @@ namespace Stomper.Cluster;
 /// </summary>
 /// <remarks>
 /// <para>The first active node is chosen at random. A node error whose code is neither
-/// <see cref="E_OPRN_ERROR"/> nor <see cref="E_CONN_CLOSED_BY_CLIENT"/> makes the next
+/// <see cref="E_OPRN_ERROR"/> nor <see cref="E_CONN_CLOSED_BY_CLIENT"/>, or (beyond the
+/// original) an ERROR frame that answered no command and so ended the session, makes the next
 /// node active before <c>on_node_error</c> hears of it, as in the original, so a command
-/// issued from that callback goes to a live node. A failed SEND, SUBSCRIBE or BEGIN (with any other code) runs again on the
+/// issued from that callback goes to a live node. A failed SEND, SUBSCRIBE or BEGIN (with any other code, or aborted by such an ERROR) runs again on the
 /// now-active node, until every node has failed it once in a row; each failure is
 /// reported to <c>on_node_error</c> (the command's, else the cluster's) first. A
 /// subscription lost with its node therefore comes back on the next one: its
@@ -270,7 +271,12 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         failure?.Throw();
     }
 
-    internal static bool IsNodeFailure(StompError error) => error.Code is not (E_OPRN_ERROR or E_CONN_CLOSED_BY_CLIENT);
+    /// <summary>
+    /// Whether an error counts against its node: the original's rule (any code but
+    /// <see cref="E_OPRN_ERROR"/> and <see cref="E_CONN_CLOSED_BY_CLIENT"/>), and beyond it an
+    /// ERROR frame that answered no command and ended the session, with what it aborted.
+    /// </summary>
+    internal static bool IsNodeFailure(StompError error) => error.EndedSession || error.Code is not (E_OPRN_ERROR or E_CONN_CLOSED_BY_CLIENT);
 
     internal void FailOver(NodeState failed) => _ring.FailOver(failed);
 

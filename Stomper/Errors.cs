@@ -125,17 +125,19 @@ internal static class Errors
     /// The error an ERROR frame stands for: its <c>message</c> header, code
     /// <see cref="E_OPRN_ERROR"/>, the frame attached. Perl leaves the message
     /// <c>undef</c> when the header is missing; the port uses an empty string.
+    /// <paramref name="endedSession"/>: the ERROR answered no command and so ends the
+    /// session, which the cluster counts as a node failure (the text and code stay the same).
     /// </summary>
-    internal static StompError ErrorFrame(Frame errorFrame) =>
-        new(errorFrame.Headers["message"] ?? string.Empty, E_OPRN_ERROR, errorFrame);
+    internal static StompError ErrorFrame(Frame errorFrame, bool endedSession = false) =>
+        new(errorFrame.Headers["message"] ?? string.Empty, E_OPRN_ERROR, errorFrame) { EndedSession = endedSession };
 
     /// <summary><c>Operation "&lt;NAME&gt;" aborted: &lt;message&gt;</c>, keeping the cause's code and frame.</summary>
     internal static StompError OperationAborted(string commandName, StompError cause) =>
-        new($"Operation \"{commandName}\" aborted: {cause.Message}", cause.Code, cause.Frame);
+        new($"Operation \"{commandName}\" aborted: {cause.Message}", cause.Code, cause.Frame) { EndedSession = cause.EndedSession };
 
     /// <summary><c>Subscription "&lt;id&gt;" lost: &lt;message&gt;</c>, keeping the cause's code and frame.</summary>
     internal static StompError SubscriptionLost(string subscriptionId, StompError cause) =>
-        new($"Subscription \"{subscriptionId}\" lost: {cause.Message}", cause.Code, cause.Frame);
+        new($"Subscription \"{subscriptionId}\" lost: {cause.Message}", cause.Code, cause.Frame) { EndedSession = cause.EndedSession };
 
     /// <summary><c>Unexpected ACK sent.</c> or <c>Unexpected NACK sent.</c>, by command name.</summary>
     internal static StompError UnexpectedAcknowledgement(string commandName) =>

@@ -36,6 +36,14 @@ public sealed class StompError
     /// </summary>
     public Frame? Frame { get; }
 
+    /// <summary>
+    /// True when an ERROR frame that answered no command ended the session (a refused
+    /// login, a connection the broker closed): the cluster counts it as a node failure,
+    /// though its <see cref="Code"/> is the original's <see cref="ErrorCode.E_OPRN_ERROR"/>.
+    /// Kept by the <c>aborted</c> and <c>lost</c> errors made from it.
+    /// </summary>
+    internal bool EndedSession { get; init; }
+
     /// <summary>Returns <see cref="Message"/>, so that an error interpolates like Perl's <c>$err-&gt;message</c>.</summary>
     public override string ToString() => Message;
 }

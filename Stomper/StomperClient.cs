@@ -692,9 +692,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private void ServerError(Frame frame)
     {
-        var error = Errors.ErrorFrame(frame);
         if (_state == State.Connected && frame.Headers["receipt-id"] is { } receiptId && _awaitingReceipt.Remove(receiptId, out var entry))
         {
+            var error = Errors.ErrorFrame(frame);
             if (entry.Command.Name == StompCommands.Subscribe && entry.Subscription is { } refused)
             {
                 Unlink(refused);
@@ -706,7 +706,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
         // An ERROR that names no pending command (a refused login among them) is about
         // the connection, which the server closes after it anyway.
-        Disconnect(error);
+        Disconnect(Errors.ErrorFrame(frame, endedSession: true));
     }
 
     private void Write(PendingCommand command)

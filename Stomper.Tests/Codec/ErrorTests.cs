@@ -105,6 +105,23 @@ public class ErrorTests
     }
 
     [Test]
+    public void A_session_ending_ERROR_reads_as_any_ERROR_and_its_aborted_and_lost_errors_stay_marked_as_ending_the_session()
+    {
+        var frame = new Frame("ERROR", new FrameHeaders(("message", "Connection closed")));
+
+        var ended = Errors.ErrorFrame(frame, endedSession: true);
+        var aborted = Errors.OperationAborted("SEND", ended);
+        var lost = Errors.SubscriptionLost("foo", ended);
+
+        AssertError(ended, "Connection closed", E_OPRN_ERROR);
+        Assert.That(ended.Frame, Is.SameAs(frame));
+        AssertError(aborted, "Operation \"SEND\" aborted: Connection closed", E_OPRN_ERROR);
+        AssertError(lost, "Subscription \"foo\" lost: Connection closed", E_OPRN_ERROR);
+        Assert.That(new[] { ended.EndedSession, aborted.EndedSession, lost.EndedSession }, Is.All.True);
+        Assert.That(Errors.OperationAborted("SEND", Errors.ErrorFrame(frame)).EndedSession, Is.False);
+    }
+
+    [Test]
     public void Codec_errors_are_unexpected_data_with_a_common_prefix_and_printable_detail()
     {
         AssertError(Errors.UnknownCommand("BAD\u0001"u8), "Malformed frame received: unknown command \"BAD\\x01\"", E_UNEXPECTED_DATA);
