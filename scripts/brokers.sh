@@ -7,6 +7,8 @@
 #   See docs/brokers.md.
 #
 # Usage: scripts/brokers.sh start|stop|status|kill NODE|pause NODE|resume NODE|restart NODE
+#        scripts/brokers.sh close-connections RABBIT_NODE   (rabbitmqctl close_all_connections:
+#        the node ends every STOMP session with an ERROR frame and stays up)
 #        NODE = rabbit1 | rabbit2 | rabbit3 | activemq
 #
 # All state (configs, mnesia, logs, pid files, Erlang cookie) lives under one folder,
@@ -605,6 +607,10 @@ main() {
     pause) check_node "${2:-}"; cmd_signal STOP "$2" ;;
     resume) check_node "${2:-}"; cmd_signal CONT "$2" ;;
     restart) check_node "${2:-}"; cmd_restart "$2" ;;
+    close-connections)
+      case ${2:-} in rabbit1|rabbit2|rabbit3) ;; *) die "close-connections takes a RabbitMQ node (rabbit1, rabbit2 or rabbit3), not '${2:-}'" ;; esac
+      ctl -n "$(erl_name "$2")" close_all_connections "closed by scripts/brokers.sh" >/dev/null || die "$2: close_all_connections failed"
+      say "$2: closed every client connection" ;;
     *) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
   esac
 }

@@ -120,6 +120,9 @@ public static class Brokers
     /// <summary>Starts the node again and returns once it is back in the cluster and answers CONNECT.</summary>
     public static void Restart(string node) => Fault("restart", node);
 
+    /// <summary>RabbitMQ node <paramref name="node"/> closes every client connection (each STOMP session ends with an ERROR frame); the node stays up.</summary>
+    public static void CloseConnections(string node) => Fault("close-connections", node);
+
     private static void Fault(string command, string node)
     {
         if (SkipStart)

@@ -211,4 +211,50 @@ public abstract class ClusterFailoverTests : BrokerFixture
             Brokers.EnsureHealthy();
         }
     }
+
+    [Test]
+    public void Connections_the_active_node_closes_with_an_ERROR_frame_fail_over_and_the_subscription_comes_back()
+    {
+        var trace = new List<string>();
+        using var cluster = Cluster(seed: 5, trace: trace);
+        var first = cluster.ActiveNode;
+        var victim = NodeName(first);
+        var topic = $"/topic/stomper-close-{Guid.NewGuid():N}";
+        var subscribed = Loop.Cv();
+        var resubscribed = Loop.Cv();
+        var receipts = 0;
+        var received = Loop.Cv();
+        cluster.Subscribe(new()
+        {
+            ["id"] = "close",
+            ["destination"] = topic,
+            OnReceipt = (_, err) =>
+            {
+                trace.Add($"{Loop.Time():F3} subscribe receipt: {err?.Message ?? "ok"}");
+                if (err is null)
+                {
+                    (++receipts == 1 ? subscribed : resubscribed).Send();
+                }
+            },
+            OnMessage = msg => received.Send(msg.Body),
+        });
+        Assert.That(Wait(subscribed, 30), Is.Empty);
+
+        // RabbitMQ ends each STOMP session with an ERROR frame and keeps running: a node
+        // failure for the cluster (differences table), so it subscribes again elsewhere.
+        Brokers.CloseConnections(victim);
+        try
+        {
+            Wait(resubscribed, 30);
+        }
+        catch (CondVarCroakedException e)
+        {
+            Assert.Fail($"{e.Message}\n{string.Join("\n", trace)}");
+        }
+
+        Assert.That(cluster.ActiveNode, Is.Not.SameAs(first), string.Join("\n", trace));
+        cluster.Send(new() { ["destination"] = topic, ["receipt"] = "auto", Body = "after the close" });
+        Assert.That(Wait(received, 30)[0], Is.EqualTo("after the close"), string.Join("\n", trace));
+        TestContext.Out.WriteLine(string.Join("\n", trace));
+    }
 }
