@@ -86,6 +86,28 @@ public sealed class ClusterModelTests
         }
     }
 
+    /// <summary>
+    /// Seeds that broke an invariant in a long fuzz run and are not fixed yet: each replays
+    /// alone, and passes once the cluster is. Found in session 3 (make fuzz from seed
+    /// 13,000,000); it broke the same way on d9dc93c, before that session's work.
+    /// </summary>
+    [Test]
+    [Explicit("open finding: at the end the user holds a subscription that no broker has")]
+    [TestCase(13065352)]
+    public void A_seed_found_by_fuzzing_keeps_every_invariant(int seed)
+    {
+        using var model = new ModelRun(seed);
+        try
+        {
+            model.Run(DefaultSteps);
+        }
+        catch (ModelViolationException)
+        {
+            TestContext.Out.WriteLine(string.Join("\n", model.Trace));
+            throw;
+        }
+    }
+
     private static int? Env(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? int.Parse(value, CultureInfo.InvariantCulture) : null;
 }
