@@ -37,10 +37,7 @@ internal sealed class EpollPoller : IoPoller
         _epoll = epoll;
         _wakeup = wakeup;
         _events = new byte[64 * LinuxNative.EventSize];
-        if (!Control(LinuxNative.EpollCtlAdd, _wakeup.Handle, LinuxNative.EpollIn, WakeupToken))
-        {
-            throw LoopErrors.SystemCall("epoll_ctl", Marshal.GetLastPInvokeError());
-        }
+        WatchWakeup();
     }
 
     public override string Name => "epoll";
@@ -280,6 +277,15 @@ internal sealed class EpollPoller : IoPoller
     }
 
     /// <summary>A new set holding the wake-up and every live registration; the old one goes, with whatever it kept of closed sockets.</summary>
+    /// <summary>Puts the wake-up into the (new) epoll set; a refusal there leaves the loop deaf to other threads, so it throws.</summary>
+    private void WatchWakeup()
+    {
+        if (!Control(LinuxNative.EpollCtlAdd, _wakeup.Handle, LinuxNative.EpollIn, WakeupToken))
+        {
+            throw LoopErrors.SystemCall("epoll_ctl", Marshal.GetLastPInvokeError());
+        }
+    }
+
     private void Rebuild()
     {
         _rebuild = false;
@@ -293,10 +299,7 @@ internal sealed class EpollPoller : IoPoller
         var old = _epoll;
         _epoll = new SafeFileHandle(fd, ownsHandle: true);
         old.Dispose();
-        if (!Control(LinuxNative.EpollCtlAdd, _wakeup.Handle, LinuxNative.EpollIn, WakeupToken))
-        {
-            throw LoopErrors.SystemCall("epoll_ctl", Marshal.GetLastPInvokeError());
-        }
+        WatchWakeup();
 
         // Every socket is tried even when one is refused, so that one refusal (the per-user
         // watch limit, say) does not leave the sockets after it in the table unwatched.

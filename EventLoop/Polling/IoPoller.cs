@@ -35,9 +35,7 @@ internal abstract class IoPoller : IDisposable
             case null or "":
                 return OperatingSystem.IsLinux() && EpollPoller.TryCreate() is { } epoll ? epoll : new SelectPoller();
             case "epoll":
-                return OperatingSystem.IsLinux()
-                    ? EpollPoller.TryCreate() ?? throw LoopErrors.BackendUnavailable(name)
-                    : throw LoopErrors.BackendUnavailable(name);
+                return (OperatingSystem.IsLinux() ? EpollPoller.TryCreate() : null) ?? throw LoopErrors.BackendUnavailable(name);
             case "select":
                 return new SelectPoller();
             default:

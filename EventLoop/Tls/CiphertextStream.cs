@@ -171,9 +171,7 @@ internal sealed class CiphertextStream : Stream, IValueTaskSource<int>
         {
             _disposed = true;
             Outbound.Dispose();
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(_inbound);
-            }
+            System.Buffers.ArrayPool<byte>.Shared.Return(_inbound);
         }
 
         base.Dispose(disposing);

@@ -380,9 +380,16 @@ public sealed class TlsTransport : ITransport
     {
         while (true)
         {
+            bool completed;
+            var progressed = false;
             try
             {
                 FlushOutbound();
+                completed = _handshake!.IsCompleted;
+                if (!completed)
+                {
+                    progressed = PullCiphertext();
+                }
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
             {
@@ -390,20 +397,9 @@ public sealed class TlsTransport : ITransport
                 return;
             }
 
-            if (_handshake!.IsCompleted)
+            if (completed)
             {
                 FinishHandshake();
-                return;
-            }
-
-            bool progressed;
-            try
-            {
-                progressed = PullCiphertext();
-            }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
-            {
-                Report(LoopErrors.TlsHandshakeFailed(e.Message));
                 return;
             }
 

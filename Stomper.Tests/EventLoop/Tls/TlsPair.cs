@@ -21,11 +21,7 @@ internal sealed class TlsPair : IDisposable
                 OnConnect = (_, _, _) => ServerConnected = true,
                 OnConnectError = (_, reason) => ServerError = reason,
                 OnError = (_, _, message) => ServerError = message,
-                OnRead = h =>
-                {
-                    ServerReceived.Append(Encoding.UTF8.GetString(h.ReadBuffer));
-                    h.Consume(h.ReadBuffer.Length);
-                },
+                OnRead = h => Collect(h, ServerReceived),
                 OnEof = _ => ServerEof = true,
             });
         }
@@ -45,11 +41,7 @@ internal sealed class TlsPair : IDisposable
             OnConnect = (_, _, _) => ClientConnected = true,
             OnConnectError = (_, reason) => ClientError = reason,
             OnError = (_, _, message) => ClientError = message,
-            OnRead = h =>
-            {
-                ClientReceived.Append(Encoding.UTF8.GetString(h.ReadBuffer));
-                h.Consume(h.ReadBuffer.Length);
-            },
+            OnRead = h => Collect(h, ClientReceived),
             OnEof = _ => ClientEof = true,
         });
     }
@@ -81,6 +73,13 @@ internal sealed class TlsPair : IDisposable
     /// <summary>The TLS layer the handle made over its transport (private to the handle: tests look in).</summary>
     public static TlsTransport TlsOf(Handle handle) =>
         (TlsTransport)typeof(Handle).GetField("_transport", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(handle)!;
+
+    /// <summary>Takes everything read, as text, into <paramref name="received"/>.</summary>
+    private static void Collect(Handle handle, StringBuilder received)
+    {
+        received.Append(Encoding.UTF8.GetString(handle.ReadBuffer));
+        handle.Consume(handle.ReadBuffer.Length);
+    }
 
     /// <summary>Runs passes until nothing happens any more (at most <paramref name="passes"/>).</summary>
     public void Run(int passes = 200)
