@@ -249,8 +249,7 @@ public sealed class AsyncStomperClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(parameters);
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var own = new CommandParams();
-        own.CopyFrom(parameters);
+        var own = parameters.Copy();
         var id = own["id"] ??= $"async-{Interlocked.Increment(ref _ids)}";
         if (_options.BrokerPrefetch && own["ack"] is "client" or "client-individual")
         {

@@ -392,13 +392,10 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     internal void Forget(ClusterCommand subscription)
     {
+        // A subscription without a key was never in the table, nor linked to another.
         if (subscription.SubscriptionKey is { } key)
         {
             SubscriptionChain.Unlink(_subscriptions, key, subscription);
-        }
-        else
-        {
-            subscription.Previous = null;
         }
     }
 

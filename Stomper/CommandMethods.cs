@@ -55,8 +55,7 @@ public abstract class CommandMethods
 
         // A copy, because the caller's parameters may be a template sent again with
         // another callback, and the client promises never to change them.
-        var own = new CommandParams();
-        own.CopyFrom(parameters);
+        var own = parameters.Copy();
         own.OnMessage = onMessage;
         Execute(StompCommands.Subscribe, own);
     }

@@ -92,8 +92,7 @@ public sealed class CommandParams
     /// <summary>A copy with another message callback and no command callback: what the cluster hands a node.</summary>
     internal CommandParams CopyWithOnMessage(Action<Frame> onMessage)
     {
-        var copy = new CommandParams();
-        copy.CopyFrom(this);
+        var copy = Copy();
         copy.OnReceipt = null;
         copy.OnNodeError = null;
         copy.OnMessage = onMessage;
@@ -107,13 +106,20 @@ public sealed class CommandParams
     /// </summary>
     internal CommandParams Snapshot()
     {
-        var copy = new CommandParams();
-        copy.CopyFrom(this);
+        var copy = Copy();
         if (BodyBytes is { } bytes)
         {
             copy.BodyBytes = bytes.ToArray();
         }
 
+        return copy;
+    }
+
+    /// <summary>A copy of everything set now; the bytes of <see cref="BodyBytes"/> are shared, not copied.</summary>
+    internal CommandParams Copy()
+    {
+        var copy = new CommandParams();
+        copy.CopyFrom(this);
         return copy;
     }
 

@@ -231,8 +231,8 @@ internal static class Errors
     internal static InvalidOperationException TransactionFinished(string transactionId, string how) =>
         new($"Transaction \"{transactionId}\" is already {how}");
 
-    internal static StompError AsyncClientDisposed(string commandName) =>
-        new($"Operation \"{commandName}\" aborted: Client object destroyed prematurely.", E_CONN_CLOSED_BY_CLIENT);
+    /// <summary>What a disposed async client hands each command it was still running: the cluster's text and code.</summary>
+    internal static StompError AsyncClientDisposed(string commandName) => ClusterDestroyed(commandName);
 
     private static StompError Malformed(string detail) => new(MalformedFramePrefix + detail, E_UNEXPECTED_DATA);
 

@@ -640,7 +640,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// </summary>
     private Subscription? Receiver(Frame message)
     {
-        if ((message.Headers["subscription"] ?? message.Headers["destination"]) is { } id && _subscriptions.TryGetValue(id, out var subscription))
+        if (message.Headers["subscription"] is { } id && _subscriptions.TryGetValue(id, out var subscription))
         {
             return subscription;
         }
