@@ -226,4 +226,31 @@ public sealed class FourthReviewTests
         Assert.That(delivered, Is.EqualTo(new[] { "still here" }));
         Assert.That(_server.Connections.Count, Is.LessThanOrEqualTo(6));
     }
+
+    [Test]
+    public void A_SEND_pending_on_a_node_client_the_user_disposes_through_ActiveNode_is_not_lost_without_a_word()
+    {
+        using var cluster = Cluster();
+        cluster.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, _) => { });
+        _loop.Advance(1);
+        _server.Receipts = ReceiptMode.Hold;
+        var answers = new List<string>();
+        cluster.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, err) => answers.Add(err?.Message ?? "ok"));
+        _loop.Advance(1);
+        var warnings = new StringWriter();
+        var stderr = Console.Error;
+        Console.SetError(warnings);
+        try
+        {
+            cluster.ActiveNode.Dispose();
+            _loop.Advance(1);
+            _loop.Advance(1);
+        }
+        finally
+        {
+            Console.SetError(stderr);
+        }
+
+        Assert.That(answers.Count + (warnings.ToString().Contains("destroyed") ? 1 : 0), Is.EqualTo(1), "the SEND is answered, or at least warned about");
+    }
 }
