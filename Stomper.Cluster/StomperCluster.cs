@@ -433,7 +433,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             Loop = Loop,
             Transport = options.Transport,
             Lazy = true,
-            OwnerAnswersCommands = true,
+            OwnerAnswersCommands = () => State == ClusterState.Disposed,
             OnConnect = () => NodeConnected(node),
             OnDisconnect = () => NodeDisconnected(node),
             OnError = err => NodeFailed(node, err),

@@ -52,7 +52,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private long _receiptSequence;
     private bool _confirmScheduled;
     private bool _disposed;
-    private readonly bool _ownerAnswers;
+    private readonly Func<bool>? _ownerAnswers;
     private int _failuresReporting;
     private bool _connectWhenReported;
     private StompError? _failAfterRead;
@@ -979,7 +979,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private void WarnDestroyed(PendingCommand command)
     {
-        if (!_ownerAnswers)
+        if (_ownerAnswers?.Invoke() != true)
         {
             Console.Error.WriteLine(Errors.ClientDestroyedWarning(command.Name));
         }

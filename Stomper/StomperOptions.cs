@@ -70,11 +70,13 @@ public sealed class StomperOptions
     public Loop? Loop { get; init; }
 
     /// <summary>
-    /// Set by an owner that answers every command of this client itself (the cluster, for
-    /// its node clients): a Dispose then writes no "destroyed prematurely" warning, since
-    /// the commands it would warn about have their answer from the owner.
+    /// Set by an owner that answers every command of this client itself once it is being
+    /// destroyed (the cluster, for its node clients): while it says so, a Dispose writes no
+    /// "destroyed prematurely" warning, since those commands have their answer from the
+    /// owner. Asked at each warning, not once: a node client the user disposes on its own
+    /// leaves the cluster's commands unanswered, and the warning is all that reports them.
     /// </summary>
-    internal bool OwnerAnswersCommands { get; init; }
+    internal Func<bool>? OwnerAnswersCommands { get; init; }
 
     /// <summary>Makes the byte stream under the connection; the seam for Moq-mocked sockets. Default: TCP.</summary>
     public Func<Loop, ITransport>? Transport { get; init; }
