@@ -66,6 +66,21 @@ public sealed class StomperOptions
     /// <summary>Limits on what the server may send (frame size, header count, line length).</summary>
     public FrameLimits? FrameLimits { get; init; }
 
+    /// <summary>
+    /// Where the client's logs go (connects, CONNECTED, disconnects with their reason,
+    /// failovers, retries, refused commands; see docs/observability.md). Beyond the original,
+    /// which only had <c>on_error</c>. Null: no logs, and errors still reach
+    /// <c>OnError</c> or standard error exactly as in the original.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
+    /// Makes the client's <see cref="System.Diagnostics.Metrics.Meter"/> (a host's
+    /// <c>IMeterFactory</c> from dependency injection). Null: a meter of the process's own,
+    /// which costs nothing while no listener subscribes to it.
+    /// </summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; init; }
+
     /// <summary>The loop to run on (default <see cref="AE.CurrentLoop"/>: <see cref="Loop.Default"/> unless a test opened <see cref="AE.UseLoop"/>).</summary>
     public Loop? Loop { get; init; }
 
