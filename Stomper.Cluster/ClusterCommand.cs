@@ -170,7 +170,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         var node = Node;
         if (StomperCluster.IsNodeFailure(error) && Session.IsCurrent)
         {
-            _cluster.FailOver(node);
+            _cluster.FailOver(node, error);
         }
 
         var onNodeError = Parameters.OnNodeError ?? _cluster.OnNodeError;
@@ -262,6 +262,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         else if (_cluster.State == ClusterState.Running && IsRepeatable && PendingUnsubscribes == 0 && !Cancelled
             && StomperCluster.IsNodeFailure(error) && ++_failures < _cluster.NodeCount)
         {
+            _cluster.Retrying(this, _failures + 1);
             _cluster.Run(this);
             return null;
         }
@@ -269,6 +270,11 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         if (Name == StompCommands.Subscribe)
         {
             _cluster.Forget(this);
+        }
+
+        if (IsRepeatable && StomperCluster.IsNodeFailure(error))
+        {
+            _cluster.GaveUp(this, error);
         }
 
         return error;

@@ -37,6 +37,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     private readonly Stack<ClusterCommand> _spareCommands = new();
     private readonly Dictionary<string, ClusterCommand> _subscriptions = new(StringComparer.Ordinal);
     private readonly HashSet<ClusterCommand> _pending = [];
+    private readonly ClusterTelemetry _telemetry;
     private Action<StompError> _onError = s_defaultOnError;
     private int _deferring;
     private long _sequence;
@@ -73,6 +74,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         OnNodeDisconnect = options.OnNodeDisconnect;
         OnNodeError = options.OnNodeError;
         OnError = options.OnError;
+        _telemetry = new ClusterTelemetry(options.LoggerFactory, options.MeterFactory);
         var factory = options.NodeFactory ?? (o => new StomperClient(o));
         var states = nodes.Distinct().Select(node => MakeNode(node, options, factory)).ToArray();
         _clients = [.. states.Select(s => s.Client)];
@@ -253,6 +255,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             client.Dispose();
         }, rethrow: false);
         var pending = _pending.OrderBy(c => c.Sequence).ToList();
+        _telemetry.Disposed(pending.Count);
         _pending.Clear();
         _subscriptions.Clear();
         _spareCommands.Clear();
@@ -278,7 +281,22 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     internal static bool IsNodeFailure(StompError error) => error.EndedSession || error.Code is not (E_OPRN_ERROR or E_CONN_CLOSED_BY_CLIENT);
 
-    internal void FailOver(NodeState failed) => _ring.FailOver(failed);
+    /// <summary>Moves the active node on from <paramref name="failed"/>, if it still is the active one, and reports the move.</summary>
+    internal void FailOver(NodeState failed, StompError error)
+    {
+        var before = _ring.Active;
+        _ring.FailOver(failed);
+        if (_ring.Active != before)
+        {
+            _telemetry.FailedOver(before, _ring.Active, error);
+        }
+    }
+
+    /// <summary>A command runs again on the active node after its node failed it.</summary>
+    internal void Retrying(ClusterCommand command, int attempt) => _telemetry.Retrying(command.Name, command.Node, _ring.Active, attempt, _ring.Count);
+
+    /// <summary>A command's last attempt failed with its node and nothing runs it again.</summary>
+    internal void GaveUp(ClusterCommand command, StompError error) => _telemetry.GaveUp(command.Name, command.Node, error);
 
     internal void ReportError(StompError error) => _onError(error);
 
@@ -428,6 +446,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             DefaultHeaders = options.DefaultHeaders,
             CommandHeaders = options.CommandHeaders,
             FrameLimits = options.FrameLimits,
+            LoggerFactory = options.LoggerFactory,
+            MeterFactory = options.MeterFactory,
             // The cluster's resolved loop, never the option: a node factory that resolved
             // a missing loop on its own could put a node on another loop than the cluster.
             Loop = Loop,
@@ -465,7 +485,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         node.EndSession();
         if (IsNodeFailure(error))
         {
-            _ring.FailOver(node);
+            FailOver(node, error);
         }
 
         if (OnNodeError is { } onNodeError)

@@ -37,6 +37,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private readonly Dictionary<string, (PendingCommand Command, Subscription? Subscription)> _awaitingReceipt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly Action _confirmWrites;
+    private readonly ClientTelemetry _telemetry;
     private Action<StompError> _onError = s_defaultOnError;
     private double? _connectionTimeout;
     private double? _reconnectInterval;
@@ -89,6 +90,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         OnDisconnect = options.OnDisconnect;
         OnError = options.OnError;
         _confirmWrites = ConfirmWrites;
+        _telemetry = new ClientTelemetry(options.LoggerFactory, options.MeterFactory, Host, Port);
         if (!options.Lazy)
         {
             Connect();
@@ -208,7 +210,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         // Written later: keep the call's values, not an object the caller may change meanwhile.
-        _queued.Enqueue(pending with { Parameters = parameters.Snapshot() });
+        _queued.Enqueue(pending with { Parameters = _telemetry.Queued(parameters.Snapshot()) });
     }
 
     /// <summary>True between <see cref="PauseReading"/> and <see cref="ResumeReading"/>.</summary>
@@ -295,7 +297,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         _disposed = true;
-        foreach (var command in DrainPending())
+        var pending = DrainPending();
+        _telemetry.Disposed(pending.Count);
+        foreach (var command in pending)
         {
             WarnDestroyed(command);
         }
@@ -347,7 +351,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             OnRead = Read,
             OnRTimeout = h => Fail(h, Errors.ReadTimedOut()),
         });
-        handle.OnWritten = _ => ScheduleWriteConfirmations();
+        handle.OnWritten = h =>
+        {
+            _telemetry.Wrote(h);
+            ScheduleWriteConfirmations();
+        };
+        _telemetry.Connecting();
         _handle = handle;
         _state = State.Connecting;
         _version = StompVersion.V1_0;
@@ -373,6 +382,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         _state = State.LoggingIn;
+        _telemetry.LoggingIn(_options.Login);
         try
         {
             OnConnect?.Invoke();
@@ -472,6 +482,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             // A handle destroyed by a socket error still holds what it read before it.
             var result = _reader!.TryRead(handle.ReadBuffer, out var frame, out var consumed, out var error);
             handle.Consume(consumed);
+            _telemetry.Read(consumed);
             switch (result)
             {
                 case FrameReadResult.NeedMoreData:
@@ -514,6 +525,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private void Dispatch(Frame frame)
     {
+        _telemetry.FrameReceived(frame);
         switch (frame.Command)
         {
             case StompCommands.Connected when _state == State.LoggingIn:
@@ -557,6 +569,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         _reader!.Version = version;
         Session = frame.Headers["session"];
         _state = State.Connected;
+        _telemetry.Connected(frame, version);
         StartHeartBeats(sx, sy);
         if (_readPaused)
         {
@@ -630,7 +643,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         message.SubscriptionKey = subscription.Id;
-        subscription.OnMessage(message);
+        _telemetry.Process(subscription.OnMessage, message, subscription.Id);
     }
 
     /// <summary>
@@ -661,14 +674,17 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         var (command, subscription) = entry;
+        _telemetry.ReceiptAnswered(id, command.Name, null);
         switch (command.Name)
         {
             case StompCommands.Subscribe when subscription is not null:
                 subscription.Confirmed = true;
+                _telemetry.SubscriptionConfirmed();
                 break;
             case StompCommands.Unsubscribe when subscription is not null:
                 // Only the subscription this UNSUBSCRIBE named: a SUBSCRIBE with the same
                 // id written since then made a new one, which lives on.
+                _telemetry.SubscriptionEnded(subscription.Confirmed);
                 Unlink(subscription);
                 break;
             case StompCommands.Disconnect:
@@ -695,6 +711,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         if (_state == State.Connected && frame.Headers["receipt-id"] is { } receiptId && _awaitingReceipt.Remove(receiptId, out var entry))
         {
             var error = Errors.ErrorFrame(frame);
+            _telemetry.ReceiptAnswered(receiptId, entry.Command.Name, error);
             if (entry.Command.Name == StompCommands.Subscribe && entry.Subscription is { } refused)
             {
                 Unlink(refused);
@@ -749,12 +766,15 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             subscriptionKey = Lookup("id", parameters, commandHeaders) ?? Lookup("destination", parameters, commandHeaders) ?? string.Empty;
         }
 
+        var destination = _telemetry.WantsDestination ? Lookup("destination", parameters, commandHeaders) : null;
+        using var activity = _telemetry.StartCommand(name, destination, parameters);
         var mark = handle.BytesQueued;
         try
         {
             var writer = new FrameWriter(handle.Writer, _version);
             writer.WriteCommand(name);
             var hasContentLength = WriteHeaderLayers(ref writer, name, parameters, receiptOverride);
+            ClientTelemetry.InjectContext(ref writer, activity, parameters);
             if (ackId is not null)
             {
                 WriteAckHeaders(ref writer, parameters, ackId, ackSubscription);
@@ -801,6 +821,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         if (receipt is not null)
         {
             _awaitingReceipt[receipt] = (command, subscription);
+            _telemetry.ReceiptAwaited(receipt);
         }
         else if (command.ReplyTo is not null)
         {
@@ -808,6 +829,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         handle.Commit();
+        _telemetry.Wrote(name, destination, receipt, handle.BytesQueued - mark);
     }
 
     /// <summary>Writes the call's headers, then the command's defaults, then the global defaults, each name once; returns whether content-length was among them.</summary>
@@ -974,8 +996,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// capturing the caller's parameters makes C# allocate the closure on entry to that
     /// caller, on every SEND, even when the failure never happens.
     /// </summary>
-    private void CompleteLater(PendingCommand command, StompError error) =>
+    private void CompleteLater(PendingCommand command, StompError error)
+    {
+        _telemetry.CommandNotSent(command.Name, error);
         _loop.Postpone(() => Complete(command, null, error));
+    }
 
     private void WarnDestroyed(PendingCommand command)
     {
@@ -1026,8 +1051,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             error = Errors.ConnectionClosedByClient();
         }
 
+        _telemetry.Ended(error, aborted.Count, lost.Count);
+
         if (_reconnectInterval is > 0 and var interval)
         {
+            _telemetry.ReconnectScheduled(interval);
             _reconnectTimer?.Dispose();
             _reconnectTimer = _loop.Timer(interval, 0, () =>
             {
