@@ -28,5 +28,7 @@ internal static class HarnessOptions
         OnDisconnect = own.OnDisconnect,
         OnError = own.OnError,
         FrameLimits = own.FrameLimits,
+        LoggerFactory = own.LoggerFactory,
+        MeterFactory = own.MeterFactory,
     };
 }
