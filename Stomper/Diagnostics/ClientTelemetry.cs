@@ -25,6 +25,7 @@ internal sealed class ClientTelemetry
 
     // Boxed once: a tag's value is an object, and boxing the port at every measurement would allocate.
     private readonly object _boxedPort;
+    private readonly bool _off = AppContext.TryGetSwitch(StomperDiagnostics.DisableSwitch, out var off) && off;
     private readonly Dictionary<string, long> _receiptStarted = new(StringComparer.Ordinal);
     private string _system = "stomp";
     private string _protocolVersion = "1.0";
@@ -45,8 +46,8 @@ internal sealed class ClientTelemetry
     public string System => _system;
 
     /// <summary>True when a destination is worth looking up for a command: someone traces, counts or logs frames.</summary>
-    public bool WantsDestination =>
-        StomperDiagnostics.Source.HasListeners() || _meters.SentMessages.Enabled || Enabled(LogLevel.Trace);
+    public bool WantsDestination => !_off && (
+        StomperDiagnostics.Source.HasListeners() || _meters.SentMessages.Enabled || Enabled(LogLevel.Trace));
 
     public void Connecting()
     {
@@ -182,7 +183,7 @@ internal sealed class ClientTelemetry
     /// <summary>A receipted command was written; followed only while someone measures, so the round trip costs nothing otherwise.</summary>
     public void ReceiptAwaited(string receipt)
     {
-        if (!_meters.PendingReceipts.Enabled && !_meters.OperationDuration.Enabled && !Enabled(LogLevel.Warning))
+        if (_off || (!_meters.PendingReceipts.Enabled && !_meters.OperationDuration.Enabled && !Enabled(LogLevel.Warning)))
         {
             return;
         }
@@ -222,7 +223,7 @@ internal sealed class ClientTelemetry
     /// <summary>Bytes consumed by the frame reader (frames and heart-beats).</summary>
     public void Read(int bytes)
     {
-        if (bytes > 0 && _meters.BytesReceived.Enabled)
+        if (!_off && bytes > 0 && _meters.BytesReceived.Enabled)
         {
             _meters.BytesReceived.Add(bytes, ServerTags());
         }
@@ -232,7 +233,7 @@ internal sealed class ClientTelemetry
     public void Wrote(Handle handle)
     {
         var total = handle.BytesWritten;
-        if (_meters.BytesSent.Enabled && total > _lastWritten)
+        if (!_off && _meters.BytesSent.Enabled && total > _lastWritten)
         {
             _meters.BytesSent.Add(total - _lastWritten, ServerTags());
         }
@@ -243,7 +244,7 @@ internal sealed class ClientTelemetry
     /// <summary>A command queued before the session is up keeps the trace context of its caller, not of whatever runs when it is written.</summary>
     public CommandParams Queued(CommandParams snapshot)
     {
-        if (Activity.Current is { } current && StomperDiagnostics.Source.HasListeners())
+        if (!_off && Activity.Current is { } current && StomperDiagnostics.Source.HasListeners())
         {
             s_queuedContexts.AddOrUpdate(snapshot, new StrongBox<ActivityContext>(current.Context));
         }
@@ -257,7 +258,7 @@ internal sealed class ClientTelemetry
     /// </summary>
     public Activity? StartCommand(string name, string? destination, CommandParams parameters)
     {
-        if (!StomperDiagnostics.Source.HasListeners())
+        if (_off || !StomperDiagnostics.Source.HasListeners())
         {
             return null;
         }
@@ -336,6 +337,11 @@ internal sealed class ClientTelemetry
     /// <summary>A command went out: counted, and traced at Trace level.</summary>
     public void Wrote(string name, string? destination, string? receipt, long bytes)
     {
+        if (_off)
+        {
+            return;
+        }
+
         if (name == StompCommands.Send && _meters.SentMessages.Enabled)
         {
             var tags = ServerTags();
@@ -352,7 +358,7 @@ internal sealed class ClientTelemetry
 
     public void FrameReceived(Frame frame)
     {
-        if (Enabled(LogLevel.Trace))
+        if (!_off && Enabled(LogLevel.Trace))
         {
             // Headers only: message bodies are never logged.
             ClientLog.FrameReceived(_logger!, frame.Command, _host, _port, frame.Headers, frame.BodyBytes.Length);
@@ -364,7 +370,7 @@ internal sealed class ClientTelemetry
     {
         var counting = _meters.ConsumedMessages.Enabled;
         var timing = _meters.ProcessDuration.Enabled;
-        if (!counting && !timing && !StomperDiagnostics.Source.HasListeners())
+        if (_off || (!counting && !timing && !StomperDiagnostics.Source.HasListeners()))
         {
             handler(message);
             return;

@@ -17,6 +17,14 @@ public static class StomperDiagnostics
     /// <summary>The name of the activity source of the SEND, MESSAGE, ACK/NACK and transaction spans.</summary>
     public const string ActivitySourceName = "Stomper";
 
+    /// <summary>
+    /// An <see cref="AppContext"/> switch (<c>AppContext.SetSwitch("Stomper.Diagnostics.Disable", true)</c>,
+    /// or <c>&lt;RuntimeHostConfigurationOption&gt;</c> in the project): clients made while it is on skip
+    /// every per-message check for listeners, as if the feature were not compiled in. Connection
+    /// events are still logged. For measuring the feature's cost; nothing else needs it.
+    /// </summary>
+    public const string DisableSwitch = "Stomper.Diagnostics.Disable";
+
     private static volatile DistributedContextPropagator? s_propagator;
 
     /// <summary>

@@ -100,6 +100,39 @@ internal sealed class Suite
         }
     }
 
+    /// <summary>
+    /// Issue 13: publish (autocork), consume and the receipt round trip against the local
+    /// peer with the diagnostics off, idle, metered and traced (<see cref="ObservabilityModes"/>),
+    /// the modes of one workload back to back so that the machine's load falls on all alike.
+    /// </summary>
+    public void Observability()
+    {
+        using var peer = PeerProcess.Start();
+        var target = BenchTarget.Single("127.0.0.1", peer.Port);
+        var million = Count(1_000_000);
+        var trips = Count(20_000);
+        foreach (var mode in ObservabilityModes.All)
+        {
+            ObservabilityModes.In(mode, () => Workloads.Publish("warmup", target, new HandleParams { Autocork = true }, million / 2, "/queue/bench"));
+            ObservabilityModes.In(mode, () => Workloads.Consume("warmup", target, million / 2));
+        }
+
+        foreach (var mode in ObservabilityModes.All)
+        {
+            Add(ObservabilityModes.In(mode, () => Workloads.Publish("obs-publish", target with { Client = "Stomper-autocork" }, new HandleParams { Autocork = true }, million, "/queue/bench")));
+        }
+
+        foreach (var mode in ObservabilityModes.All)
+        {
+            Add(ObservabilityModes.In(mode, () => Workloads.Consume("obs-consume", target, million)));
+        }
+
+        foreach (var mode in ObservabilityModes.All)
+        {
+            Add(ObservabilityModes.In(mode, () => Workloads.RoundTrip("obs-roundtrip", target, trips)));
+        }
+    }
+
     /// <summary>The async face's workloads alone, against the local peer (with the callback API's round trip to compare).</summary>
     public void Async()
     {
@@ -208,13 +241,17 @@ internal sealed class Suite
             var py = _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == "stomp.py");
             var raw = _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == "raw");
 
-            // A TLS client ("Stomper+tls-autocork") beside the same client in plaintext ("Stomper-autocork").
+            // A TLS client ("Stomper+tls-autocork") beside the same client in plaintext ("Stomper-autocork");
+            // a diagnostics mode ("Stomper-obs-tracing") beside the same client with them off.
+            var obs = r.Client.IndexOf("-obs-", StringComparison.Ordinal);
             var plain = r.Client.Contains("+tls", StringComparison.Ordinal)
                 ? _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == r.Client.Replace("+tls", string.Empty, StringComparison.Ordinal))
+                : obs > 0 && !r.Client.EndsWith("-obs-off", StringComparison.Ordinal)
+                ? _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == r.Client[..obs] + "-obs-off")
                 : null;
             var ratio = py is null || r.Client == "stomp.py" ? "" : (r.MsgsPerSecond / py.MsgsPerSecond).ToString("F1", inv);
             var ofRaw = plain is not null
-                ? (100 * r.MsgsPerSecond / plain.MsgsPerSecond).ToString("F0", inv) + "% of plaintext"
+                ? (100 * r.MsgsPerSecond / plain.MsgsPerSecond).ToString(obs > 0 ? "F1" : "F0", inv) + (obs > 0 ? "% of obs-off" : "% of plaintext")
                 : raw is null || r.Client == "raw" ? "" : (100 * r.MsgsPerSecond / raw.MsgsPerSecond).ToString("F0", inv) + "%";
             var alloc = double.IsNaN(r.AllocBytesPerMsg) ? "n/a" : r.AllocBytesPerMsg.ToString("F1", inv);
             var extra = string.Join(" ", r.Extra.Select(e => string.Format(inv, "{0}={1:F1}", e.Key, e.Value)));
