@@ -766,8 +766,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             subscriptionKey = Lookup("id", parameters, commandHeaders) ?? Lookup("destination", parameters, commandHeaders) ?? string.Empty;
         }
 
-        var destination = _telemetry.WantsDestination ? Lookup("destination", parameters, commandHeaders) : null;
-        using var activity = _telemetry.StartCommand(name, destination, parameters);
+        var watched = _telemetry.Watching;
+        var destination = watched ? Lookup("destination", parameters, commandHeaders) : null;
+        using var activity = watched ? _telemetry.StartCommand(name, destination, parameters) : null;
         var mark = handle.BytesQueued;
         try
         {
@@ -829,7 +830,10 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         handle.Commit();
-        _telemetry.Wrote(name, destination, receipt, handle.BytesQueued - mark);
+        if (watched)
+        {
+            _telemetry.Wrote(name, destination, receipt, handle.BytesQueued - mark);
+        }
     }
 
     /// <summary>Writes the call's headers, then the command's defaults, then the global defaults, each name once; returns whether content-length was among them.</summary>

@@ -45,8 +45,12 @@ internal sealed class ClientTelemetry
     /// <summary>The broker as the messaging conventions name it, from CONNECTED's <c>server</c> header.</summary>
     public string System => _system;
 
-    /// <summary>True when a destination is worth looking up for a command: someone traces, counts or logs frames.</summary>
-    public bool WantsDestination => !_off && (
+    /// <summary>
+    /// True when a command's write is worth reporting: someone traces, counts SENDs or logs
+    /// frames. Asked once per command, so that with nobody listening a SEND pays for this
+    /// one check and nothing more.
+    /// </summary>
+    public bool Watching => !_off && (
         StomperDiagnostics.Source.HasListeners() || _meters.SentMessages.Enabled || Enabled(LogLevel.Trace));
 
     public void Connecting()
