@@ -126,7 +126,7 @@ public sealed class ClientLogTests
 
         h.Transport.ArriveEof();
 
-        Assert.That(capture.LogLines, Does.Contain("1013 Information: Reconnecting to stomp.test:61613 in 2.5 s"));
+        Assert.That(capture.LogLines, Does.Contain("1013 Information: The next connect to stomp.test:61613 waits 2.5 s (reconnect_interval)"));
     }
 
     [Test]

@@ -45,7 +45,7 @@ internal static partial class ClientLog
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "{Count} subscription(s) on {Host}:{Port} lost: {Reason}")]
     public static partial void SubscriptionsLost(ILogger logger, int count, string host, int port, string reason);
 
-    [LoggerMessage(EventId = 1013, Level = LogLevel.Information, Message = "Reconnecting to {Host}:{Port} in {Interval} s")]
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Information, Message = "The next connect to {Host}:{Port} waits {Interval} s (reconnect_interval)")]
     public static partial void ReconnectScheduled(ILogger logger, string host, int port, double interval);
 
     [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Client of {Host}:{Port} disposed with {Count} command(s) pending; they are dropped")]
