@@ -37,4 +37,11 @@ public enum ErrorCode
 
     /// <summary>Nothing was read within the read timeout derived from heart-beats.</summary>
     E_READ_TIMEDOUT = 7,
+
+    /// <summary>
+    /// Beyond the original: a cluster's send journal (<c>ClusterOptions.SendJournal</c>) is full
+    /// by count or bytes, so the SEND was refused and never written anywhere
+    /// (<see cref="StompError.MayHaveBeenDelivered"/> is false). The async face waits for room instead.
+    /// </summary>
+    E_SEND_JOURNAL_FULL = 9,
 }
