@@ -23,7 +23,8 @@ internal sealed class DuplicateFilter
     /// <summary>Remembers <paramref name="id"/> and says true, or says false when it is among the last ids seen.</summary>
     public bool FirstTime(string id)
     {
-        if (_seen.Contains(id))
+        // Two lookups a message, not three: the add says whether it was there.
+        if (!_seen.Add(id))
         {
             return false;
         }
@@ -34,7 +35,6 @@ internal sealed class DuplicateFilter
         }
 
         _ring[_next] = id;
-        _seen.Add(id);
         _next = (_next + 1) % _ring.Length;
         return true;
     }
