@@ -17,7 +17,7 @@ public class ErrorTests
         Assert.That((int)E_UNEXPECTED_DATA, Is.EqualTo(6));
         Assert.That((int)E_READ_TIMEDOUT, Is.EqualTo(7));
         Assert.That((int)E_SEND_JOURNAL_FULL, Is.EqualTo(9), "beyond the original: after the Perl codes, never among them");
-        Assert.That(Enum.GetValues<ErrorCode>().Where(c => (int)c <= 7), Has.Length.EqualTo(7));
+        Assert.That(Enum.GetValues<ErrorCode>().Count(c => (int)c <= 7), Is.EqualTo(7));
     }
 
     [Test]
