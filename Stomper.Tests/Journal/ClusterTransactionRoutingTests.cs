@@ -16,13 +16,7 @@ public sealed class ClusterTransactionRoutingTests
     public void A_SEND_of_a_transaction_whose_BEGIN_died_with_its_node_fails_clearly_and_goes_nowhere(bool journal)
     {
         var nodes = journal ? ClusterSendJournalTests.Journaled(3) : new MockNodes(3);
-        var first = nodes.Active;
-        nodes.Cluster.Begin(new() { ["transaction"] = "tx1" });
-
-        // Receipt-less, the BEGIN was answered once written.
-        first.Commands[0].Callback?.Invoke(null, null);
-        first.Commands.Clear();
-        ClusterSendJournalTests.AbortEach(first, Reset, written: false);
+        var first = BeginThenLoseTheNode(nodes);
         StompError? answer = null;
         nodes.Cluster.Send(new() { ["destination"] = "/q", ["transaction"] = "tx1" }, (_, e) => answer = e);
         nodes.Cluster.Loop.RunOnce(block: false);
@@ -37,11 +31,7 @@ public sealed class ClusterTransactionRoutingTests
     public void A_COMMIT_of_a_lost_transaction_fails_and_forgets_it()
     {
         var nodes = new MockNodes(2);
-        var first = nodes.Active;
-        nodes.Cluster.Begin(new() { ["transaction"] = "tx1" });
-        first.Commands[0].Callback?.Invoke(null, null);
-        first.Commands.Clear();
-        ClusterSendJournalTests.AbortEach(first, Reset, written: false);
+        BeginThenLoseTheNode(nodes);
         StompError? answer = null;
 
         nodes.Cluster.Commit(new() { ["transaction"] = "tx1" }, (_, e) => answer = e);
@@ -67,6 +57,17 @@ public sealed class ClusterTransactionRoutingTests
         nodes.Cluster.Commit(new() { ["transaction"] = "tx1" });
         Assert.That(next.Commands[^1].Name, Is.EqualTo("COMMIT"));
         Assert.That(nodes.Cluster.TransactionCount, Is.Zero, "a COMMIT ends the routing");
+    }
+
+    /// <summary>BEGIN of "tx1" on the active node, answered when written (it has no receipt), then that node fails.</summary>
+    private static MockNodes.Node BeginThenLoseTheNode(MockNodes nodes)
+    {
+        var node = nodes.Active;
+        nodes.Cluster.Begin(new() { ["transaction"] = "tx1" });
+        node.Commands[0].Callback?.Invoke(null, null);
+        node.Commands.Clear();
+        ClusterSendJournalTests.AbortEach(node, Reset, written: false);
+        return node;
     }
 
     [Test]

@@ -1,6 +1,8 @@
 using EventLoop;
 using NUnit.Framework;
 using Stomper.Cluster;
+using Stomper.Tests.Cluster;
+using AnsweringNode = Stomper.Tests.Cluster.ClusterAllocationTests.AnsweringNode;
 
 namespace Stomper.Tests.Journal;
 
@@ -74,49 +76,5 @@ public sealed class JournalAllocationTests
         var perMessage = (double)(GC.GetAllocatedBytesForCurrentThread() - before) / 2000;
         Assert.That(delivered, Is.EqualTo(3000));
         Assert.That(perMessage, Is.LessThan(1.0), $"{perMessage:F1} bytes allocated per MESSAGE");
-    }
-
-    /// <summary>A node client that takes every command and answers it when told; hand-written, since Moq's records would be what is measured.</summary>
-    private sealed class AnsweringNode : IStomperClient
-    {
-        private readonly Queue<Action<Frame?, StompError?>> _callbacks = new(64);
-
-        public CommandParams? LastParameters { get; private set; }
-
-        public string Host => "node1";
-
-        public int Port => 61613;
-
-        public bool IsConnected => true;
-
-        public void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
-        {
-            LastParameters = parameters;
-            _callbacks.Enqueue(onReceipt!);
-        }
-
-        public void AnswerAll()
-        {
-            while (_callbacks.TryDequeue(out var callback))
-            {
-                callback(null, null);
-            }
-        }
-
-        public void ForceDisconnect()
-        {
-        }
-
-        public void PauseReading()
-        {
-        }
-
-        public void ResumeReading()
-        {
-        }
-
-        public void Dispose()
-        {
-        }
     }
 }

@@ -17,15 +17,7 @@ public sealed class JournalScriptedServerTests
     {
         var server = new ScriptedStompServer { Receipts = ReceiptMode.Hold };
         var loop = new Loop(new FakeClock());
-        using var cluster = new StomperCluster(new ClusterOptions
-        {
-            Nodes = [new("a", 1), new("b", 2)],
-            Loop = loop,
-            Transport = server.Transport,
-            Random = new Random(0),
-            SendJournal = new SendJournalOptions(),
-            OnNodeError = (_, _, _) => { },
-        });
+        using var cluster = TwoNodes(server, loop, new SendJournalOptions());
         var answers = new List<string>();
         cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/in", ["ack"] = "client-individual" }, _ => { });
         for (var i = 1; i <= 3; i++)
@@ -61,14 +53,7 @@ public sealed class JournalScriptedServerTests
     {
         var server = new ScriptedStompServer();
         var loop = new Loop(new FakeClock());
-        using var cluster = new StomperCluster(new ClusterOptions
-        {
-            Nodes = [new("a", 1), new("b", 2)],
-            Loop = loop,
-            Transport = server.Transport,
-            Random = new Random(0),
-            OnNodeError = (_, _, _) => { },
-        });
+        using var cluster = TwoNodes(server, loop, journal: null);
         var bodies = new List<string>();
         cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/queue/in", ["ack"] = "client-individual", DeduplicationWindow = 100 }, m => bodies.Add(m.Body));
         StepUntil(loop, () => false, passes: 5);
@@ -141,6 +126,17 @@ public sealed class JournalScriptedServerTests
         Assert.ThrowsAsync<StompException>(async () => await first);
         loop.Dispose();
     }
+
+    /// <summary>A cluster of nodes a:1 and b:2 on the scripted server, a first: node errors expected and not printed.</summary>
+    private static StomperCluster TwoNodes(ScriptedStompServer server, Loop loop, SendJournalOptions? journal) => new(new ClusterOptions
+    {
+        Nodes = [new("a", 1), new("b", 2)],
+        Loop = loop,
+        Transport = server.Transport,
+        Random = new Random(0),
+        SendJournal = journal,
+        OnNodeError = (_, _, _) => { },
+    });
 
     private static void StepUntil(Loop loop, Func<bool> done, int passes = 10_000)
     {
