@@ -39,6 +39,9 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
 
     public NodeState Node => Session.Node;
 
+    /// <summary>With a reconnect policy: the <see cref="RingBackoff.Series"/> the attempt under way began in.</summary>
+    public int AttemptSeries { get; set; }
+
     /// <summary>The callback handed to the node, made once per object.</summary>
     public Action<Frame?, StompError?> OnNodeReply { get; }
 
@@ -122,6 +125,28 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         else
         {
             _cluster.ReportError(error);
+        }
+    }
+
+    /// <summary>
+    /// Ends a command that waited for a node without reaching one (force_disconnect, a full
+    /// waiting list, a node client that refused it): a subscription among them is no longer
+    /// followed.
+    /// </summary>
+    public void FailWaiting(StompError error, bool later)
+    {
+        if (Name == StompCommands.Subscribe)
+        {
+            _cluster.Forget(this);
+        }
+
+        if (later)
+        {
+            FailLater(error);
+        }
+        else
+        {
+            Fail(error);
         }
     }
 
@@ -226,6 +251,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     private void Succeed(Frame? receipt)
     {
         _failures = 0;
+        _cluster.NodeAnswered();
         if (Name == StompCommands.Subscribe)
         {
             ConfirmedIn = Node.Session;
@@ -260,10 +286,25 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
                 : Errors.OperationAborted(Name, closed);
         }
         else if (_cluster.State == ClusterState.Running && IsRepeatable && PendingUnsubscribes == 0 && !Cancelled
-            && StomperCluster.IsNodeFailure(error) && ++_failures < _cluster.NodeCount)
+            && StomperCluster.IsNodeFailure(error))
         {
-            _cluster.Run(this);
-            return null;
+            if (_cluster.Backoff is { } backoff)
+            {
+                // The policy counts attempts for the whole cluster: this one runs again (or
+                // waits for the next round) unless the run it belonged to was given up.
+                if (AttemptSeries == backoff.Series)
+                {
+                    _cluster.Run(this);
+                    return null;
+                }
+
+                error = Errors.ReconnectGaveUp(error, backoff.MaxAttempts);
+            }
+            else if (++_failures < _cluster.NodeCount)
+            {
+                _cluster.Run(this);
+                return null;
+            }
         }
 
         if (Name == StompCommands.Subscribe)
