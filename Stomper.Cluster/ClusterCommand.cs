@@ -34,10 +34,13 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     /// <summary>The cluster's <see cref="StomperCluster.Generation"/> when the command was issued.</summary>
     public int Generation { get; private set; }
 
-    /// <summary>The node and connection of the attempt under way.</summary>
-    public NodeSession Session { get; set; } = null!;
+    /// <summary>The node and connection of the attempt under way; null before the first attempt.</summary>
+    public NodeSession? Session { get; set; }
 
-    public NodeState Node => Session.Node;
+    /// <summary>Held by the reconnect policy until its next round.</summary>
+    public bool IsWaiting { get; set; }
+
+    public NodeState Node => Session!.Node;
 
     /// <summary>With a reconnect policy: the <see cref="RingBackoff.Series"/> the attempt under way began in.</summary>
     public int AttemptSeries { get; set; }
@@ -193,7 +196,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         // that a command issued from on_node_error goes there. A node client reports its
         // own end (on_error) before aborting its commands; if it has not, do it here.
         var node = Node;
-        if (StomperCluster.IsNodeFailure(error) && Session.IsCurrent)
+        if (StomperCluster.IsNodeFailure(error) && Session!.IsCurrent)
         {
             _cluster.FailOver(node);
         }
@@ -334,7 +337,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         {
             _callback = null;
             Parameters.Clear();
-            Session = null!;
+            Session = null;
             _cluster.Reuse(this);
         }
 

@@ -77,6 +77,7 @@ internal sealed class RingBackoff : IDisposable
         }
 
         _waitingCommands += counted ? 1 : 0;
+        command.IsWaiting = true;
         _waiting.Add(command);
         if (_timer is null)
         {
@@ -100,8 +101,7 @@ internal sealed class RingBackoff : IDisposable
     public void Dispose()
     {
         CancelTimer();
-        _waiting.Clear();
-        _waitingCommands = 0;
+        TakeWaiting();
     }
 
     private void NextRound()
@@ -114,6 +114,7 @@ internal sealed class RingBackoff : IDisposable
     private List<ClusterCommand> TakeWaiting()
     {
         var waiting = _waiting.OrderBy(c => c.Sequence).ToList();
+        waiting.ForEach(c => c.IsWaiting = false);
         _waiting.Clear();
         _waitingCommands = 0;
         return waiting;

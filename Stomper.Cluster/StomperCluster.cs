@@ -26,6 +26,10 @@ namespace Stomper.Cluster;
 /// has ended; the cluster stays usable after <see cref="ForceDisconnect"/>, which stops
 /// every retry under way; <see cref="Dispose"/> is safe from any callback and answers
 /// every pending command once; the retry count starts afresh after a success.</para>
+/// <para>Beyond the original, <see cref="ClusterOptions.ReconnectPolicy"/> keeps live
+/// subscriptions and new commands waiting through an outage of every node, with a backoff
+/// with full jitter between rounds of the ring, and <see cref="ClusterOptions.OnBeforeConnect"/>
+/// sets fresh credentials before each node's login.</para>
 /// </remarks>
 public sealed class StomperCluster : CommandMethods, IDisposable
 {
@@ -363,14 +367,23 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
         else if (command.Target is { } subscription)
         {
+            if (subscription.IsWaiting)
+            {
+                // Its SUBSCRIBE waits for the next round of the reconnect policy: the
+                // UNSUBSCRIBE follows it there, in issue order, to the same node.
+                Wait(command, _backoff!);
+                return;
+            }
+
             // The connection that holds a subscription is the one whose RECEIPT confirmed
             // it; before that, the one its SUBSCRIBE went out on, which a SUBSCRIBE issued
-            // while its node's connection was ending is the next one.
-            if (!(subscription.ConfirmedIn ?? subscription.Session).IsCurrent)
+            // while its node's connection was ending is the next one. None: a SUBSCRIBE
+            // that waited out a backoff and was then refused, so never went anywhere.
+            if ((subscription.ConfirmedIn ?? subscription.Session) is not { IsCurrent: true })
             {
                 // As a stale ACK: the broker dropped the subscription with the connection,
                 // and the node's lazy client would connect again just to send this.
-                command.FindsItsConnectionClosed(subscription.Node);
+                command.FindsItsConnectionClosed((subscription.ConfirmedIn ?? subscription.Session)?.Node ?? _ring.Active);
                 return;
             }
 

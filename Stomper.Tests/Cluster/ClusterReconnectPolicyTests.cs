@@ -195,6 +195,41 @@ public sealed class ClusterReconnectPolicyTests
         Assert.That(nodes.Active.Commands[1].Params.Body, Is.EqualTo("meanwhile"));
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public void An_UNSUBSCRIBE_of_a_waiting_subscription_follows_it_to_the_next_round_and_ends_it_there(bool keptThroughTheOutage)
+    {
+        // Model seed 212467: the UNSUBSCRIBE found no live connection and was refused, then
+        // the waiting SUBSCRIBE was made again; issued during the backoff, it crashed.
+        var nodes = WithPolicy(new ReconnectPolicy());
+        if (keptThroughTheOutage)
+        {
+            nodes.Cluster.Subscribe(S1(nodes), _ => { });
+            nodes.Active.Receipt(0);
+            EveryNodeRefuses(nodes);
+        }
+        else
+        {
+            nodes.Cluster.Send(new() { ["destination"] = "/queue/a" });
+            EveryNodeRefuses(nodes);
+            nodes.Cluster.Subscribe(S1(nodes), _ => { });
+        }
+
+        nodes.Cluster.Unsubscribe(new() { ["id"] = "s1" }, nodes.Record("unsubscribe"));
+        nodes.Cluster.Loop.RunPending();
+        Assert.That(nodes.Trace.Any(t => t.StartsWith("unsubscribe:", StringComparison.Ordinal)), Is.False, "it waits with its subscription");
+
+        WaitOutTheBackoff(nodes);
+        var active = nodes.Active;
+        var subscribe = active.Commands.FindIndex(c => c.Name == "SUBSCRIBE");
+        Assert.That(active.Commands.Skip(subscribe).Select(c => c.Name), Is.EqualTo(new[] { "SUBSCRIBE", "UNSUBSCRIBE" }));
+        active.Receipt(subscribe);
+        active.Receipt(subscribe + 1);
+
+        Assert.That(nodes.Trace[^1], Is.EqualTo("unsubscribe: ok"));
+        Assert.That(nodes.Cluster.SubscriptionCount, Is.Zero);
+    }
+
     [Test]
     public void A_command_beyond_MaxWaitingCommands_fails_at_once_with_E_CANT_CONN()
     {
