@@ -409,6 +409,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             return;
         }
 
+        if (handle != _handle || _state != State.LoggingIn)
+        {
+            // The hook closed or disposed the client: there is no login left to write.
+            return;
+        }
+
         var writer = new FrameWriter(handle.Writer, StompVersion.V1_0);
         writer.WriteCommand(StompCommands.Connect);
         writer.WriteHeader("accept-version", "1.0,1.1,1.2");

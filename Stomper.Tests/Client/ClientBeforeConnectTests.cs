@@ -75,6 +75,32 @@ public sealed class ClientBeforeConnectTests
         Assert.That(h.Sent(), Is.Empty, "no CONNECT was written");
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public void An_OnBeforeConnect_that_disposes_or_force_disconnects_the_client_writes_no_CONNECT_and_nothing_throws(bool dispose)
+    {
+        ClientHarness? harness = null;
+        using var h = harness = Harness(_ =>
+        {
+            if (dispose)
+            {
+                harness!.Client.Dispose();
+            }
+            else
+            {
+                harness!.Client.ForceDisconnect();
+            }
+        });
+        var answers = new List<string>();
+        h.Client.Send(new() { ["destination"] = "/queue/a" }, (_, err) => answers.Add(err?.Message ?? "ok"));
+
+        Assert.That(() => h.Transport.ConnectCompleted!(null), Throws.Nothing);
+        h.Loop.RunPending();
+
+        Assert.That(h.Sent(), Is.Empty);
+        Assert.That(answers, Is.EqualTo(dispose ? Array.Empty<string>() : ["Operation \"SEND\" aborted: Connection closed by client prematurely."]));
+    }
+
     [TestCase("login", "with a line break, which CONNECT frames cannot escape")]
     [TestCase("heart-beat", "as an extra header: the client writes it itself (set Login, Passcode or Vhost instead)")]
     [TestCase("x:y", "with a colon in its name, which CONNECT frames cannot escape")]
