@@ -390,7 +390,8 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// <summary>
     /// Writes CONNECT, built as the original's login step builds it: its own headers only,
     /// never default_headers or command_headers, and <c>content-length:0</c>. The options
-    /// were checked in the constructor, so every header can be written unescaped.
+    /// were checked in the constructor, and what OnBeforeConnect changed is checked by
+    /// <see cref="ConnectHook"/>, so every header can be written unescaped.
     /// </summary>
     private void SendConnect(Handle handle)
     {
@@ -401,13 +402,31 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             handle.RTimeout = HeartBeat.ReadTimeout(_cy);
         }
 
+        var connect = new ConnectHeaders(Host, Port, _options.Login, _options.Passcode, _options.Vhost);
+        if (_options.OnBeforeConnect is { } beforeConnect && ConnectHook.Run(beforeConnect, connect) is { } refused)
+        {
+            Disconnect(refused);
+            return;
+        }
+
+        if (handle != _handle || _state != State.LoggingIn)
+        {
+            // The hook closed or disposed the client: there is no login left to write.
+            return;
+        }
+
         var writer = new FrameWriter(handle.Writer, StompVersion.V1_0);
         writer.WriteCommand(StompCommands.Connect);
         writer.WriteHeader("accept-version", "1.0,1.1,1.2");
         writer.WriteHeader("heart-beat", string.Create(CultureInfo.InvariantCulture, $"{_cx},{_cy}"));
-        WriteIfSet(ref writer, "login", _options.Login);
-        WriteIfSet(ref writer, "passcode", _options.Passcode);
-        WriteIfSet(ref writer, "host", _options.Vhost);
+        WriteIfSet(ref writer, "login", connect.Login);
+        WriteIfSet(ref writer, "passcode", connect.Passcode);
+        WriteIfSet(ref writer, "host", connect.Vhost);
+        foreach (var (name, value) in connect.Extra)
+        {
+            writer.WriteHeader(name, value);
+        }
+
         writer.WriteContentLength(0);
         writer.EndHeaders();
         writer.WriteBody([]);
@@ -572,6 +591,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
         if (_state == State.Connected)
         {
+            _options.OwnerOnLogin?.Invoke();
             OnLogin?.Invoke();
         }
     }

@@ -28,5 +28,6 @@ internal static class HarnessOptions
         OnDisconnect = own.OnDisconnect,
         OnError = own.OnError,
         FrameLimits = own.FrameLimits,
+        OnBeforeConnect = own.OnBeforeConnect,
     };
 }

@@ -31,5 +31,7 @@ internal static class MockNodesOptions
         OnError = own.OnError,
         FrameLimits = own.FrameLimits,
         Transport = own.Transport,
+        ReconnectPolicy = own.ReconnectPolicy,
+        OnBeforeConnect = own.OnBeforeConnect,
     };
 }
