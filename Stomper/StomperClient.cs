@@ -226,6 +226,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         _queued.Enqueue(pending with { Parameters = parameters.Snapshot() });
     }
 
+    /// <summary>The receipt deadlines being watched, for tests.</summary>
+    internal ReceiptDeadlines ReceiptDeadlines => _deadlines;
+
     /// <summary>True between <see cref="PauseReading"/> and <see cref="ResumeReading"/>.</summary>
     public bool IsReadingPaused => _readPaused;
 
