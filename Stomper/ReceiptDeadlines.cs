@@ -95,26 +95,33 @@ internal sealed class ReceiptDeadlines
     {
         _timer?.Dispose();
         _timer = null;
-        DropAnsweredHeads();
-        if (!_queue.TryPeek(out var head, out var key))
+        while (_queue.TryPeek(out var head, out var key))
         {
-            return;
-        }
+            // Asked of every head here, not only while answers out of turn are counted:
+            // the timer is rare, and a command must never time out on another's behalf.
+            if (!_isAwaited(head))
+            {
+                _queue.Dequeue();
+                _answered = Math.Max(0, _answered - 1);
+                continue;
+            }
 
-        if (key.Deadline > Now)
-        {
-            Arm(key.Deadline);
-            return;
-        }
+            if (key.Deadline > Now)
+            {
+                Arm(key.Deadline);
+                return;
+            }
 
-        _queue.Dequeue();
-        _expired(head);
+            _queue.Dequeue();
+            _expired(head);
+            break;
+        }
 
         // The client clears the queue as it gives the connection up; should anything be
         // left, it is still watched.
-        if (_timer is null && _queue.TryPeek(out _, out key))
+        if (_timer is null && _queue.TryPeek(out _, out var next))
         {
-            Arm(key.Deadline);
+            Arm(next.Deadline);
         }
     }
 

@@ -1243,10 +1243,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     }
 
     /// <summary>Whether a watched command still waits: one answered out of turn stays in the deadline queue for a while.</summary>
-    private bool IsAwaited(ReceiptDeadlines.Entry entry) =>
+    private bool IsAwaited(ReceiptDeadlines.Entry entry) => entry.ReceiptId is { } id
+        ? _awaitingReceipt.TryGetValue(id, out var awaited) && awaited.Command.Sequence == entry.Sequence
 
-        // Unwritten ones leave only all together, when the queue is flushed or aborted, and the deadlines with them.
-        entry.ReceiptId is not { } id || (_awaitingReceipt.TryGetValue(id, out var awaited) && awaited.Command.Sequence == entry.Sequence);
+        // Unwritten: the queue is in issue order and is only ever taken from its head.
+        : _queued.TryPeek(out var first) && first.Sequence <= entry.Sequence;
 
     /// <summary>
     /// A command's receipt did not come in time. The server holds it, and perhaps everything
