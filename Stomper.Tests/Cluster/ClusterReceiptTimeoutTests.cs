@@ -145,4 +145,27 @@ public sealed class ClusterReceiptTimeoutTests
         Assert.That(nodes.Active, Is.Not.SameAs(first));
         Assert.That(nodes.Active.Commands.Single().Params.ReceiptTimeout, Is.EqualTo(TimeSpan.FromSeconds(1)), "the retry keeps the command's own timeout");
     }
+
+    [Test]
+    public void A_cluster_disposed_from_on_node_error_of_a_receipt_timeout_answers_the_SEND_once_and_sends_it_nowhere_else()
+    {
+        StomperCluster? cluster = null;
+        cluster = new StomperCluster(new ClusterOptions
+        {
+            Nodes = [new("a", 1), new("b", 1)],
+            Loop = _loop,
+            Transport = _server.Transport,
+            ReceiptTimeout = TimeSpan.FromSeconds(1),
+            OnNodeError = (_, _, _) => cluster!.Dispose(),
+        });
+        _frozen.UnionWith(["a", "b"]);
+        var answers = new List<StompError?>();
+        cluster.Send(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" }, (_, err) => answers.Add(err));
+
+        _loop.Advance(5);
+
+        Assert.That(answers.Select(e => e?.Code), Is.EqualTo(new ErrorCode?[] { E_CONN_CLOSED_BY_CLIENT }));
+        Assert.That(answers[0]!.Message, Is.EqualTo("Operation \"SEND\" aborted: Client object destroyed prematurely."));
+        Assert.That(_server.Connections, Has.Count.EqualTo(1), "no second node was tried");
+    }
 }
