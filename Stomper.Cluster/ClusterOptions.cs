@@ -30,6 +30,16 @@ public sealed class ClusterOptions
     /// <summary><c>reconnect_interval</c> in seconds (fractional).</summary>
     public double? ReconnectInterval { get; init; }
 
+    /// <summary>
+    /// Beyond the original: how long a command waits for its RECEIPT on a node (each node
+    /// it is tried on starts afresh), <see cref="StomperOptions.ReceiptTimeout"/> of every
+    /// node. When it passes, the node is given up as a failed one: the next node becomes
+    /// active, and SEND, SUBSCRIBE and BEGIN run again there (the subscriptions the node
+    /// held are made again), as after any node failure; the code is
+    /// <see cref="ErrorCode.E_RECEIPT_TIMEDOUT"/>. Null (the default): none, as in the original.
+    /// </summary>
+    public TimeSpan? ReceiptTimeout { get; init; }
+
     /// <summary><c>handle_params</c>.</summary>
     public HandleParams? HandleParams { get; init; }
 

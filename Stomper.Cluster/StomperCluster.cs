@@ -551,6 +551,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             Heartbeat = options.Heartbeat,
             ConnectionTimeout = options.ConnectionTimeout,
             ReconnectInterval = options.ReconnectInterval,
+            ReceiptTimeout = options.ReceiptTimeout,
             HandleParams = options.HandleParams,
             DefaultHeaders = options.DefaultHeaders,
             CommandHeaders = options.CommandHeaders,

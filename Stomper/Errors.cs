@@ -37,6 +37,10 @@ internal static class Errors
 
     internal static ArgumentException ReconnectIntervalNotPositive() => NotPositiveNumber("reconnect_interval");
 
+    /// <summary>A receipt timeout that is no duration: negative (but not <see cref="Timeout.InfiniteTimeSpan"/>).</summary>
+    internal static ArgumentException ReceiptTimeoutNotValid(string parameterName) =>
+        new($"\"{parameterName}\" must be a positive duration, or TimeSpan.Zero or Timeout.InfiniteTimeSpan for none");
+
     internal static ArgumentException OnMessageNotSpecified() =>
         new("\"on_message\" callback must be specified");
 
@@ -157,6 +161,20 @@ internal static class Errors
         new("Connection closed by client prematurely.", E_CONN_CLOSED_BY_CLIENT);
 
     internal static StompError ReadTimedOut() => new("Read timed out.", E_READ_TIMEDOUT);
+
+    /// <summary>
+    /// A command whose RECEIPT did not come in time (none in the original): the command, its
+    /// receipt id (none yet for one still waiting for the session, whose id is made when it
+    /// is written), the server and the timeout.
+    /// </summary>
+    internal static StompError ReceiptTimedOut(string commandName, string? receiptId, string host, int port, double seconds)
+    {
+        var server = $"{host}:{port.ToString(CultureInfo.InvariantCulture)}";
+        var timeout = seconds.ToString("0.###", CultureInfo.InvariantCulture);
+        return new(receiptId is null
+            ? $"Receipt timed out: {commandName} was still waiting for the session with {server} after {timeout} s, and was never sent."
+            : $"Receipt timed out: no RECEIPT for {commandName} (receipt \"{receiptId}\") from {server} within {timeout} s.", E_RECEIPT_TIMEDOUT);
+    }
 
     /// <summary>
     /// The error an ERROR frame stands for: its <c>message</c> header, code

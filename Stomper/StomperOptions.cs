@@ -34,6 +34,19 @@ public sealed class StomperOptions
     /// <summary>Seconds (fractional) to get from connect to CONNECTED; null: the kernel's connect timeout.</summary>
     public double? ConnectionTimeout { get; init; }
 
+    /// <summary>
+    /// Beyond the original: how long a command that asks for a receipt (SUBSCRIBE,
+    /// UNSUBSCRIBE and DISCONNECT always do) waits for its RECEIPT, counted from the call,
+    /// so also while it waits for CONNECTED. When it passes, the command fails with
+    /// <see cref="ErrorCode.E_RECEIPT_TIMEDOUT"/> and the client gives the connection up as
+    /// after any connection failure (on_error, lost subscriptions, the other commands
+    /// aborted, on_disconnect): a server that leaves one receipt unanswered while it still
+    /// sends heart-beats is stuck, and a RECEIPT coming later must find nothing to answer.
+    /// Null (the default), <see cref="TimeSpan.Zero"/> or <see cref="Timeout.InfiniteTimeSpan"/>:
+    /// no timeout, as in the original. <see cref="CommandParams.ReceiptTimeout"/> overrides it per command.
+    /// </summary>
+    public TimeSpan? ReceiptTimeout { get; init; }
+
     /// <summary>Do not connect until the first command (<c>lazy =&gt; 1</c>).</summary>
     public bool Lazy { get; init; }
 

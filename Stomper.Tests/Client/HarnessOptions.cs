@@ -21,6 +21,7 @@ internal static class HarnessOptions
         ConnectionTimeout = own.ConnectionTimeout,
         Lazy = own.Lazy,
         ReconnectInterval = own.ReconnectInterval,
+        ReceiptTimeout = own.ReceiptTimeout,
         HandleParams = own.HandleParams,
         DefaultHeaders = own.DefaultHeaders,
         CommandHeaders = own.CommandHeaders,

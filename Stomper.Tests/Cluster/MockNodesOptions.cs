@@ -22,6 +22,7 @@ internal static class MockNodesOptions
         Heartbeat = own.Heartbeat,
         ConnectionTimeout = own.ConnectionTimeout,
         ReconnectInterval = own.ReconnectInterval,
+        ReceiptTimeout = own.ReceiptTimeout,
         HandleParams = own.HandleParams,
         DefaultHeaders = own.DefaultHeaders,
         CommandHeaders = own.CommandHeaders,
