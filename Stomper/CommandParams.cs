@@ -99,6 +99,18 @@ public sealed class CommandParams
     /// </summary>
     public int DeduplicationWindow { get; set; }
 
+    /// <summary>
+    /// Beyond the original: how long this command waits for its RECEIPT, counted from the
+    /// call, instead of <see cref="StomperOptions.ReceiptTimeout"/> (or the cluster's, on
+    /// each node it is tried on). <see cref="TimeSpan.Zero"/> or
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: this command waits for ever; null: the
+    /// client's option. Not a header: it is never written. A command that asks no receipt
+    /// has nothing to wait for and ignores it. When it passes, the command fails with
+    /// <see cref="ErrorCode.E_RECEIPT_TIMEDOUT"/> and the connection is given up.
+    /// </summary>
+    /// <remarks>A negative value other than <see cref="Timeout.InfiniteTimeSpan"/> is refused by the command with an <see cref="ArgumentException"/>.</remarks>
+    public TimeSpan? ReceiptTimeout { get; set; }
+
     /// <summary>A copy with another message callback and no command callback: what the cluster hands a node.</summary>
     internal CommandParams CopyWithOnMessage(Action<Frame> onMessage)
     {
@@ -155,6 +167,7 @@ public sealed class CommandParams
         Message = source.Message;
         OnNodeError = source.OnNodeError;
         DeduplicationWindow = source.DeduplicationWindow;
+        ReceiptTimeout = source.ReceiptTimeout;
     }
 
     /// <summary>Lets go of everything set, keeping the storage for the next <see cref="CopyFrom"/>.</summary>
@@ -169,6 +182,7 @@ public sealed class CommandParams
         Message = null;
         OnNodeError = null;
         DeduplicationWindow = 0;
+        ReceiptTimeout = null;
     }
 
     /// <summary>The header at a position, in the order set.</summary>

@@ -187,7 +187,7 @@ public sealed class PerlTestFilesTests
     [Test]
     public void The_error_code_constants_are_named_as_in_Perl_and_numbered_1_to_7_in_that_order()
     {
-        // The codes added beyond the original (E_SEND_JOURNAL_FULL, ...) come after these seven.
+        // The codes beyond the original (E_RECEIPT_TIMEDOUT, 8, on) come after Perl's seven.
         Assert.That(Enum.GetNames<ErrorCode>().Take(7), Is.EqualTo(new[]
         {
             "E_CANT_CONN", "E_IO", "E_CONN_CLOSED_BY_REMOTE_HOST", "E_CONN_CLOSED_BY_CLIENT",
