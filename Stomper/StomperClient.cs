@@ -313,6 +313,10 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         _disposed = true;
+
+        // A receipt-less command already written has completed: it is not warned about as
+        // aborted, though Dispose calls no callback.
+        TakeWrittenConfirmations();
         foreach (var command in DrainPending())
         {
             WarnDestroyed(command);
@@ -852,6 +856,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
         if (receipt is not null)
         {
+            // The mark says later whether the whole frame left for the socket, and so
+            // whether an abort is in doubt.
+            command = command with { Mark = handle.BytesQueued };
             if (command.Timeout > 0)
             {
                 // Queued, it was given its deadline at the call; written at the call, now is the call.
@@ -1076,6 +1083,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             ? [.. _subscriptions.Values.SelectMany(s => s.Chain()).Where(s => s.Confirmed).OrderBy(s => s.Sequence)]
             : new List<Subscription>();
         _subscriptions.Clear();
+
+        // Receipt-less commands whose frames the socket took before the failure have
+        // completed, though their confirmation waits for a later pass: they hear so first,
+        // as they would have, and are never reported aborted.
+        var confirmed = TakeWrittenConfirmations();
         var aborted = DrainPending();
         CloseConnection();
 
@@ -1100,7 +1112,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             });
         }
 
-        var notices = new List<Notice>(lost.Count + aborted.Count + 2);
+        var notices = new List<Notice>(lost.Count + aborted.Count + (confirmed?.Count ?? 0) + 2);
+        foreach (var command in confirmed ?? [])
+        {
+            notices.Add(new(() => Complete(command, null, null), AnswersCommand: true));
+        }
+
         if (error is not null)
         {
             notices.Add(new(() => _onError(error)));
@@ -1115,7 +1132,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         foreach (var command in aborted)
         {
             // The command whose receipt timed out hears the timeout itself; the others, that it ended their connection.
-            var answer = command.Sequence == timedOut ? error! : Errors.OperationAborted(command.Name, error!);
+            var answer = command.Sequence == timedOut
+                ? Errors.WithDoubt(error!, command.MayHaveBeenDelivered)
+                : Errors.OperationAborted(command.Name, error!, command.MayHaveBeenDelivered);
             notices.Add(new(() => Complete(command, null, answer), AnswersCommand: true));
         }
 
@@ -1196,12 +1215,34 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private void NotifyLater(List<Notice> notices, int from) => _loop.Postpone(() => Notify(notices, from));
 
-    /// <summary>Every command not yet answered, in the order issued, removed from the client.</summary>
+    /// <summary>
+    /// Takes off the receipt-less commands whose frames were handed to the socket and whose
+    /// confirmation has not run yet, in order; null when there are none.
+    /// </summary>
+    private List<PendingCommand>? TakeWrittenConfirmations()
+    {
+        List<PendingCommand>? confirmed = null;
+        var written = _handle?.BytesWritten ?? long.MinValue;
+        while (_unwritten.TryPeek(out var head) && head.Mark <= written)
+        {
+            _unwritten.Dequeue();
+            (confirmed ??= []).Add(head.Command);
+        }
+
+        return confirmed;
+    }
+
+    /// <summary>
+    /// Every command not yet answered, in the order issued, removed from the client; each
+    /// says whether its whole frame had been handed to the socket (a receipt-less one
+    /// still here had not: its confirmation would have come first).
+    /// </summary>
     private List<PendingCommand> DrainPending()
     {
         var pending = new List<PendingCommand>(_queued.Count + _unwritten.Count + _awaitingReceipt.Count);
+        var written = _handle?.BytesWritten ?? long.MinValue;
         pending.AddRange(_unwritten.Select(u => u.Command));
-        pending.AddRange(_awaitingReceipt.Values.Select(r => r.Command));
+        pending.AddRange(_awaitingReceipt.Values.Select(r => r.Command with { MayHaveBeenDelivered = r.Command.Mark > 0 && r.Command.Mark <= written }));
         pending.AddRange(_queued);
         _unwritten.Clear();
         _awaitingReceipt.Clear();
@@ -1290,5 +1331,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// one, else <c>on_receipt</c>), its place in issue order, how long it may wait for a
     /// receipt (seconds, 0 for ever) and, once watched, until when.
     /// </summary>
-    private readonly record struct PendingCommand(string Name, CommandParams Parameters, Action<Frame?, StompError?>? ReplyTo, long Sequence, double Timeout, double Deadline = 0);
+    private readonly record struct PendingCommand(string Name, CommandParams Parameters, Action<Frame?, StompError?>? ReplyTo, long Sequence, double Timeout, double Deadline = 0)
+    {
+        /// <summary>For a command awaiting its RECEIPT: <see cref="Handle.BytesQueued"/> just after its frame, 0 before it is written.</summary>
+        public long Mark { get; init; }
+
+        /// <summary>Set when the command is aborted: its whole frame had been handed to the socket.</summary>
+        public bool MayHaveBeenDelivered { get; init; }
+    }
 }
