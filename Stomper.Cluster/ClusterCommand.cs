@@ -13,6 +13,9 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     private Action<Frame?, StompError?>? _callback;
     private int _failures;
 
+    /// <summary>Some attempt's frame may have reached a broker: a final error says so.</summary>
+    private bool _mayHaveBeenDelivered;
+
     public ClusterCommand(StomperCluster cluster)
     {
         _cluster = cluster;
@@ -34,10 +37,16 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     /// <summary>The cluster's <see cref="StomperCluster.Generation"/> when the command was issued.</summary>
     public int Generation { get; private set; }
 
-    /// <summary>The node and connection of the attempt under way.</summary>
-    public NodeSession Session { get; set; } = null!;
+    /// <summary>The node and connection of the attempt under way; null before the first attempt.</summary>
+    public NodeSession? Session { get; set; }
 
-    public NodeState Node => Session.Node;
+    /// <summary>Held by the reconnect policy until its next round.</summary>
+    public bool IsWaiting { get; set; }
+
+    public NodeState Node => Session!.Node;
+
+    /// <summary>With a reconnect policy: the <see cref="RingBackoff.Series"/> the attempt under way began in.</summary>
+    public int AttemptSeries { get; set; }
 
     /// <summary>The callback handed to the node, made once per object.</summary>
     public Action<Frame?, StompError?> OnNodeReply { get; }
@@ -64,6 +73,21 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     /// </summary>
     public ClusterCommand? Previous { get; set; }
 
+    /// <summary>For SEND: held by the send journal until its final answer.</summary>
+    public bool Journaled { get; set; }
+
+    /// <summary>For a journaled SEND: the body bytes it holds in the journal.</summary>
+    public int JournalBytes { get; set; }
+
+    /// <summary>For a journaled SEND: the journal added the receipt; the call asked for none, so its callback gets no frame.</summary>
+    public bool ReceiptIsOwn { get; set; }
+
+    /// <summary>For SUBSCRIBE with a deduplication window: the ids delivered lately, kept across re-subscriptions.</summary>
+    public DuplicateFilter? Duplicates { get; set; }
+
+    /// <summary>For SUBSCRIBE with a deduplication window: a dropped repeat is acknowledged (<c>client-individual</c>).</summary>
+    public bool AcksDuplicates { get; set; }
+
     private bool IsRepeatable => Name is StompCommands.Send or StompCommands.Subscribe or StompCommands.Begin;
 
     public void Start(string name, CommandParams parameters, Action<Frame?, StompError?>? callback, long sequence, int generation)
@@ -80,6 +104,12 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         Cancelled = false;
         Target = null;
         Previous = null;
+        Journaled = false;
+        JournalBytes = 0;
+        ReceiptIsOwn = false;
+        Duplicates = null;
+        AcksDuplicates = false;
+        _mayHaveBeenDelivered = false;
     }
 
     /// <summary>Makes this UNSUBSCRIBE the end of <paramref name="subscription"/>, until it is answered.</summary>
@@ -115,6 +145,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     /// <summary>Gives the command its final error now.</summary>
     public void Fail(StompError error)
     {
+        error = Errors.WithDoubt(error, error.MayHaveBeenDelivered || _mayHaveBeenDelivered);
         if (Answer() is { } callback)
         {
             callback(null, error);
@@ -122,6 +153,28 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         else
         {
             _cluster.ReportError(error);
+        }
+    }
+
+    /// <summary>
+    /// Ends a command that waited for a node without reaching one (force_disconnect, a full
+    /// waiting list, a node client that refused it): a subscription among them is no longer
+    /// followed.
+    /// </summary>
+    public void FailWaiting(StompError error, bool later)
+    {
+        if (Name == StompCommands.Subscribe)
+        {
+            _cluster.Forget(this);
+        }
+
+        if (later)
+        {
+            FailLater(error);
+        }
+        else
+        {
+            Fail(error);
         }
     }
 
@@ -137,8 +190,16 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
 
     private void Reply(Frame? receipt, StompError? error)
     {
+        _mayHaveBeenDelivered |= error?.MayHaveBeenDelivered == true;
         if (_cluster.State == ClusterState.Disposed)
         {
+            // A receipt-less command written before the Dispose closed its node has
+            // completed, and is answered so rather than aborted with the rest.
+            if (error is null && _cluster.IsPending(this))
+            {
+                Succeed(receipt);
+            }
+
             return;
         }
 
@@ -168,7 +229,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         // that a command issued from on_node_error goes there. A node client reports its
         // own end (on_error) before aborting its commands; if it has not, do it here.
         var node = Node;
-        if (StomperCluster.IsNodeFailure(error) && Session.IsCurrent)
+        if (StomperCluster.IsNodeFailure(error) && Session!.IsCurrent)
         {
             _cluster.FailOver(node, error);
         }
@@ -226,6 +287,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     private void Succeed(Frame? receipt)
     {
         _failures = 0;
+        _cluster.NodeAnswered();
         if (Name == StompCommands.Subscribe)
         {
             ConfirmedIn = Node.Session;
@@ -235,7 +297,8 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
             _cluster.Forget(subscription);
         }
 
-        Answer()?.Invoke(receipt, null);
+        var own = ReceiptIsOwn;
+        Answer()?.Invoke(own ? null : receipt, null);
     }
 
     /// <summary>
@@ -260,11 +323,27 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
                 : Errors.OperationAborted(Name, closed);
         }
         else if (_cluster.State == ClusterState.Running && IsRepeatable && PendingUnsubscribes == 0 && !Cancelled
-            && StomperCluster.IsNodeFailure(error) && ++_failures < _cluster.NodeCount)
+            && StomperCluster.IsNodeFailure(error))
         {
-            _cluster.Retrying(this, _failures + 1);
-            _cluster.Run(this);
-            return null;
+            if (_cluster.Backoff is { } backoff)
+            {
+                // The policy counts attempts for the whole cluster: this one runs again (or
+                // waits for the next round) unless the run it belonged to was given up.
+                if (AttemptSeries == backoff.Series)
+                {
+                    _cluster.Retrying(this, ++_failures + 1);
+                    _cluster.Run(this);
+                    return null;
+                }
+
+                error = Errors.ReconnectGaveUp(error, backoff.MaxAttempts);
+            }
+            else if (++_failures < _cluster.NodeCount)
+            {
+                _cluster.Retrying(this, _failures + 1);
+                _cluster.Run(this);
+                return null;
+            }
         }
 
         if (Name == StompCommands.Subscribe)
@@ -288,6 +367,12 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     private Action<Frame?, StompError?>? Answer()
     {
         _cluster.Answered(this);
+        if (Journaled)
+        {
+            Journaled = false;
+            _cluster.Unjournal(this);
+        }
+
         if (Target is { } subscription)
         {
             subscription.PendingUnsubscribes--;
@@ -299,7 +384,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         {
             _callback = null;
             Parameters.Clear();
-            Session = null!;
+            Session = null;
             _cluster.Reuse(this);
         }
 

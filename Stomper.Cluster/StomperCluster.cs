@@ -26,11 +26,18 @@ namespace Stomper.Cluster;
 /// has ended; the cluster stays usable after <see cref="ForceDisconnect"/>, which stops
 /// every retry under way; <see cref="Dispose"/> is safe from any callback and answers
 /// every pending command once; the retry count starts afresh after a success.</para>
+/// <para>Beyond the original, <see cref="ClusterOptions.ReconnectPolicy"/> keeps live
+/// subscriptions and new commands waiting through an outage of every node, with a backoff
+/// with full jitter between rounds of the ring, and <see cref="ClusterOptions.OnBeforeConnect"/>
+/// sets fresh credentials before each node's login.</para>
 /// </remarks>
 public sealed class StomperCluster : CommandMethods, IDisposable
 {
     private const string ConstructorName = "The " + nameof(StomperCluster) + " constructor";
     private static readonly Action<StompError> s_defaultOnError = err => Console.Error.WriteLine(err.Message);
+
+    /// <summary>The answer to the ACK of a dropped duplicate, which nobody awaits: if it fails, the broker redelivers and it is dropped again.</summary>
+    private static readonly Action<Frame?, StompError?> s_ignoreAnswer = (_, _) => { };
 
     private readonly NodeRing _ring;
     private readonly IStomperClient[] _clients;
@@ -38,6 +45,17 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     private readonly Dictionary<string, ClusterCommand> _subscriptions = new(StringComparer.Ordinal);
     private readonly HashSet<ClusterCommand> _pending = [];
     private readonly ClusterTelemetry _telemetry;
+    private readonly SendJournal? _journal;
+    private readonly string _idPrefix = string.Empty;
+    private readonly string? _defaultSendReceipt;
+    private readonly string? _defaultSubscribeAck;
+    private readonly Action _announceRoom;
+
+    /// <summary>Where each transaction's BEGIN went: its SENDs, COMMIT and ABORT go there, and fail once that connection has ended.</summary>
+    private readonly Dictionary<string, NodeSession> _transactions = new(StringComparer.Ordinal);
+    private long _journalIds;
+    private bool _roomAnnounced;
+    private readonly RingBackoff? _backoff;
     private Action<StompError> _onError = s_defaultOnError;
     private int _deferring;
     private long _sequence;
@@ -70,6 +88,22 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             throw Errors.NodePortInvalid(invalid.Host, invalid.Port);
         }
 
+        if (options.SendJournal is { } journal)
+        {
+            _journal = journal.MaxCount < 1 ? throw Errors.ClusterOptionNotPositive("SendJournal.MaxCount")
+                : journal.MaxBytes < 1 ? throw Errors.ClusterOptionNotPositive("SendJournal.MaxBytes")
+                : new SendJournal(journal);
+
+            // Unique across processes and restarts, so that a consumer's window never takes
+            // a new message for one it saw from an earlier run.
+            _idPrefix = Guid.NewGuid().ToString("N")[..16] + "-";
+        }
+
+        _defaultSendReceipt = DefaultHeader(options, StompCommands.Send, "receipt");
+        _defaultSubscribeAck = DefaultHeader(options, StompCommands.Subscribe, "ack");
+        _announceRoom = AnnounceRoom;
+        // Checked before any node client exists, so that a bad policy leaves nothing behind.
+        options.ReconnectPolicy?.Check();
         OnNodeConnect = options.OnNodeConnect;
         OnNodeDisconnect = options.OnNodeDisconnect;
         OnNodeError = options.OnNodeError;
@@ -78,7 +112,12 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         var factory = options.NodeFactory ?? (o => new StomperClient(o));
         var states = nodes.Distinct().Select(node => MakeNode(node, options, factory)).ToArray();
         _clients = [.. states.Select(s => s.Client)];
-        _ring = new NodeRing(states, (options.Random ?? Random.Shared).Next(states.Length));
+        var random = options.Random ?? Random.Shared;
+        _ring = new NodeRing(states, random.Next(states.Length));
+        if (options.ReconnectPolicy is { } policy)
+        {
+            _backoff = new RingBackoff(policy, random, Loop, states.Length, NextRound);
+        }
     }
 
     /// <summary>The loop the cluster runs on.</summary>
@@ -104,6 +143,34 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
     }
 
+    /// <summary>
+    /// Beyond the original: how many MESSAGEs the subscriptions with a
+    /// <see cref="CommandParams.DeduplicationWindow"/> dropped as repeats of one they had
+    /// delivered (a SEND sent again after a failover, a redelivery after a lost ACK).
+    /// </summary>
+    public long DuplicatesDropped { get; private set; }
+
+    /// <summary>The SENDs the send journal holds now, awaiting their RECEIPT (0 without a journal), for tests and the async face.</summary>
+    internal int JournalCount => _journal?.Count ?? 0;
+
+    /// <summary>The body bytes of the SENDs the send journal holds now.</summary>
+    internal long JournalBytes => _journal?.Bytes ?? 0;
+
+    /// <summary>The transactions whose BEGIN the cluster routes by, for tests.</summary>
+    internal int TransactionCount => _transactions.Count;
+
+    /// <summary>
+    /// For the async face, which waits for room instead of failing: called on a later pass
+    /// once a journaled SEND has been answered, while <see cref="JournalRoomWanted"/>.
+    /// </summary>
+    internal Action? JournalRoom { get; set; }
+
+    /// <summary>Set by the async face while SENDs of its wait for room in the journal.</summary>
+    internal bool JournalRoomWanted { get; set; }
+
+    /// <summary>Whether a SEND of these parameters would be taken by the journal now (always, without a journal).</summary>
+    internal bool JournalHasRoomFor(CommandParams parameters) => _journal?.HasRoomFor(parameters.BodyLength) ?? true;
+
     /// <summary>The node that commands go to now.</summary>
     public IStomperClient ActiveNode => _ring.Active.Client;
 
@@ -113,6 +180,9 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     internal int Generation { get; private set; }
 
     internal int NodeCount => _ring.Count;
+
+    /// <summary>The reconnect policy at work, or null for the original's rule.</summary>
+    internal RingBackoff? Backoff => _backoff;
 
     /// <summary>The subscriptions the cluster follows through failovers, for tests: none once nothing is subscribed.</summary>
     internal int SubscriptionCount => _subscriptions.Count;
@@ -140,9 +210,25 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             throw Errors.OnMessageNotSpecified();
         }
 
+        if (name == StompCommands.Subscribe && parameters.DeduplicationWindow < 0)
+        {
+            throw Errors.ClusterOptionNotPositive(nameof(CommandParams.DeduplicationWindow));
+        }
+
         var cluster = Rent(name, parameters, onReceipt ?? parameters.OnReceipt);
+        if (name == StompCommands.Send && _journal is { } journal && !Journal(cluster, journal))
+        {
+            return;
+        }
+
         if (name == StompCommands.Subscribe)
         {
+            if (parameters.DeduplicationWindow > 0)
+            {
+                cluster.Duplicates = new DuplicateFilter(parameters.DeduplicationWindow);
+                cluster.AcksDuplicates = (parameters["ack"] ?? _defaultSubscribeAck) == "client-individual";
+            }
+
             cluster.SubscriptionKey = SubscriptionKey(parameters);
             _subscriptions.TryGetValue(cluster.SubscriptionKey, out var previous);
             cluster.Previous = previous;
@@ -183,6 +269,10 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         var before = State;
         State = ClusterState.Closing;
         Generation++;
+
+        // What waits out a backoff was issued before this call: it is aborted with the rest,
+        // never run, and the next command starts a new count.
+        var waiting = _backoff?.Stop() ?? [];
         try
         {
             foreach (var node in _ring.All)
@@ -194,6 +284,12 @@ public sealed class StomperCluster : CommandMethods, IDisposable
 
             ForEachNode(client => client.ForceDisconnect());
         }
+        catch
+        {
+            // Only one exception can leave; the waiting commands hear on the next pass.
+            AbortWaitingLater(waiting, 0);
+            throw;
+        }
         finally
         {
             if (State == ClusterState.Closing)
@@ -201,6 +297,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
                 State = before;
             }
         }
+
+        AbortWaiting(waiting, 0);
     }
 
     /// <summary>
@@ -245,6 +343,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
 
         State = ClusterState.Disposed;
+        _backoff?.Dispose();
 
         // Closed before it is disposed, a node holds nothing to warn about; what its
         // closing reports is dropped, and so are the warnings of a node disposed while it
@@ -281,16 +380,27 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     internal static bool IsNodeFailure(StompError error) => error.EndedSession || error.Code is not (E_OPRN_ERROR or E_CONN_CLOSED_BY_CLIENT);
 
-    /// <summary>Moves the active node on from <paramref name="failed"/>, if it still is the active one, and reports the move.</summary>
+    /// <summary>
+    /// Moves on from a failed node if it is the active one (with a reconnect policy, that
+    /// counts as a failed attempt), and reports the move.
+    /// </summary>
     internal void FailOver(NodeState failed, StompError error)
     {
         var before = _ring.Active;
-        _ring.FailOver(failed);
+        if (_ring.FailOver(failed))
+        {
+            _backoff?.NodeFailed();
+        }
+
+        // A ring of one node moves to itself: no failover to report.
         if (_ring.Active != before)
         {
             _telemetry.FailedOver(before, _ring.Active, error);
         }
     }
+
+    /// <summary>A node answered a command: with a reconnect policy, the count of failed attempts starts afresh.</summary>
+    internal void NodeAnswered() => _backoff?.NodeAnswered();
 
     /// <summary>A command runs again on the active node after its node failed it.</summary>
     internal void Retrying(ClusterCommand command, int attempt) => _telemetry.Retrying(command.Name, command.Node, _ring.Active, attempt, _ring.Count);
@@ -347,34 +457,147 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
         else if (command.Target is { } subscription)
         {
+            if (subscription.IsWaiting)
+            {
+                // Its SUBSCRIBE waits for the next round of the reconnect policy: the
+                // UNSUBSCRIBE follows it there, in issue order, to the same node.
+                Wait(command, _backoff!);
+                return;
+            }
+
             // The connection that holds a subscription is the one whose RECEIPT confirmed
             // it; before that, the one its SUBSCRIBE went out on, which a SUBSCRIBE issued
-            // while its node's connection was ending is the next one.
-            if (!(subscription.ConfirmedIn ?? subscription.Session).IsCurrent)
+            // while its node's connection was ending is the next one. None: a SUBSCRIBE
+            // that waited out a backoff and was then refused, so never went anywhere.
+            if ((subscription.ConfirmedIn ?? subscription.Session) is not { IsCurrent: true })
             {
                 // As a stale ACK: the broker dropped the subscription with the connection,
                 // and the node's lazy client would connect again just to send this.
-                command.FindsItsConnectionClosed(subscription.Node);
+                command.FindsItsConnectionClosed((subscription.ConfirmedIn ?? subscription.Session)?.Node ?? _ring.Active);
                 return;
             }
 
             node = subscription.Node;
         }
+        else if (_transactions.Count > 0 && command.Name is StompCommands.Send or StompCommands.Commit or StompCommands.Abort
+            && parameters["transaction"] is { } transaction && _transactions.TryGetValue(transaction, out var begun))
+        {
+            if (command.Name != StompCommands.Send)
+            {
+                _transactions.Remove(transaction);
+            }
+
+            if (!begun.IsCurrent)
+            {
+                // Any other node would refuse the unknown transaction, or worse, take the
+                // SEND outside it; the broker aborted the transaction with its connection.
+                var address = begun.Node.Address;
+                command.FailLater(Errors.TransactionLost(command.Name, transaction, address.Host, address.Port));
+                return;
+            }
+
+            node = begun.Node;
+        }
         else
         {
+            if (_backoff is { MustWait: true } backoff)
+            {
+                Wait(command, backoff);
+                return;
+            }
+
             node = _ring.Active;
         }
 
         command.Session = node.Session;
+        if (command.Name == StompCommands.Begin && parameters["transaction"] is { } begins)
+        {
+            _transactions[begins] = node.Session;
+        }
+
+        command.AttemptSeries = _backoff?.Series ?? 0;
         var nodeParameters = parameters;
         if (command.Name == StompCommands.Subscribe)
         {
             command.ConfirmedIn = null;
             _subscriptions.TryAdd(command.SubscriptionKey!, command);
-            nodeParameters = parameters.CopyWithOnMessage(Stamping(node, parameters.OnMessage!));
+            nodeParameters = parameters.CopyWithOnMessage(Stamping(node, command));
         }
 
         node.Client.Execute(command.Name, nodeParameters, command.OnNodeReply);
+    }
+
+    /// <summary>
+    /// Holds a command for the active node until the next round of the reconnect policy.
+    /// A subscription held is being made anew: its last connection is no longer where it
+    /// lives, so the end of that connection must not end it.
+    /// </summary>
+    private void Wait(ClusterCommand command, RingBackoff backoff)
+    {
+        if (command.Name == StompCommands.Subscribe)
+        {
+            command.ConfirmedIn = null;
+        }
+
+        if (!backoff.Hold(command))
+        {
+            command.FailWaiting(Errors.TooManyWaiting(command.Name, backoff.MaxWaitingCommands), later: true);
+        }
+    }
+
+    /// <summary>The backoff is over: what waited runs on the active node, in the order issued.</summary>
+    private void NextRound(List<ClusterCommand> waiting) => RunWaiting(waiting, 0);
+
+    private void RunWaiting(List<ClusterCommand> waiting, int from)
+    {
+        for (var i = from; i < waiting.Count && State != ClusterState.Disposed; i++)
+        {
+            var command = waiting[i];
+            try
+            {
+                Run(command);
+            }
+            catch (Exception refusal)
+            {
+                // No caller to throw to: the node client refused it (disposed on its own,
+                // say), and the command hears why.
+                try
+                {
+                    command.FailWaiting(Errors.RefusedAfterWaiting(command.Name, refusal), later: false);
+                }
+                catch
+                {
+                    var next = i + 1;
+                    Loop.Postpone(() => RunWaiting(waiting, next));
+                    throw;
+                }
+            }
+        }
+    }
+
+    /// <summary>Answers the commands force_disconnect took from the backoff, as it answers those it cut short on the nodes.</summary>
+    private void AbortWaiting(List<ClusterCommand> waiting, int from)
+    {
+        for (var i = from; i < waiting.Count && State != ClusterState.Disposed; i++)
+        {
+            try
+            {
+                waiting[i].FailWaiting(Errors.OperationAborted(waiting[i].Name, Errors.ConnectionClosedByClient()), later: false);
+            }
+            catch
+            {
+                AbortWaitingLater(waiting, i + 1);
+                throw;
+            }
+        }
+    }
+
+    private void AbortWaitingLater(List<ClusterCommand> waiting, int from)
+    {
+        if (from < waiting.Count)
+        {
+            Loop.Postpone(() => AbortWaiting(waiting, from));
+        }
     }
 
     /// <summary>
@@ -383,17 +606,109 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// method of its own because a lambda capturing a local of <see cref="Run"/> would
     /// make C# allocate its closure on every SEND.
     /// </summary>
-    private Action<Frame> Stamping(NodeState node, Action<Frame> onMessage) => frame =>
+    /// <remarks>
+    /// With a <see cref="CommandParams.DeduplicationWindow"/>, a message whose id the
+    /// subscription delivered lately is dropped here, after the stamp, so that its ACK
+    /// reaches the connection that delivered it.
+    /// </remarks>
+    private Action<Frame> Stamping(NodeState node, ClusterCommand subscription)
     {
+        var onMessage = subscription.Parameters.OnMessage!;
+        var duplicates = subscription.Duplicates;
+        return frame =>
+        {
+            if (State == ClusterState.Disposed)
+            {
+                return;
+            }
+
+            frame.DeliveredBy = node.Session;
+            if (duplicates is not null && frame.Headers[SendJournalOptions.IdHeader] is { } id && !duplicates.FirstTime(id))
+            {
+                DropDuplicate(frame, subscription.AcksDuplicates);
+                return;
+            }
+
+            onMessage(frame);
+        };
+    }
+
+    /// <summary>
+    /// Counts a repeat and, in <c>client-individual</c> mode, acknowledges it so that the
+    /// broker forgets it. In <c>client</c> mode an ACK is cumulative and would acknowledge
+    /// the application's own messages before it: the application's next ACK covers the
+    /// repeat instead.
+    /// </summary>
+    private void DropDuplicate(Frame frame, bool acknowledge)
+    {
+        DuplicatesDropped++;
+        if (acknowledge)
+        {
+            Execute(StompCommands.Ack, new CommandParams { Message = frame }, s_ignoreAnswer);
+        }
+    }
+
+    /// <summary>
+    /// Takes a SEND into the journal: a receipt when the call asked for none (the SEND's
+    /// id, so that one string serves both) and the id header unless the call set its own.
+    /// A full journal fails it after the current callback, certainly not delivered.
+    /// </summary>
+    private bool Journal(ClusterCommand command, SendJournal journal)
+    {
+        var parameters = command.Parameters;
+        var length = parameters.BodyLength;
+        if (!journal.TryAdd(length))
+        {
+            // Pending, so that a Dispose before the answer answers it.
+            _pending.Add(command);
+            command.FailLater(Errors.SendJournalFull(journal.Count, journal.Bytes, length, journal.MaxCount, journal.MaxBytes));
+            return false;
+        }
+
+        var id = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_idPrefix}{++_journalIds}");
+        parameters[SendJournalOptions.IdHeader] ??= id;
+        if (parameters["receipt"] is null && _defaultSendReceipt is null)
+        {
+            parameters["receipt"] = id;
+            command.ReceiptIsOwn = true;
+        }
+
+        command.JournalBytes = length;
+        command.Journaled = true;
+        return true;
+    }
+
+    /// <summary>A journaled SEND was answered: its room goes back, and the async face hears of it on a later pass if it waits.</summary>
+    internal void Unjournal(ClusterCommand command)
+    {
+        _journal!.Remove(command.JournalBytes);
+        if (JournalRoomWanted && !_roomAnnounced)
+        {
+            _roomAnnounced = true;
+            Loop.Postpone(_announceRoom);
+        }
+    }
+
+    private void AnnounceRoom()
+    {
+        _roomAnnounced = false;
         if (State != ClusterState.Disposed)
         {
-            frame.DeliveredBy = node.Session;
-            onMessage(frame);
+            JournalRoom?.Invoke();
         }
-    };
+    }
+
+    /// <summary>A header the node clients add to every such command when the call gives none: its command_headers value, else its default_headers value.</summary>
+    private static string? DefaultHeader(ClusterOptions options, string command, string header)
+    {
+        var own = options.CommandHeaders?.FirstOrDefault(kv => string.Equals(kv.Key, command, StringComparison.OrdinalIgnoreCase)).Value;
+        return own?.GetValueOrDefault(header) ?? options.DefaultHeaders?.GetValueOrDefault(header);
+    }
 
     /// <summary>Takes an answered command off the pending list.</summary>
     internal void Answered(ClusterCommand command) => _pending.Remove(command);
+
+    internal bool IsPending(ClusterCommand command) => _pending.Contains(command);
 
     internal void Reuse(ClusterCommand command)
     {
@@ -442,6 +757,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             Heartbeat = options.Heartbeat,
             ConnectionTimeout = options.ConnectionTimeout,
             ReconnectInterval = options.ReconnectInterval,
+            ReceiptTimeout = options.ReceiptTimeout,
             HandleParams = options.HandleParams,
             DefaultHeaders = options.DefaultHeaders,
             CommandHeaders = options.CommandHeaders,
@@ -454,6 +770,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             Transport = options.Transport,
             Lazy = true,
             OwnerAnswersCommands = () => State == ClusterState.Disposed,
+            OnBeforeConnect = options.OnBeforeConnect,
+            OwnerOnLogin = NodeAnswered,
             OnConnect = () => NodeConnected(node),
             OnDisconnect = () => NodeDisconnected(node),
             OnError = err => NodeFailed(node, err),

@@ -21,6 +21,7 @@ internal static class HarnessOptions
         ConnectionTimeout = own.ConnectionTimeout,
         Lazy = own.Lazy,
         ReconnectInterval = own.ReconnectInterval,
+        ReceiptTimeout = own.ReceiptTimeout,
         HandleParams = own.HandleParams,
         DefaultHeaders = own.DefaultHeaders,
         CommandHeaders = own.CommandHeaders,
@@ -30,5 +31,6 @@ internal static class HarnessOptions
         FrameLimits = own.FrameLimits,
         LoggerFactory = own.LoggerFactory,
         MeterFactory = own.MeterFactory,
+        OnBeforeConnect = own.OnBeforeConnect,
     };
 }

@@ -8,6 +8,7 @@ using Stomper.Bench;
 //   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
 //   async [scale]    the async face's workloads (issue 12) against the local peer only
 //   obs [scale]      issue 13: publish, consume, round trip with the diagnostics off, idle, metered, traced
+//   journal [scale]  issue 14: publish with the send journal, consume with dedup, each beside off (also in local)
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
 //   scale [scale]    issue 16: round trip and consume beside 0-5,000 idle watched sockets, 1,000 clients on one loop
 //   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip; tls-<workload> over TLS)
@@ -65,6 +66,11 @@ if (what is "all" or "scale")
 if (what == "async")
 {
     suite.Async();
+}
+
+if (what == "journal")
+{
+    suite.Journal();
 }
 
 if (what is "all" or "brokers")

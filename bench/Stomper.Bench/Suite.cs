@@ -56,6 +56,36 @@ internal sealed class Suite
         Add(StompPy.Run("cluster-publish", "127.0.0.1", peer.Port, million));
         Add(Workloads.Consume("cluster-consume", cluster, million));
         Add(StompPy.Run("cluster-consume", "127.0.0.1", peer.Port, million));
+        Journal(peer, million);
+    }
+
+    /// <summary>
+    /// Issue 14: the cluster's send journal (every SEND receipted and kept until its RECEIPT)
+    /// and a subscription's deduplication window, each beside the same cluster without it in
+    /// this run. Publishing autocorks; the messages consumed carry a unique stomper-id either way.
+    /// </summary>
+    public void Journal(PeerProcess peer, int count)
+    {
+        var off = BenchTarget.Cluster("127.0.0.1", peer.Port);
+        var on = BenchTarget.Cluster("127.0.0.1", peer.Port, journal: true);
+        var dedup = off with { Client = "Stomper.Cluster+dedup" };
+        var corked = new HandleParams { Autocork = true };
+        Workloads.Publish("warmup", on, corked, count, "/queue/bench");
+        Workloads.Consume("warmup", dedup, count, ids: true, window: 10_000);
+        Add(Workloads.Publish("journal-publish", off, corked, count, "/queue/bench"));
+        Add(Workloads.Publish("journal-publish", off with { Client = "Stomper.Cluster-receipts" }, corked, count, "/queue/bench", receipts: true));
+        Add(Workloads.Publish("journal-publish", on, corked, count, "/queue/bench"));
+        Add(Workloads.Consume("dedup-consume", off, count, ids: true));
+        Add(Workloads.Consume("dedup-consume", dedup, count, ids: true, window: 10_000));
+        Add(Workloads.Consume("dedup-consume-client-ack", off, count, "client-individual", ids: true));
+        Add(Workloads.Consume("dedup-consume-client-ack", dedup, count, "client-individual", ids: true, window: 10_000));
+    }
+
+    /// <summary>Only the journal's workloads (issue 14), against a local peer of their own.</summary>
+    public void Journal()
+    {
+        using var peer = PeerProcess.Start();
+        Journal(peer, Count(1_000_000));
     }
 
     /// <summary>
@@ -268,17 +298,20 @@ internal sealed class Suite
             var py = _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == "stomp.py");
             var raw = _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == "raw");
 
-            // A TLS client ("Stomper+tls-autocork") beside the same client in plaintext ("Stomper-autocork");
-            // a diagnostics mode ("Stomper-obs-tracing") beside the same client with them off.
+            // A TLS client ("Stomper+tls-autocork") beside the same client in plaintext
+            // ("Stomper-autocork"); a cluster with the journal or dedup beside it without; a
+            // diagnostics mode ("Stomper-obs-tracing") beside the same client with them off.
+            var option = new[] { "+tls", "+journal", "+dedup" }.FirstOrDefault(o => r.Client.Contains(o, StringComparison.Ordinal));
             var obs = r.Client.IndexOf("-obs-", StringComparison.Ordinal);
-            var plain = r.Client.Contains("+tls", StringComparison.Ordinal)
-                ? _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == r.Client.Replace("+tls", string.Empty, StringComparison.Ordinal))
+            var plain = option is not null
+                ? _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == r.Client.Replace(option, string.Empty, StringComparison.Ordinal))
                 : obs > 0 && !r.Client.EndsWith("-obs-off", StringComparison.Ordinal)
                 ? _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == r.Client[..obs] + "-obs-off")
                 : null;
             var ratio = py is null || r.Client == "stomp.py" ? "" : (r.MsgsPerSecond / py.MsgsPerSecond).ToString("F1", inv);
             var ofRaw = plain is not null
-                ? (100 * r.MsgsPerSecond / plain.MsgsPerSecond).ToString(obs > 0 ? "F1" : "F0", inv) + (obs > 0 ? "% of obs-off" : "% of plaintext")
+                ? (100 * r.MsgsPerSecond / plain.MsgsPerSecond).ToString(obs > 0 ? "F1" : "F0", inv)
+                    + (option == "+tls" ? "% of plaintext" : obs > 0 ? "% of obs-off" : "% of off")
                 : raw is null || r.Client == "raw" ? "" : (100 * r.MsgsPerSecond / raw.MsgsPerSecond).ToString("F0", inv) + "%";
             var alloc = double.IsNaN(r.AllocBytesPerMsg) ? "n/a" : r.AllocBytesPerMsg.ToString("F1", inv);
             var extra = string.Join(" ", r.Extra.Select(e => string.Format(inv, "{0}={1:F1}", e.Key, e.Value)));
