@@ -231,7 +231,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         var node = Node;
         if (StomperCluster.IsNodeFailure(error) && Session!.IsCurrent)
         {
-            _cluster.FailOver(node);
+            _cluster.FailOver(node, error);
         }
 
         var onNodeError = Parameters.OnNodeError ?? _cluster.OnNodeError;
@@ -331,6 +331,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
                 // waits for the next round) unless the run it belonged to was given up.
                 if (AttemptSeries == backoff.Series)
                 {
+                    _cluster.Retrying(this, ++_failures + 1);
                     _cluster.Run(this);
                     return null;
                 }
@@ -339,6 +340,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
             }
             else if (++_failures < _cluster.NodeCount)
             {
+                _cluster.Retrying(this, _failures + 1);
                 _cluster.Run(this);
                 return null;
             }
@@ -347,6 +349,11 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         if (Name == StompCommands.Subscribe)
         {
             _cluster.Forget(this);
+        }
+
+        if (IsRepeatable && StomperCluster.IsNodeFailure(error))
+        {
+            _cluster.GaveUp(this, error);
         }
 
         return error;

@@ -44,6 +44,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     private readonly Stack<ClusterCommand> _spareCommands = new();
     private readonly Dictionary<string, ClusterCommand> _subscriptions = new(StringComparer.Ordinal);
     private readonly HashSet<ClusterCommand> _pending = [];
+    private readonly ClusterTelemetry _telemetry;
     private readonly SendJournal? _journal;
     private readonly string _idPrefix = string.Empty;
     private readonly string? _defaultSendReceipt;
@@ -107,6 +108,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         OnNodeDisconnect = options.OnNodeDisconnect;
         OnNodeError = options.OnNodeError;
         OnError = options.OnError;
+        _telemetry = new ClusterTelemetry(options.LoggerFactory, options.MeterFactory);
         var factory = options.NodeFactory ?? (o => new StomperClient(o));
         var states = nodes.Distinct().Select(node => MakeNode(node, options, factory)).ToArray();
         _clients = [.. states.Select(s => s.Client)];
@@ -352,6 +354,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             client.Dispose();
         }, rethrow: false);
         var pending = _pending.OrderBy(c => c.Sequence).ToList();
+        _telemetry.Disposed(pending.Count);
         _pending.Clear();
         _subscriptions.Clear();
         _spareCommands.Clear();
@@ -377,17 +380,33 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     internal static bool IsNodeFailure(StompError error) => error.EndedSession || error.Code is not (E_OPRN_ERROR or E_CONN_CLOSED_BY_CLIENT);
 
-    /// <summary>Moves on from a failed node if it is the active one; with a reconnect policy, that counts as a failed attempt.</summary>
-    internal void FailOver(NodeState failed)
+    /// <summary>
+    /// Moves on from a failed node if it is the active one (with a reconnect policy, that
+    /// counts as a failed attempt), and reports the move.
+    /// </summary>
+    internal void FailOver(NodeState failed, StompError error)
     {
+        var before = _ring.Active;
         if (_ring.FailOver(failed))
         {
             _backoff?.NodeFailed();
+        }
+
+        // A ring of one node moves to itself: no failover to report.
+        if (_ring.Active != before)
+        {
+            _telemetry.FailedOver(before, _ring.Active, error);
         }
     }
 
     /// <summary>A node answered a command: with a reconnect policy, the count of failed attempts starts afresh.</summary>
     internal void NodeAnswered() => _backoff?.NodeAnswered();
+
+    /// <summary>A command runs again on the active node after its node failed it.</summary>
+    internal void Retrying(ClusterCommand command, int attempt) => _telemetry.Retrying(command.Name, command.Node, _ring.Active, attempt, _ring.Count);
+
+    /// <summary>A command's last attempt failed with its node and nothing runs it again.</summary>
+    internal void GaveUp(ClusterCommand command, StompError error) => _telemetry.GaveUp(command.Name, command.Node, error);
 
     internal void ReportError(StompError error) => _onError(error);
 
@@ -743,6 +762,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             DefaultHeaders = options.DefaultHeaders,
             CommandHeaders = options.CommandHeaders,
             FrameLimits = options.FrameLimits,
+            LoggerFactory = options.LoggerFactory,
+            MeterFactory = options.MeterFactory,
             // The cluster's resolved loop, never the option: a node factory that resolved
             // a missing loop on its own could put a node on another loop than the cluster.
             Loop = Loop,
@@ -782,7 +803,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         node.EndSession();
         if (IsNodeFailure(error))
         {
-            FailOver(node);
+            FailOver(node, error);
         }
 
         if (OnNodeError is { } onNodeError)

@@ -37,6 +37,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private readonly Dictionary<string, (PendingCommand Command, Subscription? Subscription)> _awaitingReceipt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly Action _confirmWrites;
+    private readonly ClientTelemetry _telemetry;
     private readonly ReceiptDeadlines _deadlines;
     private readonly double _receiptTimeout;
     private Action<StompError> _onError = s_defaultOnError;
@@ -92,6 +93,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         OnDisconnect = options.OnDisconnect;
         OnError = options.OnError;
         _confirmWrites = ConfirmWrites;
+        _telemetry = new ClientTelemetry(options.LoggerFactory, options.MeterFactory, Host, Port);
         _deadlines = new ReceiptDeadlines(_loop, IsAwaited, ReceiptTimedOut);
         if (!options.Lazy)
         {
@@ -223,7 +225,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         // Written later: keep the call's values, not an object the caller may change meanwhile.
-        _queued.Enqueue(pending with { Parameters = parameters.Snapshot() });
+        _queued.Enqueue(pending with { Parameters = _telemetry.Queued(parameters.Snapshot()) });
     }
 
     /// <summary>The receipt deadlines being watched, for tests.</summary>
@@ -313,11 +315,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         _disposed = true;
-
         // A receipt-less command already written has completed: it is not warned about as
         // aborted, though Dispose calls no callback.
         TakeWrittenConfirmations();
-        foreach (var command in DrainPending())
+        var pending = DrainPending();
+        _telemetry.Disposed(pending.Count);
+        foreach (var command in pending)
         {
             WarnDestroyed(command);
         }
@@ -369,7 +372,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             OnRead = Read,
             OnRTimeout = h => Fail(h, Errors.ReadTimedOut()),
         });
-        handle.OnWritten = _ => ScheduleWriteConfirmations();
+        handle.OnWritten = h =>
+        {
+            _telemetry.Wrote(h);
+            ScheduleWriteConfirmations();
+        };
+        _telemetry.Connecting();
         _handle = handle;
         _state = State.Connecting;
         _version = StompVersion.V1_0;
@@ -395,6 +403,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         _state = State.LoggingIn;
+        _telemetry.LoggingIn(_options.Login);
         try
         {
             OnConnect?.Invoke();
@@ -513,6 +522,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             // A handle destroyed by a socket error still holds what it read before it.
             var result = _reader!.TryRead(handle.ReadBuffer, out var frame, out var consumed, out var error);
             handle.Consume(consumed);
+            _telemetry.Read(consumed);
             switch (result)
             {
                 case FrameReadResult.NeedMoreData:
@@ -555,6 +565,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private void Dispatch(Frame frame)
     {
+        _telemetry.FrameReceived(frame);
         switch (frame.Command)
         {
             case StompCommands.Connected when _state == State.LoggingIn:
@@ -598,6 +609,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         _reader!.Version = version;
         Session = frame.Headers["session"];
         _state = State.Connected;
+        _telemetry.Connected(frame, version);
         StartHeartBeats(sx, sy);
         if (_readPaused)
         {
@@ -676,7 +688,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         message.SubscriptionKey = subscription.Id;
-        subscription.OnMessage(message);
+        _telemetry.Process(subscription.OnMessage, message, subscription.Id);
     }
 
     /// <summary>
@@ -707,6 +719,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         var (command, subscription) = entry;
+        _telemetry.ReceiptAnswered(id, command.Name, null);
         if (command.Timeout > 0)
         {
             _deadlines.Answered(command.Sequence);
@@ -716,10 +729,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         {
             case StompCommands.Subscribe when subscription is not null:
                 subscription.Confirmed = true;
+                _telemetry.SubscriptionConfirmed();
                 break;
             case StompCommands.Unsubscribe when subscription is not null:
                 // Only the subscription this UNSUBSCRIBE named: a SUBSCRIBE with the same
                 // id written since then made a new one, which lives on.
+                _telemetry.SubscriptionEnded(subscription.Confirmed);
                 Unlink(subscription);
                 break;
             case StompCommands.Disconnect:
@@ -746,6 +761,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         if (_state == State.Connected && frame.Headers["receipt-id"] is { } receiptId && _awaitingReceipt.Remove(receiptId, out var entry))
         {
             var error = Errors.ErrorFrame(frame);
+            _telemetry.ReceiptAnswered(receiptId, entry.Command.Name, error);
             if (entry.Command.Timeout > 0)
             {
                 _deadlines.Answered(entry.Command.Sequence);
@@ -805,12 +821,16 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             subscriptionKey = Lookup("id", parameters, commandHeaders) ?? Lookup("destination", parameters, commandHeaders) ?? string.Empty;
         }
 
+        var watched = _telemetry.Watching;
+        var destination = watched ? Lookup("destination", parameters, commandHeaders) : null;
+        using var activity = watched ? _telemetry.StartCommand(name, destination, parameters) : null;
         var mark = handle.BytesQueued;
         try
         {
             var writer = new FrameWriter(handle.Writer, _version);
             writer.WriteCommand(name);
             var hasContentLength = WriteHeaderLayers(ref writer, name, parameters, receiptOverride);
+            ClientTelemetry.InjectContext(ref writer, activity, parameters);
             if (ackId is not null)
             {
                 WriteAckHeaders(ref writer, parameters, ackId, ackSubscription);
@@ -868,6 +888,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             }
 
             _awaitingReceipt[receipt] = (command, subscription);
+            _telemetry.ReceiptAwaited(receipt);
         }
         else if (command.ReplyTo is not null)
         {
@@ -875,6 +896,10 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         handle.Commit();
+        if (watched)
+        {
+            _telemetry.Wrote(name, destination, receipt, handle.BytesQueued - mark);
+        }
     }
 
     /// <summary>Writes the call's headers, then the command's defaults, then the global defaults, each name once; returns whether content-length was among them.</summary>
@@ -1041,8 +1066,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// capturing the caller's parameters makes C# allocate the closure on entry to that
     /// caller, on every SEND, even when the failure never happens.
     /// </summary>
-    private void CompleteLater(PendingCommand command, StompError error) =>
+    private void CompleteLater(PendingCommand command, StompError error)
+    {
+        _telemetry.CommandNotSent(command.Name, error);
         _loop.Postpone(() => Complete(command, null, error));
+    }
 
     private void WarnDestroyed(PendingCommand command)
     {
@@ -1098,8 +1126,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             error = Errors.ConnectionClosedByClient();
         }
 
+        _telemetry.Ended(error, aborted.Count, lost.Count);
+
         if (_reconnectInterval is > 0 and var interval)
         {
+            _telemetry.ReconnectScheduled(interval);
             _reconnectTimer?.Dispose();
             _reconnectTimer = _loop.Timer(interval, 0, () =>
             {
