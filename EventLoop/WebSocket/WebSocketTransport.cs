@@ -231,8 +231,7 @@ public sealed class WebSocketTransport : ITransport
     {
         if (_socket is { } socket)
         {
-            socket.NoDelay = noDelay;
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, keepAlive);
+            SocketTransport.Configure(socket, noDelay, keepAlive);
         }
     }
 
@@ -318,7 +317,13 @@ public sealed class WebSocketTransport : ITransport
     private static SslPolicyErrors RenameCheck(SslPolicyErrors errors, X509Certificate? certificate, string peername)
     {
         errors &= ~SslPolicyErrors.RemoteCertificateNameMismatch;
-        var matches = certificate is not null && X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()).MatchesHostname(peername);
+        if (certificate is null)
+        {
+            return errors;
+        }
+
+        using var loaded = certificate is X509Certificate2 ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        var matches = (loaded ?? (X509Certificate2)certificate).MatchesHostname(peername);
         return matches ? errors : errors | SslPolicyErrors.RemoteCertificateNameMismatch;
     }
 
@@ -352,8 +357,9 @@ public sealed class WebSocketTransport : ITransport
         {
             return;
         }
-        catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException or AuthenticationException or SocketException or InvalidOperationException)
+        catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException or AuthenticationException or SocketException or InvalidOperationException or ObjectDisposedException)
         {
+            // Also what a connect abandoned by Dispose ends with: Opened drops it.
             error = DescribeConnectFailure(ws, e);
         }
 
