@@ -374,6 +374,21 @@ public sealed class ClientWebSocketTests
     }
 
     [Test]
+    public async Task The_async_face_sends_and_consumes_over_WebSocket()
+    {
+        await using var face = await Stomper.Async.AsyncStomperClient.ConnectAsync(new() { Client = new() { Url = _gateway.Url } });
+        await using var subscription = await face.SubscribeAsync(new() { ["id"] = "a1", ["destination"] = "/queue/async" });
+
+        await face.SendAsync(new() { ["destination"] = "/queue/async", ["receipt"] = "auto", Body = "through the async face" });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(LoopDriver.Patience));
+        await using var messages = subscription.GetAsyncEnumerator(timeout.Token);
+
+        Assert.That(await messages.MoveNextAsync(), Is.True);
+        Assert.That(messages.Current.Body, Is.EqualTo("through the async face"));
+        Assert.That(_gateway.Requests, Has.Count.EqualTo(1));
+    }
+
+    [Test]
     public void Options_that_contradict_a_WebSocket_url_are_refused_in_the_constructor()
     {
         Assert.Multiple(() =>
