@@ -318,6 +318,22 @@ public sealed class ClientWebSocketTests
     }
 
     [Test]
+    public void Wss_checks_the_certificate_against_the_peername_when_one_is_given_and_the_URL_host_otherwise()
+    {
+        var certificates = TestCertificates.Shared;
+        var secure = Own(new WebSocketGateway(_broker, new WebSocketGatewayOptions { Certificate = certificates.WrongName }).Start());
+        var trust = new TlsContext { CaCertificates = [certificates.Ca] };
+        var client = Connected(secure.Url, handleParams: new HandleParams { TlsCtx = trust, Peername = "broker.example" });
+        _driver.Receipted(client, "SEND", new() { ["destination"] = "/queue/named", Body = "x" });
+
+        Client(secure.Url, handleParams: new HandleParams { TlsCtx = trust });
+        WaitForError();
+
+        Assert.That(FirstError(), Does.Contain("the certificate's names do not match the peer name \"localhost\" (RemoteCertificateNameMismatch)"));
+        Assert.That(FirstError(), Does.Not.Contain("RemoteCertificateChainErrors"));
+    }
+
+    [Test]
     public void A_cluster_fails_over_between_a_WebSocket_node_and_a_TCP_node()
     {
         var tcp = Own(new FakeBroker().Start());
