@@ -38,6 +38,7 @@ internal static class OptionChecks
             throw Errors.ReconnectIntervalNotPositive();
         }
 
+        ReceiptTimeoutSeconds(options.ReceiptTimeout, "ReceiptTimeout");
         if (options.Url is { } url)
         {
             if (!WebSocketTransport.IsWebSocketUrl(url))
@@ -73,6 +74,20 @@ internal static class OptionChecks
 
     /// <summary>Perl's rule for intervals: any number from 0 up, or none.</summary>
     public static bool IsNonNegative(double? seconds) => seconds is not { } v || (!double.IsNaN(v) && v >= 0);
+
+    /// <summary>
+    /// A receipt timeout in seconds, 0 for none (null, zero or <see cref="Timeout.InfiniteTimeSpan"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">Any other negative duration.</exception>
+    public static double ReceiptTimeoutSeconds(TimeSpan? timeout, string parameterName)
+    {
+        if (timeout is not { } value || value == Timeout.InfiniteTimeSpan)
+        {
+            return 0;
+        }
+
+        return value >= TimeSpan.Zero ? value.TotalSeconds : throw Errors.ReceiptTimeoutNotValid(parameterName);
+    }
 
     private static void Check(HandleParams handleParams)
     {
