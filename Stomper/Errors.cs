@@ -51,6 +51,15 @@ internal static class Errors
     internal static ArgumentException HostNotValid() =>
         new("\"host\" must be a host name or an IP address");
 
+    internal static ArgumentException UrlNotWebSocket(Uri url) =>
+        new($"\"url\" must be an absolute ws:// or wss:// URL (ws://host:15674/ws, say), not \"{url.OriginalString}\"");
+
+    internal static ArgumentException UrlWithTlsMode(Uri url) =>
+        new($"\"tls\" in handle_params contradicts the WebSocket URL \"{url.OriginalString}\": tls => 'connect' needs wss://, and the URL's scheme decides (wss:// speaks TLS with tls_ctx and peername, ws:// does not)");
+
+    internal static ArgumentException NodeUrlMismatch(string host, int port, Uri url) =>
+        new($"A node's Url names its host and port: {host}:{port.ToString(CultureInfo.InvariantCulture)} is not the host and port of \"{url.OriginalString}\" (make the node with new ClusterNode(url))");
+
     internal static ArgumentException PortOutOfRange(int port) =>
         new($"\"port\" must be an integer from 1 to 65535, not {port.ToString(CultureInfo.InvariantCulture)}");
 
@@ -173,8 +182,12 @@ internal static class Errors
     /// <summary>A socket error; the text is the system's own, as in Perl's <c>$!</c>.</summary>
     internal static StompError Io(string systemText) => new(systemText, E_IO);
 
-    internal static StompError ConnectionClosedByRemoteHost() =>
-        new("Connection closed by remote host.", E_CONN_CLOSED_BY_REMOTE_HOST);
+    /// <summary>
+    /// The server ended the stream. <paramref name="reason"/>: what its transport said beyond
+    /// an end-of-file (a WebSocket close frame's status and reason), added in parentheses.
+    /// </summary>
+    internal static StompError ConnectionClosedByRemoteHost(string? reason = null) =>
+        new(reason is null ? "Connection closed by remote host." : $"Connection closed by remote host ({reason}).", E_CONN_CLOSED_BY_REMOTE_HOST);
 
     internal static StompError ConnectionClosedByClient() =>
         new("Connection closed by client prematurely.", E_CONN_CLOSED_BY_CLIENT);

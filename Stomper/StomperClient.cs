@@ -28,6 +28,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private readonly Loop _loop;
     private readonly StomperOptions _options;
+    private readonly WebSocketOptions? _webSocket;
     private readonly int _cx;
     private readonly int _cy;
     private readonly (string Name, string Value)[] _defaultHeaders;
@@ -87,8 +88,14 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         ReconnectInterval = options.ReconnectInterval;
         _options = options;
         _defaultHeaders = options.DefaultHeaders is { } defaults ? [.. defaults.Select(kv => (kv.Key, kv.Value))] : [];
-        Host = options.Host;
-        Port = options.Port;
+        Host = options.Url?.Host ?? options.Host;
+        Port = options.Url?.Port ?? options.Port;
+        _webSocket = options.Url is null ? null : new WebSocketOptions
+        {
+            Subprotocols = options.WebSocket?.Subprotocols ?? StompVersions.Subprotocols,
+            Headers = options.WebSocket?.Headers,
+            OnPrepareHeaders = options.WebSocket?.OnPrepareHeaders,
+        };
         OnConnect = options.OnConnect;
         OnDisconnect = options.OnDisconnect;
         OnError = options.OnError;
@@ -120,6 +127,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     /// <summary>The server's port (<c>$stomper-&gt;port</c>).</summary>
     public int Port { get; }
+
+    /// <summary>The WebSocket URL connected to (<see cref="StomperOptions.Url"/>); null over TCP and TLS.</summary>
+    public Uri? Url => _options.Url;
 
     /// <summary>The loop the client runs on.</summary>
     public Loop Loop => _loop;
@@ -365,10 +375,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             Tls = handleParams.Tls,
             TlsCtx = handleParams.TlsCtx,
             Peername = handleParams.Peername,
+            Url = _options.Url,
+            WebSocket = _webSocket,
             OnConnect = (h, _, _) => TcpConnected(h),
             OnConnectError = (h, reason) => Fail(h, Errors.CantConnect(Host, Port, reason)),
             OnError = (h, _, message) => FailAfterRead(h, Errors.Io(message)),
-            OnEof = h => FailAfterRead(h, Errors.ConnectionClosedByRemoteHost()),
+            OnEof = h => FailAfterRead(h, Errors.ConnectionClosedByRemoteHost(h.EndReason)),
             OnRead = Read,
             OnRTimeout = h => Fail(h, Errors.ReadTimedOut()),
         });
