@@ -32,9 +32,9 @@ internal sealed class StomperServiceOptionsValidator(string name, string section
             failures.Add(Errors.SettingNotPositive(Key(nameof(options.MessageBufferSize))));
         }
 
-        if (!(options.HealthProbeTimeout > 0))
+        if (!(options.HealthProbeTimeout > 0) || double.IsInfinity(options.HealthProbeTimeout))
         {
-            failures.Add(Errors.SettingSecondsInvalid(Key(nameof(options.HealthProbeTimeout))));
+            failures.Add(Errors.SettingSecondsNotPositive(Key(nameof(options.HealthProbeTimeout))));
         }
 
         if (failures.Count == 0)

@@ -253,6 +253,8 @@ internal static class Errors
 
     internal static string SettingSecondsInvalid(string key) => $"{key}: must be a number of seconds, 0 or more";
 
+    internal static string SettingSecondsNotPositive(string key) => $"{key}: must be a number of seconds above 0";
+
     internal static string SettingNotPositive(string key) => $"{key}: must be 1 or more";
 
     internal static string SettingNegative(string key) => $"{key}: must be 0 or more";
