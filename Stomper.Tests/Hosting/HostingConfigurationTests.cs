@@ -11,25 +11,15 @@ using Stomper.Hosting;
 namespace Stomper.Tests.Hosting;
 
 /// <summary>Options bound from configuration, and every bad value stopping the host with its key named.</summary>
-[CancelAfter(60_000)]
-public sealed class HostingConfigurationTests
+public sealed class HostingConfigurationTests : HostingFixture
 {
-    private HostingHarness _h = null!;
     private string _folder = null!;
 
     [SetUp]
-    public void SetUp()
-    {
-        _h = new HostingHarness();
-        _folder = Directory.CreateTempSubdirectory("stomper-hosting-").FullName;
-    }
+    public void CreateFolder() => _folder = Directory.CreateTempSubdirectory("stomper-hosting-").FullName;
 
     [TearDown]
-    public async Task TearDown()
-    {
-        await _h.DisposeAsync();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public void DeleteFolder() => Directory.Delete(_folder, recursive: true);
 
     [Test]
     public void Every_option_is_bound_from_configuration_and_reaches_the_clients_options()
@@ -75,7 +65,7 @@ public sealed class HostingConfigurationTests
             ["S:WaitForConnected"] = "false",
             ["S:HealthProbeTimeout"] = "0.75",
         };
-        var host = _h.Host(settings, (services, configuration) => services.AddStomper("s", configuration.GetSection("S")));
+        var host = H.Host(settings, (services, configuration) => services.AddStomper("s", configuration.GetSection("S")));
 
         var options = host.Services.GetRequiredService<IOptionsMonitor<StomperServiceOptions>>().Get("s");
         Assert.That(options.WaitForConnected, Is.False);
@@ -106,7 +96,7 @@ public sealed class HostingConfigurationTests
     [Test]
     public void A_single_server_takes_host_port_and_lazy_and_defaults_to_localhost_61613()
     {
-        var host = _h.Host(
+        var host = H.Host(
             new Dictionary<string, string?> { ["A:Host"] = "mq.internal", ["A:Port"] = "61620", ["A:Lazy"] = "true" },
             (services, configuration) =>
             {
@@ -177,7 +167,7 @@ public sealed class HostingConfigurationTests
             settings["Stomper:Orders:Nodes:0"] = "127.0.0.1:61613";
         }
 
-        var host = _h.OrdersHost(settings);
+        var host = H.OrdersHost(settings);
 
         var error = Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.That(error!.Failures, Is.EqualTo(new[] { expected }));
@@ -186,7 +176,7 @@ public sealed class HostingConfigurationTests
     [Test]
     public void Several_bad_values_are_reported_together()
     {
-        var host = _h.OrdersHost(new Dictionary<string, string?> { ["Stomper:Orders:Port"] = "0", ["Stomper:Orders:MessageBufferSize"] = "0" });
+        var host = H.OrdersHost(new Dictionary<string, string?> { ["Stomper:Orders:Port"] = "0", ["Stomper:Orders:MessageBufferSize"] = "0" });
 
         var error = Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
@@ -197,7 +187,7 @@ public sealed class HostingConfigurationTests
     [Test]
     public void A_passcode_with_a_line_break_is_refused_without_showing_it()
     {
-        var host = _h.OrdersHost(new Dictionary<string, string?> { ["Stomper:Orders:Passcode"] = "hunter2\nx", ["Stomper:Orders:Tls:KeyPassword"] = "topsecret" });
+        var host = H.OrdersHost(new Dictionary<string, string?> { ["Stomper:Orders:Passcode"] = "hunter2\nx", ["Stomper:Orders:Tls:KeyPassword"] = "topsecret" });
 
         var error = Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
@@ -212,7 +202,7 @@ public sealed class HostingConfigurationTests
     [Test]
     public void Host_and_nodes_together_are_refused()
     {
-        var host = _h.OrdersHost(new Dictionary<string, string?> { ["Stomper:Orders:Host"] = "a", ["Stomper:Orders:Nodes:0"] = "b:1" });
+        var host = H.OrdersHost(new Dictionary<string, string?> { ["Stomper:Orders:Host"] = "a", ["Stomper:Orders:Nodes:0"] = "b:1" });
 
         var error = Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
@@ -223,7 +213,7 @@ public sealed class HostingConfigurationTests
     public void A_key_file_without_its_certificate_is_refused()
     {
         var key = Touch("client.key");
-        var host = _h.OrdersHost(new Dictionary<string, string?> { ["Stomper:Orders:Tls:KeyFile"] = key });
+        var host = H.OrdersHost(new Dictionary<string, string?> { ["Stomper:Orders:Tls:KeyFile"] = key });
 
         var error = Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
@@ -233,7 +223,7 @@ public sealed class HostingConfigurationTests
     [Test]
     public void A_misspelt_key_stops_the_host_rather_than_being_ignored()
     {
-        var host = _h.OrdersHost(new Dictionary<string, string?> { ["Stomper:Orders:Hearbeat:0"] = "5000" });
+        var host = H.OrdersHost(new Dictionary<string, string?> { ["Stomper:Orders:Hearbeat:0"] = "5000" });
 
         var error = Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
 
@@ -243,7 +233,7 @@ public sealed class HostingConfigurationTests
     [Test]
     public void A_value_of_the_wrong_type_stops_the_host_naming_its_key()
     {
-        var host = _h.OrdersHost(new Dictionary<string, string?> { ["Stomper:Orders:Port"] = "sixty" });
+        var host = H.OrdersHost(new Dictionary<string, string?> { ["Stomper:Orders:Port"] = "sixty" });
 
         var error = Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
 
@@ -253,7 +243,7 @@ public sealed class HostingConfigurationTests
     [Test]
     public void Options_configured_in_code_are_checked_under_the_clients_name()
     {
-        var host = _h.Host(new Dictionary<string, string?>(), (services, _) => services.AddStomper("audit", o => o.Port = 0));
+        var host = H.Host(new Dictionary<string, string?>(), (services, _) => services.AddStomper("audit", o => o.Port = 0));
 
         var error = Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 

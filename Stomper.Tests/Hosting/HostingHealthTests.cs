@@ -8,22 +8,13 @@ using Stomper.Testing;
 namespace Stomper.Tests.Hosting;
 
 /// <summary>The health check's three states, driven by fake brokers, and its rule for late heart-beats.</summary>
-[CancelAfter(60_000)]
-public sealed class HostingHealthTests
+public sealed class HostingHealthTests : HostingFixture
 {
-    private HostingHarness _h = null!;
-
-    [SetUp]
-    public void SetUp() => _h = new HostingHarness();
-
-    [TearDown]
-    public async Task TearDown() => await _h.DisposeAsync();
-
     [Test]
     public async Task A_connected_single_server_with_fresh_heart_beats_is_healthy()
     {
-        var broker = _h.Broker(new FakeBrokerOptions { HeartBeatSend = 100, HeartBeatReceive = 100 });
-        var host = _h.OrdersHost(HostingHarness.Single(broker, ("Stomper:Orders:Heartbeat:0", "100"), ("Stomper:Orders:Heartbeat:1", "100")));
+        var broker = H.Broker(new FakeBrokerOptions { HeartBeatSend = 100, HeartBeatReceive = 100 });
+        var host = H.OrdersHost(HostingHarness.Single(broker, ("Stomper:Orders:Heartbeat:0", "100"), ("Stomper:Orders:Heartbeat:1", "100")));
         await host.StartAsync();
 
         var health = await HostingHarness.HealthAsync(host);
@@ -36,8 +27,8 @@ public sealed class HostingHealthTests
     [Test]
     public async Task A_cluster_whose_nodes_all_accept_is_healthy_before_any_command()
     {
-        var brokers = new[] { _h.Broker(), _h.Broker(), _h.Broker() };
-        var host = _h.OrdersHost(HostingHarness.Cluster(brokers));
+        var brokers = new[] { H.Broker(), H.Broker(), H.Broker() };
+        var host = H.OrdersHost(HostingHarness.Cluster(brokers));
         await host.StartAsync();
 
         var health = await HostingHarness.HealthAsync(host);
@@ -49,8 +40,8 @@ public sealed class HostingHealthTests
     [Test]
     public async Task A_cluster_with_one_of_three_nodes_down_is_degraded_and_healthy_again_once_it_is_back()
     {
-        var brokers = new[] { _h.Broker(), _h.Broker(), _h.Broker() };
-        var host = _h.OrdersHost(HostingHarness.Cluster(brokers));
+        var brokers = new[] { H.Broker(), H.Broker(), H.Broker() };
+        var host = H.OrdersHost(HostingHarness.Cluster(brokers));
         await host.StartAsync();
         var client = host.Services.GetRequiredKeyedService<AsyncStomperClient>("orders");
         await client.SendAsync(new() { ["destination"] = "/queue/a", ["receipt"] = "auto" });
@@ -72,8 +63,8 @@ public sealed class HostingHealthTests
     [Test]
     public async Task A_cluster_with_every_node_down_is_unhealthy()
     {
-        var brokers = new[] { _h.Broker(), _h.Broker(), _h.Broker() };
-        var host = _h.OrdersHost(HostingHarness.Cluster(brokers));
+        var brokers = new[] { H.Broker(), H.Broker(), H.Broker() };
+        var host = H.OrdersHost(HostingHarness.Cluster(brokers));
         await host.StartAsync();
         foreach (var broker in brokers)
         {
@@ -90,8 +81,8 @@ public sealed class HostingHealthTests
     [Test]
     public async Task A_node_that_accepts_nothing_within_the_probe_timeout_is_down()
     {
-        var silent = _h.Broker().SetAcceptMode(AcceptMode.Ignore);
-        var host = _h.OrdersHost(HostingHarness.Cluster(_h.Broker(), silent));
+        var silent = H.Broker().SetAcceptMode(AcceptMode.Ignore);
+        var host = H.OrdersHost(HostingHarness.Cluster(H.Broker(), silent));
         await host.StartAsync();
 
         var health = await HostingHarness.HealthAsync(host);
@@ -103,8 +94,8 @@ public sealed class HostingHealthTests
     [Test]
     public async Task A_closed_client_reports_the_failure_status()
     {
-        var broker = _h.Broker();
-        var host = _h.OrdersHost(HostingHarness.Single(broker));
+        var broker = H.Broker();
+        var host = H.OrdersHost(HostingHarness.Single(broker));
         await host.StartAsync();
         await host.StopAsync();
 

@@ -9,22 +9,13 @@ using Stomper.Testing;
 namespace Stomper.Tests.Hosting;
 
 /// <summary>Clients started and stopped with the host, named ones apart, and disposed with the container.</summary>
-[CancelAfter(60_000)]
-public sealed class HostingLifecycleTests
+public sealed class HostingLifecycleTests : HostingFixture
 {
-    private HostingHarness _h = null!;
-
-    [SetUp]
-    public void SetUp() => _h = new HostingHarness();
-
-    [TearDown]
-    public async Task TearDown() => await _h.DisposeAsync();
-
     [Test]
     public async Task The_host_start_waits_for_CONNECTED_and_its_stop_disconnects_and_disposes_the_client()
     {
-        var broker = _h.Broker();
-        var host = _h.OrdersHost(HostingHarness.Single(broker));
+        var broker = H.Broker();
+        var host = H.OrdersHost(HostingHarness.Single(broker));
 
         await host.StartAsync();
         var client = host.Services.GetRequiredKeyedService<AsyncStomperClient>("orders");
@@ -40,9 +31,9 @@ public sealed class HostingLifecycleTests
     [Test]
     public async Task Without_WaitForConnected_the_host_starts_while_the_client_connects_on_its_own()
     {
-        var broker = _h.Broker();
+        var broker = H.Broker();
         broker.GoSilent();
-        var host = _h.OrdersHost(HostingHarness.Single(broker, ("Stomper:Orders:WaitForConnected", "false")));
+        var host = H.OrdersHost(HostingHarness.Single(broker, ("Stomper:Orders:WaitForConnected", "false")));
 
         await host.StartAsync();
         var client = host.Services.GetRequiredKeyedService<AsyncStomperClient>("orders");
@@ -56,9 +47,9 @@ public sealed class HostingLifecycleTests
     [Test]
     public async Task A_broker_that_is_down_at_start_stops_the_host_with_the_connect_error()
     {
-        var broker = _h.Broker();
+        var broker = H.Broker();
         broker.Kill();
-        var host = _h.OrdersHost(HostingHarness.Single(broker));
+        var host = H.OrdersHost(HostingHarness.Single(broker));
 
         var error = Assert.ThrowsAsync<StompException>(() => host.StartAsync());
 
@@ -70,9 +61,9 @@ public sealed class HostingLifecycleTests
     [Test]
     public async Task A_broker_that_is_down_at_start_without_WaitForConnected_leaves_the_host_running_and_unhealthy()
     {
-        var broker = _h.Broker();
+        var broker = H.Broker();
         broker.Kill();
-        var host = _h.OrdersHost(HostingHarness.Single(broker, ("Stomper:Orders:WaitForConnected", "false")));
+        var host = H.OrdersHost(HostingHarness.Single(broker, ("Stomper:Orders:WaitForConnected", "false")));
 
         await host.StartAsync();
         var health = await HostingHarness.HealthAsync(host);
@@ -85,9 +76,9 @@ public sealed class HostingLifecycleTests
     [Test]
     public async Task Stopping_the_host_while_the_client_waits_for_CONNECTED_ends_the_start_and_disposes_the_client()
     {
-        var broker = _h.Broker();
+        var broker = H.Broker();
         broker.GoSilent();
-        var host = _h.OrdersHost(HostingHarness.Single(broker));
+        var host = H.OrdersHost(HostingHarness.Single(broker));
 
         var starting = host.StartAsync();
         broker.WaitForFrame("CONNECT");
@@ -103,8 +94,8 @@ public sealed class HostingLifecycleTests
     [Test]
     public async Task A_stop_whose_DISCONNECT_is_never_answered_ends_within_the_shutdown_timeout()
     {
-        var broker = _h.Broker();
-        var host = _h.OrdersHost(HostingHarness.Single(broker));
+        var broker = H.Broker();
+        var host = H.OrdersHost(HostingHarness.Single(broker));
         await host.StartAsync();
         broker.GoSilent();
 
@@ -120,8 +111,8 @@ public sealed class HostingLifecycleTests
     [Test]
     public async Task Named_clients_are_resolved_separately_each_to_its_own_broker()
     {
-        var orders = _h.Broker();
-        var audit = _h.Broker();
+        var orders = H.Broker();
+        var audit = H.Broker();
         var settings = new Dictionary<string, string?>
         {
             ["Stomper:Orders:Port"] = orders.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -130,7 +121,7 @@ public sealed class HostingLifecycleTests
             ["Stomper:Audit:Host"] = audit.Host,
             ["Stomper:Audit:Login"] = "auditor",
         };
-        var host = _h.Host(settings, (services, configuration) =>
+        var host = H.Host(settings, (services, configuration) =>
         {
             services.AddStomper("orders", configuration.GetSection("Stomper:Orders"));
             services.AddStomper("audit", configuration.GetSection("Stomper:Audit"));
@@ -157,8 +148,8 @@ public sealed class HostingLifecycleTests
     [Test]
     public async Task The_unnamed_client_is_injected_as_AsyncStomperClient()
     {
-        var broker = _h.Broker();
-        var host = _h.Host(
+        var broker = H.Broker();
+        var host = H.Host(
             new Dictionary<string, string?> { ["Stomper:Host"] = broker.Host, ["Stomper:Port"] = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             (services, configuration) => services.AddStomper(configuration.GetSection("Stomper")));
 
@@ -183,7 +174,7 @@ public sealed class HostingLifecycleTests
     [Test]
     public async Task Disposing_the_container_disposes_a_client_the_host_never_started()
     {
-        var broker = _h.Broker();
+        var broker = H.Broker();
         var services = new ServiceCollection();
         services.AddStomper("orders", new ConfigurationBuilder().AddInMemoryCollection(HostingHarness.Single(broker)).Build().GetSection("Stomper:Orders"));
         var provider = services.BuildServiceProvider();
