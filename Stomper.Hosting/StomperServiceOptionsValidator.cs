@@ -12,9 +12,10 @@ namespace Stomper.Hosting;
 /// </summary>
 internal sealed class StomperServiceOptionsValidator(string name, string sectionPath) : IValidateOptions<StomperServiceOptions>
 {
-    public ValidateOptionsResult Validate(string? name1, StomperServiceOptions options)
+    public ValidateOptionsResult Validate(string? optionsName, StomperServiceOptions options)
     {
-        if (!string.Equals(name1 ?? Options.DefaultName, name, StringComparison.Ordinal))
+        // One validator per registered client: each checks its own name's options only.
+        if (!string.Equals(optionsName ?? Options.DefaultName, name, StringComparison.Ordinal))
         {
             return ValidateOptionsResult.Skip;
         }
