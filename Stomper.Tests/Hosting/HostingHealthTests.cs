@@ -106,6 +106,26 @@ public sealed class HostingHealthTests : HostingFixture
     }
 
     [Test]
+    public async Task The_registrations_name_and_failure_status_are_used()
+    {
+        var broker = H.Broker();
+        broker.Kill();
+        var host = H.Host(HostingHarness.Single(broker, ("Stomper:Orders:WaitForConnected", "false")), (services, configuration) =>
+        {
+            services.AddStomper("orders", configuration.GetSection("Stomper:Orders"));
+            services.AddHealthChecks().AddStomper("orders", checkName: "broker", failureStatus: HealthStatus.Degraded, tags: ["ready"]);
+        });
+        await host.StartAsync();
+
+        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+        var entry = report.Entries["broker"];
+        Assert.That(entry.Status, Is.EqualTo(HealthStatus.Degraded));
+        Assert.That(entry.Tags, Is.EqualTo(new[] { "ready" }));
+        Assert.That(entry.Description, Does.StartWith("no node reachable: "));
+    }
+
+    [Test]
     public void Heart_beats_silent_for_more_than_two_intervals_are_late_and_the_node_degraded()
     {
         var late = new StompNodeStatus("h", 1) { IsConnected = true, IsActive = true, Silence = TimeSpan.FromSeconds(2.1), ReadTimeout = TimeSpan.FromSeconds(3) };
