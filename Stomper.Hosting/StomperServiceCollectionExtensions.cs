@@ -49,6 +49,12 @@ public static class StomperServiceCollectionExtensions
         return services.AddStomper(name, name.Length == 0 ? "Stomper" : $"Stomper:{name}", builder => builder.Configure(configure));
     }
 
+    /// <summary>What the client registered under <paramref name="name"/> is made from: its checked options, and the container's logger and meter factories.</summary>
+    internal static AsyncStomperOptions ClientOptions(IServiceProvider provider, string name) => StomperOptionsMapping.ToAsyncOptions(
+        provider.GetRequiredService<IOptionsMonitor<StomperServiceOptions>>().Get(name),
+        provider.GetService<ILoggerFactory>(),
+        provider.GetService<IMeterFactory>());
+
     private static IServiceCollection AddStomper(this IServiceCollection services, string name, string path, Action<OptionsBuilder<StomperServiceOptions>> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -71,10 +77,7 @@ public static class StomperServiceCollectionExtensions
         configure(options);
         options.ValidateOnStart();
         services.AddSingleton<IValidateOptions<StomperServiceOptions>>(new StomperServiceOptionsValidator(name, path));
-        services.AddKeyedSingleton(name, (provider, _) => new AsyncStomperClient(StomperOptionsMapping.ToAsyncOptions(
-            provider.GetRequiredService<IOptionsMonitor<StomperServiceOptions>>().Get(name),
-            provider.GetService<ILoggerFactory>(),
-            provider.GetService<IMeterFactory>())));
+        services.AddKeyedSingleton(name, (provider, _) => new AsyncStomperClient(ClientOptions(provider, name)));
         if (name.Length == 0)
         {
             services.AddSingleton(provider => provider.GetRequiredKeyedService<AsyncStomperClient>(name));

@@ -136,6 +136,22 @@ public sealed class HostingConfigurationTests : HostingFixture
         Assert.That((cluster.LoggerFactory, cluster.MeterFactory), Is.EqualTo((loggers, meters)));
     }
 
+    [Test]
+    public void A_registered_client_is_made_with_the_hosts_logger_factory_and_meter_factory()
+    {
+        var host = H.Host(new Dictionary<string, string?> { ["S:Host"] = "h" }, (services, configuration) =>
+        {
+            services.AddMetrics();
+            services.AddStomper("s", configuration.GetSection("S"));
+        });
+
+        var options = StomperServiceCollectionExtensions.ClientOptions(host.Services, "s").Client!;
+
+        Assert.That(options.LoggerFactory, Is.SameAs(host.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
+        Assert.That(options.MeterFactory, Is.SameAs(host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        Assert.That(options.Host, Is.EqualTo("h"));
+    }
+
     [TestCase("Port", "0", "Stomper:Orders:Port: 0 is not a port: it must be from 1 to 65535")]
     [TestCase("Port", "70000", "Stomper:Orders:Port: 70000 is not a port: it must be from 1 to 65535")]
     [TestCase("Host", " ", "Stomper:Orders:Host: must name a host, not be empty")]
