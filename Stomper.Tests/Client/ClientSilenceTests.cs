@@ -6,16 +6,10 @@ namespace Stomper.Tests.Client;
 [TestFixture]
 public sealed class ClientSilenceTests
 {
-    private static ClientHarness Harness(int cx, int cy) => new(o => o.ConnectionWith(new()
-    {
-        OnError = o.OnError, OnDisconnect = o.OnDisconnect,
-        OnConnect = o.OnConnect, Heartbeat = [cx, cy],
-    }));
-
     [Test]
     public void Silence_counts_from_the_last_bytes_read_and_a_heart_beat_restarts_it()
     {
-        using var h = Harness(cx: 0, cy: 1000);
+        using var h = ClientHeartBeatTests.Harness(cx: 0, cy: 1000);
         h.Connect(heartBeat: "2000,0");
 
         h.Step(1.5);
@@ -29,7 +23,7 @@ public sealed class ClientSilenceTests
     [Test]
     public void ReadTimeout_is_three_of_the_servers_agreed_beat_intervals()
     {
-        using var h = Harness(cx: 0, cy: 1000);
+        using var h = ClientHeartBeatTests.Harness(cx: 0, cy: 1000);
         h.Connect(heartBeat: "2000,0");
 
         Assert.That(h.Client.ReadTimeout, Is.EqualTo(TimeSpan.FromSeconds(6)));
@@ -38,7 +32,7 @@ public sealed class ClientSilenceTests
     [Test]
     public void Without_agreed_beats_from_the_server_ReadTimeout_is_zero()
     {
-        using var h = Harness(cx: 1000, cy: 0);
+        using var h = ClientHeartBeatTests.Harness(cx: 1000, cy: 0);
         h.Connect(heartBeat: "2000,1000");
 
         Assert.That(h.Client.ReadTimeout, Is.EqualTo(TimeSpan.Zero));
@@ -48,7 +42,7 @@ public sealed class ClientSilenceTests
     [Test]
     public void Before_the_session_and_after_it_ends_there_is_no_silence_to_count()
     {
-        using var h = Harness(cx: 0, cy: 1000);
+        using var h = ClientHeartBeatTests.Harness(cx: 0, cy: 1000);
         Assert.That((h.Client.Silence, h.Client.ReadTimeout), Is.EqualTo(((TimeSpan?)null, TimeSpan.Zero)), "connecting");
         h.Connect(heartBeat: "1000,0");
         Assert.That(h.Client.Silence, Is.Not.Null);
@@ -61,7 +55,7 @@ public sealed class ClientSilenceTests
     [Test]
     public void Time_spent_with_reading_paused_is_not_counted_after_the_resume()
     {
-        using var h = Harness(cx: 0, cy: 1000);
+        using var h = ClientHeartBeatTests.Harness(cx: 0, cy: 1000);
         h.Connect(heartBeat: "1000,0");
         h.Client.PauseReading();
         h.Step(2);
