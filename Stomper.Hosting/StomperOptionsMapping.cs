@@ -31,6 +31,8 @@ internal static class StomperOptionsMapping
                     Heartbeat = options.Heartbeat,
                     ConnectionTimeout = options.ConnectionTimeout,
                     ReconnectInterval = options.ReconnectInterval,
+                    ReceiptTimeout = Seconds(options.ReceiptTimeout),
+                    ReconnectPolicy = ToReconnectPolicy(options.ReconnectPolicy),
                     HandleParams = handleParams,
                     DefaultHeaders = defaultHeaders,
                     CommandHeaders = commandHeaders,
@@ -81,6 +83,7 @@ internal static class StomperOptionsMapping
             Heartbeat = options.Heartbeat,
             ConnectionTimeout = options.ConnectionTimeout,
             ReconnectInterval = options.ReconnectInterval,
+            ReceiptTimeout = Seconds(options.ReceiptTimeout),
             Lazy = options.Lazy,
             HandleParams = handleParams,
             DefaultHeaders = defaultHeaders,
@@ -90,6 +93,34 @@ internal static class StomperOptionsMapping
             MeterFactory = meterFactory,
         };
     }
+
+    /// <summary>The policy the settings stand for; null when there are none.</summary>
+    public static ReconnectPolicy? ToReconnectPolicy(StomperReconnectSettings? settings)
+    {
+        if (settings is null)
+        {
+            return null;
+        }
+
+        var defaults = new ReconnectPolicy();
+        return new ReconnectPolicy
+        {
+            BaseDelay = Seconds(settings.BaseDelay) ?? defaults.BaseDelay,
+            Multiplier = settings.Multiplier ?? defaults.Multiplier,
+            MaxDelay = Seconds(settings.MaxDelay) ?? defaults.MaxDelay,
+            MaxAttempts = settings.MaxAttempts,
+            MaxWaitingCommands = settings.MaxWaitingCommands ?? defaults.MaxWaitingCommands,
+        };
+    }
+
+    /// <summary>Configured seconds as a duration; a value no duration holds (checked before) saturates rather than throws.</summary>
+    private static TimeSpan? Seconds(double? seconds) => seconds switch
+    {
+        null => null,
+        var s when double.IsNaN(s.Value) || s < 0 => TimeSpan.FromTicks(-1),
+        var s when s >= TimeSpan.MaxValue.TotalSeconds => TimeSpan.MaxValue,
+        var s => TimeSpan.FromSeconds(s.Value),
+    };
 
     private static HandleParams? ToHandleParams(StomperServiceOptions options)
     {

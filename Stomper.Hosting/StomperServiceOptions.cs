@@ -44,6 +44,12 @@ public sealed class StomperServiceOptions
     /// <summary><c>reconnect_interval</c> in seconds (fractional); none: reconnect on the next command.</summary>
     public double? ReconnectInterval { get; set; }
 
+    /// <summary>Seconds a receipted command waits for its RECEIPT before the connection is given up (<see cref="StomperOptions.ReceiptTimeout"/>); none: for ever, as in the original.</summary>
+    public double? ReceiptTimeout { get; set; }
+
+    /// <summary>A cluster's <see cref="Cluster.ClusterOptions.ReconnectPolicy"/>: backoff through an outage instead of the original's one try per node.</summary>
+    public StomperReconnectSettings? ReconnectPolicy { get; set; }
+
     /// <summary><c>lazy =&gt; 1</c>: a single server connects on its first command, not when the client is made. A cluster is always lazy.</summary>
     public bool Lazy { get; set; }
 

@@ -111,6 +111,34 @@ internal sealed class StomperServiceOptionsValidator(string name, string section
 
         CheckSeconds(options.ConnectionTimeout, "ConnectionTimeout", failures);
         CheckSeconds(options.ReconnectInterval, "ReconnectInterval", failures);
+        CheckSeconds(options.ReceiptTimeout, "ReceiptTimeout", failures);
+        if (options.ReconnectPolicy is not { } policy)
+        {
+            return;
+        }
+
+        if (options.Nodes is not { Length: > 0 })
+        {
+            failures.Add(Errors.SettingClusterOnly(Key("ReconnectPolicy")));
+            return;
+        }
+
+        var before = failures.Count;
+        CheckSeconds(policy.BaseDelay, "ReconnectPolicy:BaseDelay", failures);
+        CheckSeconds(policy.MaxDelay, "ReconnectPolicy:MaxDelay", failures);
+        if (failures.Count > before)
+        {
+            return;
+        }
+
+        try
+        {
+            StomperOptionsMapping.ToReconnectPolicy(policy)!.Check();
+        }
+        catch (ArgumentException e)
+        {
+            failures.Add(Errors.SettingRefused(Key("ReconnectPolicy"), e.Message));
+        }
     }
 
     private void CheckSeconds(double? seconds, string key, List<string> failures)

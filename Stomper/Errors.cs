@@ -323,6 +323,8 @@ internal static class Errors
 
     internal static string SettingDirectoryMissing(string key, string path) => $"{key}: no directory at \"{path}\"";
 
+    internal static string SettingClusterOnly(string key) => $"{key}: only a cluster (Nodes) takes it";
+
     internal static string SettingNeedsOther(string key, string otherKey) => $"{key} is set, so {otherKey} must be set too";
 
     /// <summary>A value the key checks let through and the client itself refused (its own text).</summary>

@@ -38,6 +38,12 @@ public sealed class HostingConfigurationTests : HostingFixture
             ["S:Heartbeat:1"] = "4000",
             ["S:ConnectionTimeout"] = "2.5",
             ["S:ReconnectInterval"] = "0.5",
+            ["S:ReceiptTimeout"] = "4",
+            ["S:ReconnectPolicy:BaseDelay"] = "0.2",
+            ["S:ReconnectPolicy:Multiplier"] = "3",
+            ["S:ReconnectPolicy:MaxDelay"] = "2",
+            ["S:ReconnectPolicy:MaxAttempts"] = "12",
+            ["S:ReconnectPolicy:MaxWaitingCommands"] = "50",
             ["S:Lazy"] = "true",
             ["S:DefaultHeaders:x-app"] = "orders",
             ["S:CommandHeaders:SEND:receipt"] = "auto",
@@ -78,7 +84,9 @@ public sealed class HostingConfigurationTests : HostingFixture
             Assert.That(cluster.Nodes!.Select(n => $"{n.Host}/{n.Port}"), Is.EqualTo(new[] { "10.0.0.1/61613", "::1/61614" }));
             Assert.That((cluster.Login, cluster.Passcode, cluster.Vhost), Is.EqualTo(("guest", "secret", "/prod")));
             Assert.That(cluster.Heartbeat, Is.EqualTo(new[] { 5000, 4000 }));
-            Assert.That((cluster.ConnectionTimeout, cluster.ReconnectInterval), Is.EqualTo((2.5, 0.5)));
+            Assert.That((cluster.ConnectionTimeout, cluster.ReconnectInterval, cluster.ReceiptTimeout), Is.EqualTo((2.5, 0.5, TimeSpan.FromSeconds(4))));
+            var policy = cluster.ReconnectPolicy!;
+            Assert.That((policy.BaseDelay, policy.Multiplier, policy.MaxDelay, policy.MaxAttempts, policy.MaxWaitingCommands), Is.EqualTo((TimeSpan.FromSeconds(0.2), 3.0, TimeSpan.FromSeconds(2), (int?)12, 50)));
             Assert.That(cluster.DefaultHeaders!["x-app"], Is.EqualTo("orders"));
             Assert.That(cluster.CommandHeaders!["SEND"]["receipt"], Is.EqualTo("auto"));
             var handle = cluster.HandleParams!;
@@ -161,6 +169,10 @@ public sealed class HostingConfigurationTests : HostingFixture
     [TestCase("Heartbeat:2", "5", "Stomper:Orders:Heartbeat: must be two intervals in milliseconds, [cx, cy], each 0 or more")]
     [TestCase("ConnectionTimeout", "-0.5", "Stomper:Orders:ConnectionTimeout: must be a number of seconds, 0 or more")]
     [TestCase("ReconnectInterval", "NaN", "Stomper:Orders:ReconnectInterval: must be a number of seconds, 0 or more")]
+    [TestCase("ReceiptTimeout", "-1", "Stomper:Orders:ReceiptTimeout: must be a number of seconds, 0 or more")]
+    [TestCase("ReconnectPolicy:MaxDelay", "1", "Stomper:Orders:ReconnectPolicy: only a cluster (Nodes) takes it")]
+    [TestCase("Nodes:1+ReconnectPolicy:Multiplier", "0.5", "Stomper:Orders:ReconnectPolicy: \"ReconnectPolicy.Multiplier\" must be a finite number of at least 1")]
+    [TestCase("Nodes:1+ReconnectPolicy:BaseDelay", "-2", "Stomper:Orders:ReconnectPolicy:BaseDelay: must be a number of seconds, 0 or more")]
     [TestCase("Login", "a\nb", "Stomper:Orders:Login: must not contain a line break (CONNECT headers are never escaped)")]
     [TestCase("Vhost", "a\rb", "Stomper:Orders:Vhost: must not contain a line break (CONNECT headers are never escaped)")]
     [TestCase("Handle:Linger", "-1", "Stomper:Orders:Handle:Linger: must be a number of seconds, 0 or more")]
@@ -177,8 +189,12 @@ public sealed class HostingConfigurationTests : HostingFixture
     [TestCase("HealthProbeTimeout", "0", "Stomper:Orders:HealthProbeTimeout: must be a number of seconds above 0")]
     public void A_bad_value_stops_the_host_at_start_naming_its_key(string key, string value, string expected)
     {
+        // "Nodes:1+<key>": a cluster's key (Nodes:0 set); any key under Nodes: a cluster too.
+        const string OfACluster = "Nodes:1+";
+        var cluster = key.StartsWith("Nodes", StringComparison.Ordinal);
+        key = key.StartsWith(OfACluster, StringComparison.Ordinal) ? key[OfACluster.Length..] : key;
         var settings = new Dictionary<string, string?> { [$"Stomper:Orders:{key}"] = value };
-        if (key.StartsWith("Nodes", StringComparison.Ordinal))
+        if (cluster)
         {
             settings["Stomper:Orders:Nodes:0"] = "127.0.0.1:61613";
         }
