@@ -137,6 +137,24 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// <summary>True while the session is up (CONNECTED received, connection alive).</summary>
     public bool IsConnected => _state == State.Connected;
 
+    /// <summary>
+    /// How long the server has been silent on this session, counted as the heart-beat read
+    /// timeout counts it (from the last bytes read, a heart-beat included, or from the end of
+    /// a <see cref="PauseReading"/>); null while the session is not up. Not in the original:
+    /// with <see cref="ReadTimeout"/> it tells a health check whether beats are fresh before
+    /// the timeout ends the session. Read it on the loop's thread.
+    /// </summary>
+    public TimeSpan? Silence =>
+        _state == State.Connected && _handle is { } handle ? TimeSpan.FromSeconds(handle.ReadIdle) : null;
+
+    /// <summary>
+    /// The <see cref="Silence"/> after which the session ends with <c>Read timed out.</c>:
+    /// three of the agreed intervals of the server's heart-beats; zero while the session is
+    /// not up or no beats from the server were agreed.
+    /// </summary>
+    public TimeSpan ReadTimeout =>
+        _state == State.Connected && _handle is { } handle ? TimeSpan.FromSeconds(handle.RTimeout) : TimeSpan.Zero;
+
     /// <summary>The protocol version the server chose; 1.0 until connected.</summary>
     public StompVersion Version => _version;
 

@@ -272,6 +272,15 @@ public sealed class Handle : IDisposable
         }
     }
 
+    /// <summary>
+    /// Seconds the read timeout has counted so far, on the time cached for this loop pass
+    /// (<see cref="Loop.Now"/>'s pass): since the last bytes read, or since the last restart
+    /// of the count (setting <see cref="RTimeout"/>, <see cref="RTimeoutReset"/>,
+    /// <see cref="StartRead"/>). Not in AnyEvent::Handle, which keeps it to itself; a health
+    /// check reads it to tell a quiet peer from a fresh one before the timeout fires.
+    /// </summary>
+    public double ReadIdle => Math.Max(0, _loop.NowMonotonic - _lastRead);
+
     /// <summary><c>wtimeout</c> in seconds; setting it restarts the count.</summary>
     public double WTimeout
     {
