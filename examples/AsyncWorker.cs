@@ -37,8 +37,8 @@ internal static partial class AsyncWorker
         builder.Services.AddHealthChecks().AddStomper("work");
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("stomper-worker"))
-            .WithTracing(tracing => tracing.AddSource("Stomper").AddConsoleExporter())
-            .WithMetrics(metrics => metrics.AddMeter("Stomper").AddConsoleExporter());
+            .WithTracing(tracing => tracing.AddSource(StomperDiagnostics.ActivitySourceName).AddConsoleExporter())
+            .WithMetrics(metrics => metrics.AddMeter(StomperDiagnostics.MeterName).AddConsoleExporter());
         builder.Services.AddHostedService<QueueWorker>();
 
         var app = builder.Build();
