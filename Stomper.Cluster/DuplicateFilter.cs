@@ -50,6 +50,27 @@ internal sealed class DuplicateFilter
         return true;
     }
 
+    /// <summary>
+    /// Lets <paramref name="id"/> through again: the application refused its message (NACK)
+    /// and asked the broker for it again. A scan of the window, paid only on a NACK.
+    /// </summary>
+    public void Forget(string id)
+    {
+        var key = new IdKey(id);
+        if (!_seen.Remove(key))
+        {
+            return;
+        }
+
+        // Its slot is emptied too, or overwriting it later would take out the id's next,
+        // newer entry before that one's time.
+        var slot = Array.IndexOf(_ring, key);
+        if (slot >= 0)
+        {
+            _ring[slot] = default;
+        }
+    }
+
     /// <summary>An id by value: short ones as characters held inline, longer ones as their string.</summary>
     private readonly struct IdKey : IEquatable<IdKey>
     {

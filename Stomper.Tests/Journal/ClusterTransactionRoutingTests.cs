@@ -59,6 +59,52 @@ public sealed class ClusterTransactionRoutingTests
         Assert.That(nodes.Cluster.TransactionCount, Is.Zero, "a COMMIT ends the routing");
     }
 
+    [Test]
+    public void A_BEGIN_the_server_refused_leaves_no_routing_behind()
+    {
+        var nodes = new MockNodes(2);
+        StompError? answer = null;
+        nodes.Cluster.Begin(new() { ["transaction"] = "tx1", ["receipt"] = "r" }, (_, e) => answer = e);
+        nodes.Active.Commands[0].Callback!(null, new StompError("no", E_OPRN_ERROR, new Frame("ERROR")));
+
+        Assert.That(answer?.Code, Is.EqualTo(E_OPRN_ERROR));
+        Assert.That(nodes.Cluster.TransactionCount, Is.Zero, "an application that saw its BEGIN fail never commits it");
+    }
+
+    [Test]
+    public void A_BEGIN_given_up_by_every_node_leaves_no_routing_behind()
+    {
+        var nodes = new MockNodes(2);
+        StompError? answer = null;
+        nodes.Cluster.Begin(new() { ["transaction"] = "tx1", ["receipt"] = "r" }, (_, e) => answer = e);
+        nodes.Active.Fail(Reset);
+        nodes.Active.Fail(Reset);
+        nodes.Cluster.Loop.RunOnce(block: false);
+
+        Assert.That(answer?.Code, Is.EqualTo(E_IO));
+        Assert.That(nodes.Cluster.TransactionCount, Is.Zero);
+    }
+
+    [Test]
+    public void Transactions_abandoned_on_ended_connections_are_bounded()
+    {
+        var nodes = new MockNodes(2);
+        for (var i = 0; i < 5000; i++)
+        {
+            var node = nodes.Active;
+            nodes.Cluster.Begin(new() { ["transaction"] = "tx" + i });
+            node.Commands[0].Callback?.Invoke(null, null);
+            node.Commands.Clear();
+            if (i % 10 == 9)
+            {
+                ClusterSendJournalTests.AbortEach(node, Reset, written: false);
+                nodes.Cluster.Loop.RunOnce(block: false);
+            }
+        }
+
+        Assert.That(nodes.Cluster.TransactionCount, Is.LessThanOrEqualTo(1024 + 10));
+    }
+
     /// <summary>BEGIN of "tx1" on the active node, answered when written (it has no receipt), then that node fails.</summary>
     private static MockNodes.Node BeginThenLoseTheNode(MockNodes nodes)
     {
