@@ -689,7 +689,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     private void Refused(Frame? message)
     {
-        if (message?.Headers[SendJournalOptions.IdHeader] is { } id && message.Headers["subscription"] is { } key
+        if (message?.Headers[SendJournalOptions.IdHeader] is { } id && (message.Headers["subscription"] ?? message.Headers["destination"]) is { } key
             && _subscriptions.TryGetValue(key, out var subscription))
         {
             subscription.Duplicates?.Forget(id);
