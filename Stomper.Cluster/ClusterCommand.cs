@@ -148,7 +148,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         error = Errors.WithDoubt(error, error.MayHaveBeenDelivered || _mayHaveBeenDelivered);
         if (Name == StompCommands.Begin)
         {
-            _cluster.BeginFailed(this);
+            _cluster.ForgetTransaction(this);
         }
 
         if (Answer() is { } callback)

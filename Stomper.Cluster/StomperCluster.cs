@@ -566,8 +566,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         _transactions[transaction] = session;
     }
 
-    /// <summary>A BEGIN failed for good: its transaction began nowhere, and nothing routes by it.</summary>
-    internal void BeginFailed(ClusterCommand begin)
+    /// <summary>A BEGIN failed for good, or waits to begin anew: nothing routes by its last attempt's connection.</summary>
+    internal void ForgetTransaction(ClusterCommand begin)
     {
         if (begin.Parameters["transaction"] is { } transaction && begin.Session is { } session
             && _transactions.TryGetValue(transaction, out var begun) && ReferenceEquals(begun, session))
@@ -586,6 +586,13 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         if (command.Name == StompCommands.Subscribe)
         {
             command.ConfirmedIn = null;
+        }
+        else if (command.Name == StompCommands.Begin)
+        {
+            // The transaction begins anew on the next round's node: until then its SENDs,
+            // COMMIT and ABORT wait with it, in issue order, rather than fail on the
+            // connection its last attempt died with.
+            ForgetTransaction(command);
         }
 
         if (!backoff.Hold(command))

@@ -105,6 +105,37 @@ public sealed class ClusterTransactionRoutingTests
         Assert.That(nodes.Cluster.TransactionCount, Is.LessThanOrEqualTo(1024 + 10));
     }
 
+    [Test]
+    public void A_SEND_of_a_transaction_whose_BEGIN_waits_out_a_backoff_waits_with_it_and_follows_it_to_the_next_node()
+    {
+        var nodes = new MockNodes(2, configure: o => new ClusterOptions
+        {
+            Nodes = o.Nodes,
+            Random = o.Random,
+            Loop = o.Loop,
+            NodeFactory = o.NodeFactory,
+            OnNodeError = o.OnNodeError,
+            OnError = o.OnError,
+            SendJournal = new SendJournalOptions(),
+            ReconnectPolicy = new ReconnectPolicy(),
+        });
+        var answers = new List<string>();
+        nodes.Cluster.Begin(new() { ["transaction"] = "tx1", ["receipt"] = "b" }, (_, e) => answers.Add("BEGIN " + (e?.Message ?? "ok")));
+        nodes.Active.Fail(Reset);
+        nodes.Active.Fail(Reset);
+        nodes.Cluster.Send(new() { ["destination"] = "/q", ["transaction"] = "tx1", Body = "a" }, (_, e) => answers.Add("SEND " + (e?.Message ?? "ok")));
+        nodes.Cluster.Loop.RunOnce(block: false);
+
+        Assert.That(answers, Is.Empty, "the SEND waits for its BEGIN instead of failing on the BEGIN's dead connection");
+        nodes.Clock.Advance(nodes.Cluster.Backoff!.CurrentDelay!.Value.TotalSeconds + 0.001);
+        nodes.Cluster.Loop.RunPending();
+
+        var next = nodes.Active;
+        Assert.That(next.Commands.Select(c => c.Name), Is.EqualTo(new[] { "BEGIN", "SEND" }));
+        nodes.Cluster.Commit(new() { ["transaction"] = "tx1" });
+        Assert.That(next.Commands[^1].Name, Is.EqualTo("COMMIT"), "the COMMIT goes where the BEGIN went");
+    }
+
     /// <summary>BEGIN of "tx1" on the active node, answered when written (it has no receipt), then that node fails.</summary>
     private static MockNodes.Node BeginThenLoseTheNode(MockNodes nodes)
     {
