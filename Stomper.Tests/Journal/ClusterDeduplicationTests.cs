@@ -146,6 +146,39 @@ public sealed class ClusterDeduplicationTests
     }
 
     [Test]
+    public void A_window_as_large_as_int_MaxValue_is_taken_and_costs_memory_only_as_ids_arrive()
+    {
+        var nodes = new MockNodes(1);
+        var bodies = new List<string>();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/q", ["ack"] = "client-individual", DeduplicationWindow = int.MaxValue }, m => bodies.Add(m.Body));
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(4_000_000), "the SUBSCRIBE does not take the window's whole memory");
+
+        var deliver = nodes.Active.Commands[0].Params.OnMessage!;
+        for (var i = 0; i < 5000; i++)
+        {
+            deliver(Message(i.ToString(System.Globalization.CultureInfo.InvariantCulture), "m" + i));
+        }
+
+        deliver(Message("0", "again"));
+        Assert.That((bodies.Count, nodes.Cluster.DuplicatesDropped), Is.EqualTo((5000, 1)), "ids past the first ring's size are still held");
+    }
+
+    [Test]
+    public void A_window_that_grew_still_forgets_its_oldest_id_first()
+    {
+        var filter = new DuplicateFilter(3000);
+        for (var i = 0; i < 3000; i++)
+        {
+            filter.FirstTime(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.That(filter.FirstTime("new"), Is.True);
+        Assert.That(filter.Count, Is.EqualTo(3000));
+        Assert.That((filter.FirstTime("0"), filter.FirstTime("2999")), Is.EqualTo((true, false)), "0 was the oldest");
+    }
+
+    [Test]
     public void The_filter_holds_no_more_ids_than_its_window()
     {
         var filter = new DuplicateFilter(3);
