@@ -108,17 +108,7 @@ public sealed class ClusterTransactionRoutingTests
     [Test]
     public void A_SEND_of_a_transaction_whose_BEGIN_waits_out_a_backoff_waits_with_it_and_follows_it_to_the_next_node()
     {
-        var nodes = new MockNodes(2, configure: o => new ClusterOptions
-        {
-            Nodes = o.Nodes,
-            Random = o.Random,
-            Loop = o.Loop,
-            NodeFactory = o.NodeFactory,
-            OnNodeError = o.OnNodeError,
-            OnError = o.OnError,
-            SendJournal = new SendJournalOptions(),
-            ReconnectPolicy = new ReconnectPolicy(),
-        });
+        var nodes = ClusterSendJournalTests.Journaled(2, policy: new ReconnectPolicy());
         var answers = new List<string>();
         nodes.Cluster.Begin(new() { ["transaction"] = "tx1", ["receipt"] = "b" }, (_, e) => answers.Add("BEGIN " + (e?.Message ?? "ok")));
         nodes.Active.Fail(Reset);

@@ -56,17 +56,7 @@ public sealed class JournalPolicyModelTests
             MaxWaitingCommands = random.Next(1, 8),
         };
         var nodeCount = random.Next(1, 4);
-        var nodes = new MockNodes(nodeCount, seed, o => new ClusterOptions
-        {
-            Nodes = o.Nodes,
-            Random = o.Random,
-            Loop = o.Loop,
-            NodeFactory = o.NodeFactory,
-            OnNodeError = o.OnNodeError,
-            OnError = o.OnError,
-            SendJournal = new SendJournalOptions { MaxCount = MaxCount, MaxBytes = MaxBytes },
-            ReconnectPolicy = policy,
-        });
+        var nodes = ClusterSendJournalTests.Journaled(nodeCount, new SendJournalOptions { MaxCount = MaxCount, MaxBytes = MaxBytes }, seed, policy);
         var cluster = nodes.Cluster;
         var answers = new Dictionary<int, List<StompError?>>();
         var written = new HashSet<string>();
