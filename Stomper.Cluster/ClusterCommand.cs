@@ -146,6 +146,11 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     public void Fail(StompError error)
     {
         error = Errors.WithDoubt(error, error.MayHaveBeenDelivered || _mayHaveBeenDelivered);
+        if (Name == StompCommands.Begin)
+        {
+            _cluster.ForgetTransaction(this);
+        }
+
         if (Answer() is { } callback)
         {
             callback(null, error);

@@ -16,14 +16,25 @@ namespace Stomper.Cluster;
 /// </remarks>
 internal sealed class DuplicateFilter
 {
-    private readonly IdKey[] _ring;
+    /// <summary>The ring's size when the first id arrives: it doubles up to the window as ids fill it.</summary>
+    private const int FirstSize = 1024;
+
+    private readonly int _window;
     private readonly HashSet<IdKey> _seen;
+    private IdKey[] _ring;
     private int _next;
 
+    /// <remarks>
+    /// Sized as ids arrive, not up front: a window is a bound, and a large one (or
+    /// <see cref="int.MaxValue"/> for "as many as arrive") would otherwise take its whole
+    /// memory at the SUBSCRIBE, or fail it there. The ring grows only until it is full, so
+    /// a steady stream allocates nothing.
+    /// </remarks>
     public DuplicateFilter(int window)
     {
-        _ring = new IdKey[window];
-        _seen = new HashSet<IdKey>(window);
+        _window = window;
+        _ring = new IdKey[Math.Min(window, FirstSize)];
+        _seen = new HashSet<IdKey>(_ring.Length);
     }
 
     /// <summary>How many ids it holds now; never more than the window.</summary>
@@ -40,14 +51,48 @@ internal sealed class DuplicateFilter
             return false;
         }
 
+        if (_next == _ring.Length)
+        {
+            // Filled from the start without a wrap so far, so the oldest id is at 0 either way.
+            if (_ring.Length < _window)
+            {
+                Array.Resize(ref _ring, (int)Math.Min(2L * _ring.Length, _window));
+            }
+            else
+            {
+                _next = 0;
+            }
+        }
+
         if (_ring[_next].IsSet)
         {
             _seen.Remove(_ring[_next]);
         }
 
         _ring[_next] = key;
-        _next = (_next + 1) % _ring.Length;
+        _next++;
         return true;
+    }
+
+    /// <summary>
+    /// Lets <paramref name="id"/> through again: the application refused its message (NACK)
+    /// and asked the broker for it again. A scan of the window, paid only on a NACK.
+    /// </summary>
+    public void Forget(string id)
+    {
+        var key = new IdKey(id);
+        if (!_seen.Remove(key))
+        {
+            return;
+        }
+
+        // Its slot is emptied too, or overwriting it later would take out the id's next,
+        // newer entry before that one's time.
+        var slot = Array.IndexOf(_ring, key);
+        if (slot >= 0)
+        {
+            _ring[slot] = default;
+        }
     }
 
     /// <summary>An id by value: short ones as characters held inline, longer ones as their string.</summary>

@@ -53,6 +53,10 @@ public sealed class StomperCluster : CommandMethods, IDisposable
 
     /// <summary>Where each transaction's BEGIN went: its SENDs, COMMIT and ABORT go there, and fail once that connection has ended.</summary>
     private readonly Dictionary<string, NodeSession> _transactions = new(StringComparer.Ordinal);
+
+    /// <summary>The size of <see cref="_transactions"/> at which the BEGIN that finds it so forgets the transactions of ended connections.</summary>
+    private const int MaxLostTransactions = 1024;
+    private int _transactionsPruneAt = MaxLostTransactions;
     private long _journalIds;
     private bool _roomAnnounced;
     private readonly RingBackoff? _backoff;
@@ -242,6 +246,10 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         else if (name == StompCommands.Unsubscribe && _subscriptions.TryGetValue(SubscriptionKey(parameters), out var subscription))
         {
             cluster.Unsubscribes(subscription);
+        }
+        else if (name == StompCommands.Nack)
+        {
+            Refused(parameters.Message);
         }
 
         try
@@ -517,7 +525,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         command.Session = node.Session;
         if (command.Name == StompCommands.Begin && parameters["transaction"] is { } begins)
         {
-            _transactions[begins] = node.Session;
+            Began(begins, node.Session);
         }
 
         command.AttemptSeries = _backoff?.Series ?? 0;
@@ -533,6 +541,42 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     }
 
     /// <summary>
+    /// Routes a transaction's commands to where its BEGIN went. Past a bound, the
+    /// transactions whose connection has ended are forgotten: an application that never
+    /// commits nor aborts them would otherwise grow the table for ever, and only a late
+    /// COMMIT of one of them loses its clear error (the broker refuses it instead).
+    /// </summary>
+    private void Began(string transaction, NodeSession session)
+    {
+        if (_transactions.Count >= _transactionsPruneAt)
+        {
+            foreach (var (name, begun) in _transactions)
+            {
+                if (!begun.IsCurrent)
+                {
+                    _transactions.Remove(name);
+                }
+            }
+
+            // Open transactions are kept however many there are; the next scan waits until
+            // the table has doubled, so that a scan costs a BEGIN nothing on average.
+            _transactionsPruneAt = Math.Max(MaxLostTransactions, 2 * _transactions.Count);
+        }
+
+        _transactions[transaction] = session;
+    }
+
+    /// <summary>A BEGIN failed for good, or waits to begin anew: nothing routes by its last attempt's connection.</summary>
+    internal void ForgetTransaction(ClusterCommand begin)
+    {
+        if (begin.Parameters["transaction"] is { } transaction && begin.Session is { } session
+            && _transactions.TryGetValue(transaction, out var begun) && ReferenceEquals(begun, session))
+        {
+            _transactions.Remove(transaction);
+        }
+    }
+
+    /// <summary>
     /// Holds a command for the active node until the next round of the reconnect policy.
     /// A subscription held is being made anew: its last connection is no longer where it
     /// lives, so the end of that connection must not end it.
@@ -542,6 +586,13 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         if (command.Name == StompCommands.Subscribe)
         {
             command.ConfirmedIn = null;
+        }
+        else if (command.Name == StompCommands.Begin)
+        {
+            // The transaction begins anew on the next round's node: until then its SENDs,
+            // COMMIT and ABORT wait with it, in issue order, rather than fail on the
+            // connection its last attempt died with.
+            ForgetTransaction(command);
         }
 
         if (!backoff.Hold(command))
@@ -636,6 +687,20 @@ public sealed class StomperCluster : CommandMethods, IDisposable
 
             onMessage(frame);
         };
+    }
+
+    /// <summary>
+    /// The application refused a message and the broker will deliver it again: a window
+    /// that let it through must let the redelivery through too, or it would drop it and
+    /// acknowledge it, and the message would be lost.
+    /// </summary>
+    private void Refused(Frame? message)
+    {
+        if (message?.Headers[SendJournalOptions.IdHeader] is { } id && (message.Headers["subscription"] ?? message.Headers["destination"]) is { } key
+            && _subscriptions.TryGetValue(key, out var subscription))
+        {
+            subscription.Duplicates?.Forget(id);
+        }
     }
 
     /// <summary>

@@ -111,6 +111,74 @@ public sealed class ClusterDeduplicationTests
     }
 
     [Test]
+    public void A_redelivery_of_a_message_the_application_NACKed_reaches_it_again_instead_of_being_dropped_and_acknowledged()
+    {
+        var nodes = new MockNodes(2);
+        var received = new List<Frame>();
+        nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/q", ["ack"] = "client-individual", DeduplicationWindow = 10 }, received.Add);
+        var node = nodes.Active;
+        node.Receipt(0);
+        var deliver = node.Commands[0].Params.OnMessage!;
+
+        deliver(Message("a", "m1"));
+        nodes.Cluster.Nack(new() { Message = received[0] });
+        deliver(Message("a", "m2"));
+
+        Assert.That(received.Select(m => m.Headers["message-id"]), Is.EqualTo(new[] { "m1", "m2" }), "the application asked to see it again");
+        Assert.That(nodes.Cluster.DuplicatesDropped, Is.Zero);
+        Assert.That(node.Commands.Count(c => c.Name == "ACK"), Is.Zero, "an ACK of the redelivery would lose the message the application refused");
+    }
+
+    [Test]
+    public void A_forgotten_id_is_taken_as_new_and_the_filter_still_holds_no_more_ids_than_its_window()
+    {
+        var filter = new DuplicateFilter(3);
+        filter.FirstTime("a");
+        filter.FirstTime("b");
+        filter.Forget("a");
+        filter.Forget("never seen");
+
+        Assert.That(filter.FirstTime("a"), Is.True);
+        Assert.That(filter.FirstTime("c"), Is.True);
+        Assert.That(filter.FirstTime("d"), Is.True);
+        Assert.That(filter.Count, Is.LessThanOrEqualTo(3));
+        Assert.That((filter.FirstTime("a"), filter.FirstTime("c"), filter.FirstTime("d")), Is.EqualTo((false, false, false)), "the last three ids are all still held");
+    }
+
+    [Test]
+    public void A_window_as_large_as_int_MaxValue_is_taken_and_costs_memory_only_as_ids_arrive()
+    {
+        var nodes = new MockNodes(1);
+        var bodies = new List<string>();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/q", ["ack"] = "client-individual", DeduplicationWindow = int.MaxValue }, m => bodies.Add(m.Body));
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(4_000_000), "the SUBSCRIBE does not take the window's whole memory");
+
+        var deliver = nodes.Active.Commands[0].Params.OnMessage!;
+        for (var i = 0; i < 5000; i++)
+        {
+            deliver(Message(i.ToString(System.Globalization.CultureInfo.InvariantCulture), "m" + i));
+        }
+
+        deliver(Message("0", "again"));
+        Assert.That((bodies.Count, nodes.Cluster.DuplicatesDropped), Is.EqualTo((5000, 1)), "ids past the first ring's size are still held");
+    }
+
+    [Test]
+    public void A_window_that_grew_still_forgets_its_oldest_id_first()
+    {
+        var filter = new DuplicateFilter(3000);
+        for (var i = 0; i < 3000; i++)
+        {
+            filter.FirstTime(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.That(filter.FirstTime("new"), Is.True);
+        Assert.That(filter.Count, Is.EqualTo(3000));
+        Assert.That((filter.FirstTime("0"), filter.FirstTime("2999")), Is.EqualTo((true, false)), "0 was the oldest");
+    }
+
+    [Test]
     public void The_filter_holds_no_more_ids_than_its_window()
     {
         var filter = new DuplicateFilter(3);

@@ -219,8 +219,8 @@ public sealed class ClusterSendJournalTests
         Assert.That((answers[0]!.Code, answers[0]!.MayHaveBeenDelivered), Is.EqualTo((E_CONN_CLOSED_BY_CLIENT, true)));
     }
 
-    internal static MockNodes Journaled(int count, SendJournalOptions? journal = null, int seed = 1) =>
-        new(count, seed, o => Configure(o, journal ?? new SendJournalOptions()));
+    internal static MockNodes Journaled(int count, SendJournalOptions? journal = null, int seed = 1, ReconnectPolicy? policy = null) =>
+        new(count, seed, o => Configure(o, journal ?? new SendJournalOptions(), policy));
 
     /// <summary>The node fails as a real client reports it, aborting each command it holds, written to the socket or not.</summary>
     internal static void AbortEach(MockNodes.Node node, StompError error, bool written)
@@ -236,7 +236,7 @@ public sealed class ClusterSendJournalTests
         node.Options.OnDisconnect!();
     }
 
-    private static ClusterOptions Configure(ClusterOptions mock, SendJournalOptions journal) => new()
+    private static ClusterOptions Configure(ClusterOptions mock, SendJournalOptions journal, ReconnectPolicy? policy = null) => new()
     {
         Nodes = mock.Nodes,
         Random = mock.Random,
@@ -245,5 +245,6 @@ public sealed class ClusterSendJournalTests
         OnNodeError = mock.OnNodeError,
         OnError = mock.OnError,
         SendJournal = journal,
+        ReconnectPolicy = policy,
     };
 }

@@ -59,6 +59,73 @@ public sealed class ClusterTransactionRoutingTests
         Assert.That(nodes.Cluster.TransactionCount, Is.Zero, "a COMMIT ends the routing");
     }
 
+    [Test]
+    public void A_BEGIN_the_server_refused_leaves_no_routing_behind()
+    {
+        var nodes = new MockNodes(2);
+        StompError? answer = null;
+        nodes.Cluster.Begin(new() { ["transaction"] = "tx1", ["receipt"] = "r" }, (_, e) => answer = e);
+        nodes.Active.Commands[0].Callback!(null, new StompError("no", E_OPRN_ERROR, new Frame("ERROR")));
+
+        Assert.That(answer?.Code, Is.EqualTo(E_OPRN_ERROR));
+        Assert.That(nodes.Cluster.TransactionCount, Is.Zero, "an application that saw its BEGIN fail never commits it");
+    }
+
+    [Test]
+    public void A_BEGIN_given_up_by_every_node_leaves_no_routing_behind()
+    {
+        var nodes = new MockNodes(2);
+        StompError? answer = null;
+        nodes.Cluster.Begin(new() { ["transaction"] = "tx1", ["receipt"] = "r" }, (_, e) => answer = e);
+        nodes.Active.Fail(Reset);
+        nodes.Active.Fail(Reset);
+        nodes.Cluster.Loop.RunOnce(block: false);
+
+        Assert.That(answer?.Code, Is.EqualTo(E_IO));
+        Assert.That(nodes.Cluster.TransactionCount, Is.Zero);
+    }
+
+    [Test]
+    public void Transactions_abandoned_on_ended_connections_are_bounded()
+    {
+        var nodes = new MockNodes(2);
+        for (var i = 0; i < 5000; i++)
+        {
+            var node = nodes.Active;
+            nodes.Cluster.Begin(new() { ["transaction"] = "tx" + i });
+            node.Commands[0].Callback?.Invoke(null, null);
+            node.Commands.Clear();
+            if (i % 10 == 9)
+            {
+                ClusterSendJournalTests.AbortEach(node, Reset, written: false);
+                nodes.Cluster.Loop.RunOnce(block: false);
+            }
+        }
+
+        Assert.That(nodes.Cluster.TransactionCount, Is.LessThanOrEqualTo(1024 + 10));
+    }
+
+    [Test]
+    public void A_SEND_of_a_transaction_whose_BEGIN_waits_out_a_backoff_waits_with_it_and_follows_it_to_the_next_node()
+    {
+        var nodes = ClusterSendJournalTests.Journaled(2, policy: new ReconnectPolicy());
+        var answers = new List<string>();
+        nodes.Cluster.Begin(new() { ["transaction"] = "tx1", ["receipt"] = "b" }, (_, e) => answers.Add("BEGIN " + (e?.Message ?? "ok")));
+        nodes.Active.Fail(Reset);
+        nodes.Active.Fail(Reset);
+        nodes.Cluster.Send(new() { ["destination"] = "/q", ["transaction"] = "tx1", Body = "a" }, (_, e) => answers.Add("SEND " + (e?.Message ?? "ok")));
+        nodes.Cluster.Loop.RunOnce(block: false);
+
+        Assert.That(answers, Is.Empty, "the SEND waits for its BEGIN instead of failing on the BEGIN's dead connection");
+        nodes.Clock.Advance(nodes.Cluster.Backoff!.CurrentDelay!.Value.TotalSeconds + 0.001);
+        nodes.Cluster.Loop.RunPending();
+
+        var next = nodes.Active;
+        Assert.That(next.Commands.Select(c => c.Name), Is.EqualTo(new[] { "BEGIN", "SEND" }));
+        nodes.Cluster.Commit(new() { ["transaction"] = "tx1" });
+        Assert.That(next.Commands[^1].Name, Is.EqualTo("COMMIT"), "the COMMIT goes where the BEGIN went");
+    }
+
     /// <summary>BEGIN of "tx1" on the active node, answered when written (it has no receipt), then that node fails.</summary>
     private static MockNodes.Node BeginThenLoseTheNode(MockNodes nodes)
     {
