@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Diagnostics;
 using EventLoop;
 using static Stomper.ErrorCode;
 
@@ -860,7 +861,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             var writer = new FrameWriter(handle.Writer, _version);
             writer.WriteCommand(name);
             var hasContentLength = WriteHeaderLayers(ref writer, name, parameters, receiptOverride);
-            ClientTelemetry.InjectContext(ref writer, activity, parameters);
+            WriteTraceContext(ref writer, activity, parameters, commandHeaders);
             if (ackId is not null)
             {
                 WriteAckHeaders(ref writer, parameters, ackId, ackSubscription);
@@ -885,7 +886,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         catch (ArgumentException e)
         {
             handle.Rollback(mark);
-            CompleteLater(command, new StompError(e.Message, E_OPRN_ERROR));
+            var refusal = new StompError(e.Message, E_OPRN_ERROR);
+            ClientTelemetry.Refused(activity, refusal);
+            CompleteLater(command, refusal);
             return;
         }
 
@@ -980,6 +983,31 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         return hasContentLength;
+    }
+
+    /// <summary>
+    /// A producer span's trace context, unless the caller gave any of its headers (its own,
+    /// the command's or the default ones): a caller's context goes out whole, never mixed with ours.
+    /// </summary>
+    private void WriteTraceContext(ref FrameWriter writer, Activity? activity, CommandParams own, (string Name, string Value)[]? commandHeaders)
+    {
+        if (ClientTelemetry.TraceContext(activity) is not { } fields)
+        {
+            return;
+        }
+
+        foreach (var (name, _) in fields)
+        {
+            if (Lookup(name, own, commandHeaders) is not null)
+            {
+                return;
+            }
+        }
+
+        foreach (var (name, value) in fields)
+        {
+            writer.WriteHeader(name, value);
+        }
     }
 
     /// <summary>ACK/NACK by message: the headers its version wants, unless the caller gave them.</summary>

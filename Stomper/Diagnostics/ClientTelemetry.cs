@@ -313,12 +313,16 @@ internal sealed class ClientTelemetry
         return activity;
     }
 
-    /// <summary>Writes the span's trace context into the SEND's headers, unless the caller gave them.</summary>
-    public static void InjectContext(ref FrameWriter writer, Activity? activity, CommandParams own)
+    /// <summary>
+    /// The trace context headers of a producer span (the propagator's fields and values), or
+    /// null for any other span. The client writes them unless the caller gave any of them:
+    /// a caller's <c>traceparent</c> comes with its own <c>tracestate</c>, never with ours.
+    /// </summary>
+    public static List<KeyValuePair<string, string>>? TraceContext(Activity? activity)
     {
         if (activity is null || activity.Kind != ActivityKind.Producer)
         {
-            return;
+            return null;
         }
 
         var fields = new List<KeyValuePair<string, string>>(2);
@@ -329,12 +333,16 @@ internal sealed class ClientTelemetry
                 list.Add(new(name, value));
             }
         });
-        foreach (var (name, value) in fields)
+        return fields;
+    }
+
+    /// <summary>A command the client refused while writing it: its span ends as failed, with the reason.</summary>
+    public static void Refused(Activity? activity, StompError error)
+    {
+        if (activity is { IsAllDataRequested: true })
         {
-            if (own[name] is null)
-            {
-                writer.WriteHeader(name, value);
-            }
+            activity.SetStatus(ActivityStatusCode.Error, error.Message);
+            activity.SetTag("error.type", error.Code.ToString());
         }
     }
 

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using NUnit.Framework;
+using Stomper.Tests.Client;
+using Stomper.Tests.Diagnostics;
+
+namespace Stomper.Tests.Review;
+
+/// <summary>Review of issue 13's tracing as merged: the trace context a caller gives is the one that goes out, and a SEND never sent ends its span as failed.</summary>
+[TestFixture]
+public sealed class ObservabilityReviewTests
+{
+    private const string Given = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+    private static readonly ActivitySource s_caller = new("Stomper.Tests.ReviewCaller");
+
+    [Test]
+    public void A_traceparent_the_caller_gave_goes_out_without_the_spans_tracestate_beside_it()
+    {
+        using var capture = new TelemetryCapture();
+        using var callerListener = ListenTo(s_caller);
+        using var h = new ClientHarness();
+        h.Connect();
+
+        using (var caller = s_caller.StartActivity("publish"))
+        {
+            caller!.TraceStateString = "vendor=ours";
+            h.Client.Send(new() { ["destination"] = "/queue/a", ["traceparent"] = Given });
+        }
+
+        // A tracestate belongs to the traceparent it came with: ours next to the caller's would
+        // hand the consumer a vendor state of another trace.
+        Assert.That(h.LastSent().Headers["traceparent"], Is.EqualTo(Given));
+        Assert.That(h.LastSent().Headers.ContainsKey("tracestate"), Is.False);
+    }
+
+    [Test]
+    public void A_traceparent_among_the_default_headers_is_the_only_one_a_SEND_carries()
+    {
+        using var capture = new TelemetryCapture();
+        using var h = new ClientHarness(o => o.ConnectionWith(new() { DefaultHeaders = new Dictionary<string, string> { ["traceparent"] = Given } }));
+        h.Connect();
+
+        h.Client.Send(new() { ["destination"] = "/queue/a" });
+
+        Assert.That(h.Transport.SentText.Split("traceparent:").Length - 1, Is.EqualTo(1));
+        Assert.That(h.LastSent().Headers["traceparent"], Is.EqualTo(Given));
+    }
+
+    [Test]
+    public void A_traceparent_among_the_SEND_commands_headers_is_the_only_one_a_SEND_carries()
+    {
+        using var capture = new TelemetryCapture();
+        var commandHeaders = new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            ["SEND"] = new Dictionary<string, string> { ["traceparent"] = Given },
+        };
+        using var h = new ClientHarness(o => o.ConnectionWith(new() { CommandHeaders = commandHeaders }));
+        h.Connect();
+
+        h.Client.Send(new() { ["destination"] = "/queue/a" });
+
+        Assert.That(h.Transport.SentText.Split("traceparent:").Length - 1, Is.EqualTo(1));
+        Assert.That(h.LastSent().Headers["traceparent"], Is.EqualTo(Given));
+    }
+
+    [Test]
+    public void A_SEND_refused_for_a_header_its_version_cannot_carry_ends_its_span_as_failed()
+    {
+        using var capture = new TelemetryCapture();
+        using var h = new ClientHarness();
+        h.Connect("1.0");
+        StompError? error = null;
+
+        h.Client.Send(new() { ["destination"] = "/queue/a", ["x-bad"] = "two\nlines" }, (_, e) => error = e);
+        h.Loop.RunOnce(block: false);
+
+        Assert.That(error, Is.Not.Null);
+        var span = capture.Spans.Single();
+        Assert.That(span.Status, Is.EqualTo(ActivityStatusCode.Error));
+        Assert.That(span.StatusDescription, Is.EqualTo(error!.Message));
+        Assert.That(span.GetTagItem("error.type"), Is.EqualTo(nameof(ErrorCode.E_OPRN_ERROR)));
+    }
+
+    private static ActivityListener ListenTo(ActivitySource source)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s == source,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+}
