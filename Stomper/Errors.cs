@@ -252,6 +252,13 @@ internal static class Errors
     internal static string ClientDestroyedWarning(string commandName) =>
         $"Operation \"{commandName}\" aborted: {ClientDestroyedText}";
 
+    /// <summary>
+    /// Written once to standard error when the <c>LoggerFactory</c>'s logger throws: the
+    /// client goes on without the line, and its later failures pass in silence.
+    /// </summary>
+    internal static string LoggerFailed(string category, Exception e) =>
+        $"Stomper: the logger of {category} threw {e.GetType().FullName}: {e.Message} (that log line is lost; the client carries on, and further failures of this logger are not reported)";
+
     /// <summary>A command name that is not a STOMP client command, given to <c>Execute</c>.</summary>
     internal static ArgumentException UnknownClientCommand(string name) =>
         new($"Unknown STOMP command \"{name}\"");

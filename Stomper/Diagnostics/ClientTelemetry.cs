@@ -35,7 +35,7 @@ internal sealed class ClientTelemetry
 
     public ClientTelemetry(ILoggerFactory? loggerFactory, IMeterFactory? meterFactory, string host, int port)
     {
-        _logger = loggerFactory?.CreateLogger<StomperClient>();
+        _logger = GuardedLogger.For<StomperClient>(loggerFactory);
         _meters = StompInstruments.From(meterFactory);
         _host = host;
         _port = port;
