@@ -719,7 +719,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         message.SubscriptionKey = subscription.Id;
-        _telemetry.Process(subscription.OnMessage, message, subscription.Id);
+        _telemetry.Process(subscription.OnMessage, message, subscription.Id, subscription.Destination);
     }
 
     /// <summary>
@@ -899,7 +899,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         {
             var ackMode = Lookup("ack", parameters, commandHeaders) ?? "auto";
             _subscriptions.TryGetValue(subscriptionKey!, out var previous);
-            subscription = new Subscription(subscriptionKey!, ackMode, parameters.OnMessage!, command.ReplyTo) { Previous = previous, Sequence = command.Sequence };
+            subscription = new Subscription(subscriptionKey!, ackMode, parameters.OnMessage!, command.ReplyTo)
+            {
+                Previous = previous,
+                Sequence = command.Sequence,
+                Destination = Lookup("destination", parameters, commandHeaders),
+            };
             _subscriptions[subscriptionKey!] = subscription;
         }
         else if (name == StompCommands.Unsubscribe)

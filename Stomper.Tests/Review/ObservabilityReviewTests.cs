@@ -81,6 +81,28 @@ public sealed class ObservabilityReviewTests
         Assert.That(span.GetTagItem("error.type"), Is.EqualTo(nameof(ErrorCode.E_OPRN_ERROR)));
     }
 
+    [Test]
+    public void Messages_of_a_wildcard_subscription_are_counted_and_named_under_the_subscribed_destination_not_each_ones_own()
+    {
+        using var capture = new TelemetryCapture();
+        var consumed = capture.Collect<long>("messaging.client.consumed.messages");
+        using var h = new ClientHarness(o => o.ConnectionWith(new() { MeterFactory = capture.MeterFactory }));
+        h.Connect();
+        h.Client.Subscribe(new() { ["id"] = "s1", ["destination"] = "/exchange/amq.topic/orders.#" }, _ => { });
+        h.ReceiptForLastSent();
+
+        // RabbitMQ names each MESSAGE by its routing key: one tag value per order id would
+        // grow the metric's series without bound.
+        for (var i = 0; i < 3; i++)
+        {
+            h.Transport.Arrive($"MESSAGE\nsubscription:s1\nmessage-id:m{i}\ndestination:/exchange/amq.topic/orders.{i}\n\nx\0");
+        }
+
+        var destinations = consumed.GetMeasurementSnapshot().Select(m => m.Tags["messaging.destination.name"]).Distinct();
+        Assert.That(destinations, Is.EqualTo(new[] { "/exchange/amq.topic/orders.#" }));
+        Assert.That(capture.Spans.Where(s => s.Kind == ActivityKind.Consumer).Select(s => s.DisplayName).Distinct(), Is.EqualTo(new[] { "process /exchange/amq.topic/orders.#" }));
+    }
+
     private static ActivityListener ListenTo(ActivitySource source)
     {
         var listener = new ActivityListener

@@ -377,8 +377,12 @@ internal sealed class ClientTelemetry
         }
     }
 
-    /// <summary>Hands a MESSAGE to its subscription's handler inside a consumer span, continuing the sender's trace.</summary>
-    public void Process(Action<Frame> handler, Frame message, string subscriptionId)
+    /// <summary>
+    /// Hands a MESSAGE to its subscription's handler inside a consumer span, continuing the
+    /// sender's trace. Counted and named under <paramref name="subscribed"/>, the SUBSCRIBE's
+    /// destination (bounded); the message's own goes on the span as an attribute only.
+    /// </summary>
+    public void Process(Action<Frame> handler, Frame message, string subscriptionId, string? subscribed)
     {
         var counting = _meters.ConsumedMessages.Enabled;
         var timing = _meters.ProcessDuration.Enabled;
@@ -389,16 +393,17 @@ internal sealed class ClientTelemetry
         }
 
         var destination = message.Headers["destination"];
+        var named = subscribed ?? destination;
         var tags = ServerTags();
         tags.Add("messaging.operation.name", "process");
-        tags.Add("messaging.destination.name", DestinationTag(destination));
+        tags.Add("messaging.destination.name", DestinationTag(named));
         if (counting)
         {
             _meters.ConsumedMessages.Add(1, tags);
         }
 
         var started = timing ? Stopwatch.GetTimestamp() : 0;
-        using var activity = StartProcess(message, destination, subscriptionId);
+        using var activity = StartProcess(message, destination, named, subscriptionId);
         try
         {
             handler(message);
@@ -419,7 +424,7 @@ internal sealed class ClientTelemetry
         }
     }
 
-    private Activity? StartProcess(Frame message, string? destination, string subscriptionId)
+    private Activity? StartProcess(Frame message, string? destination, string? named, string subscriptionId)
     {
         if (!StomperDiagnostics.Source.HasListeners())
         {
@@ -433,7 +438,7 @@ internal sealed class ClientTelemetry
         }, out var traceParent, out var traceState);
         ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var sender);
         ActivityLink[]? links = sender == default ? null : [new ActivityLink(sender)];
-        var activity = Start(SpanName("process", destination), ActivityKind.Consumer, sender, "process", "process", destination, links);
+        var activity = Start(SpanName("process", named), ActivityKind.Consumer, sender, "process", "process", destination, links);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("messaging.message.id", message.Headers["message-id"]);
