@@ -254,7 +254,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         // Written later: keep the call's values, not an object the caller may change meanwhile.
-        _queued.Enqueue(pending with { Parameters = _telemetry.Queued(parameters.Snapshot()) });
+        _queued.Enqueue(pending with { Parameters = _telemetry.Queued(parameters, parameters.Snapshot()) });
     }
 
     /// <summary>The receipt deadlines being watched, for tests.</summary>

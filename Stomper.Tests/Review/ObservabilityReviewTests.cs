@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using EventLoop;
 using NUnit.Framework;
+using Stomper.Cluster;
+using Stomper.Testing;
 using Stomper.Tests.Client;
 using Stomper.Tests.Diagnostics;
 
@@ -101,6 +104,50 @@ public sealed class ObservabilityReviewTests
         var destinations = consumed.GetMeasurementSnapshot().Select(m => m.Tags["messaging.destination.name"]).Distinct();
         Assert.That(destinations, Is.EqualTo(new[] { "/exchange/amq.topic/orders.#" }));
         Assert.That(capture.Spans.Where(s => s.Kind == ActivityKind.Consumer).Select(s => s.DisplayName).Distinct(), Is.EqualTo(new[] { "process /exchange/amq.topic/orders.#" }));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public void A_SEND_the_cluster_runs_again_on_the_next_node_stays_in_its_callers_trace()
+    {
+        using var capture = new TelemetryCapture();
+        using var callerListener = ListenTo(s_caller);
+        var server = new ScriptedStompServer { Receipts = ReceiptMode.Hold };
+        using var loop = new Loop(new FakeClock());
+        using var cluster = new StomperCluster(new ClusterOptions
+        {
+            Nodes = [new("a", 1), new("b", 2)],
+            Loop = loop,
+            Transport = server.Transport,
+            Random = new Random(0),
+            OnNodeError = (_, _, _) => { },
+        });
+        ActivityTraceId trace;
+        using (var caller = s_caller.StartActivity("publish"))
+        {
+            trace = caller!.TraceId;
+            cluster.Send(new() { ["destination"] = "/queue/out", ["receipt"] = "auto" }, (_, _) => { });
+        }
+
+        Step(loop, 5);
+        var first = server.Connection;
+        var firstParent = first.ReceivedBy("SEND").Single().Headers["traceparent"];
+        first.Node!.Kill();
+        Step(loop, 10);
+        var second = server.Connection;
+        var secondParent = second.ReceivedBy("SEND").Single().Headers["traceparent"];
+
+        Assert.That(firstParent, Does.Contain(trace.ToHexString()));
+        Assert.That(secondParent, Does.Contain(trace.ToHexString()), "the retry's span begins a trace of its own: the consumer cannot find the publisher");
+    }
+
+    private static void Step(Loop loop, int passes)
+    {
+        for (var i = 0; i < passes; i++)
+        {
+            loop.RunOnce(block: false);
+            Thread.Yield();
+        }
     }
 
     private static ActivityListener ListenTo(ActivitySource source)

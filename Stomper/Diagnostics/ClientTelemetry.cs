@@ -18,6 +18,9 @@ internal sealed class ClientTelemetry
 {
     private static readonly ConditionalWeakTable<CommandParams, StrongBox<ActivityContext>> s_queuedContexts = [];
 
+    // Whether any context was ever kept: until then, nobody traced, and the table is not asked.
+    private static volatile bool s_remembered;
+
     private readonly ILogger? _logger;
     private readonly StompInstruments _meters;
     private readonly string _host;
@@ -246,14 +249,45 @@ internal sealed class ClientTelemetry
     }
 
     /// <summary>A command queued before the session is up keeps the trace context of its caller, not of whatever runs when it is written.</summary>
-    public CommandParams Queued(CommandParams snapshot)
+    public CommandParams Queued(CommandParams original, CommandParams snapshot)
     {
-        if (!_off && Activity.Current is { } current && StomperDiagnostics.Source.HasListeners())
+        if (_off)
+        {
+            return snapshot;
+        }
+
+        // A command the cluster runs again carries its caller's context already.
+        if (s_remembered && s_queuedContexts.TryGetValue(original, out var given))
+        {
+            s_queuedContexts.AddOrUpdate(snapshot, given);
+        }
+        else if (Activity.Current is { } current && StomperDiagnostics.Source.HasListeners())
         {
             s_queuedContexts.AddOrUpdate(snapshot, new StrongBox<ActivityContext>(current.Context));
+            s_remembered = true;
         }
 
         return snapshot;
+    }
+
+    /// <summary>
+    /// The caller's trace context, kept with parameters the library holds on to and may write
+    /// later, from a loop callback (a cluster's command, run again on the next node after a
+    /// failure): its spans stay in the caller's trace. Parameters reused for another call are
+    /// given that call's context, or none.
+    /// </summary>
+    public static void Remember(CommandParams held)
+    {
+        if (Activity.Current is { } current && StomperDiagnostics.Source.HasListeners()
+            && !(AppContext.TryGetSwitch(StomperDiagnostics.DisableSwitch, out var off) && off))
+        {
+            s_queuedContexts.AddOrUpdate(held, new StrongBox<ActivityContext>(current.Context));
+            s_remembered = true;
+        }
+        else if (s_remembered)
+        {
+            s_queuedContexts.Remove(held);
+        }
     }
 
     /// <summary>
@@ -268,10 +302,11 @@ internal sealed class ClientTelemetry
         }
 
         ActivityContext parent = default;
-        if (s_queuedContexts.TryGetValue(parameters, out var queued))
+        if (s_remembered && s_queuedContexts.TryGetValue(parameters, out var queued))
         {
+            // Not removed: a command run again (the cluster's) is written with it again; the
+            // entry goes with the parameters, or is replaced when they are reused.
             parent = queued.Value;
-            s_queuedContexts.Remove(parameters);
         }
 
         Activity? activity;
