@@ -20,7 +20,7 @@ public sealed class ObservabilityReviewTests
     public void A_traceparent_the_caller_gave_goes_out_without_the_spans_tracestate_beside_it()
     {
         using var capture = new TelemetryCapture();
-        using var callerListener = ListenTo(s_caller);
+        using var callerListener = ClientTracingTests.ListenTo(s_caller);
         using var h = new ClientHarness();
         h.Connect();
 
@@ -111,7 +111,7 @@ public sealed class ObservabilityReviewTests
     public void A_SEND_the_cluster_runs_again_on_the_next_node_stays_in_its_callers_trace()
     {
         using var capture = new TelemetryCapture();
-        using var callerListener = ListenTo(s_caller);
+        using var callerListener = ClientTracingTests.ListenTo(s_caller);
         var server = new ScriptedStompServer { Receipts = ReceiptMode.Hold };
         using var loop = new Loop(new FakeClock());
         using var cluster = new StomperCluster(new ClusterOptions
@@ -148,16 +148,5 @@ public sealed class ObservabilityReviewTests
             loop.RunOnce(block: false);
             Thread.Yield();
         }
-    }
-
-    private static ActivityListener ListenTo(ActivitySource source)
-    {
-        var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s == source,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-        };
-        ActivitySource.AddActivityListener(listener);
-        return listener;
     }
 }
