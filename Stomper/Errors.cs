@@ -340,6 +340,10 @@ internal static class Errors
     internal static string SettingHostAndNodes(string hostKey, string nodesKey) =>
         $"{hostKey} and {nodesKey}: set either Host/Port (one server) or Nodes (a cluster), not both";
 
+    /// <summary>The health check's TCP probe of a node without a session got no answer in time.</summary>
+    internal static string ProbeTimedOut(TimeSpan timeout) =>
+        string.Create(CultureInfo.InvariantCulture, $"no answer within {timeout.TotalSeconds:0.###} s");
+
     internal static string SettingHostEmpty(string key) => $"{key}: must name a host, not be empty";
 
     internal static string SettingNodeNotHostPort(string key, string value) =>
