@@ -94,6 +94,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     {
         Name = name;
         Parameters.CopyFrom(parameters);
+        ClientTelemetry.Remember(Parameters);
         _callback = callback;
         Sequence = sequence;
         Generation = generation;

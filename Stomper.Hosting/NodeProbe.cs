@@ -26,7 +26,7 @@ internal static class NodeProbe
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return $"no answer within {timeout.TotalSeconds:0.###} s";
+            return Errors.ProbeTimedOut(timeout);
         }
     }
 }

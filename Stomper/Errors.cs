@@ -252,6 +252,13 @@ internal static class Errors
     internal static string ClientDestroyedWarning(string commandName) =>
         $"Operation \"{commandName}\" aborted: {ClientDestroyedText}";
 
+    /// <summary>
+    /// Written once to standard error when the <c>LoggerFactory</c>'s logger throws: the
+    /// client goes on without the line, and its later failures pass in silence.
+    /// </summary>
+    internal static string LoggerFailed(string category, Exception e) =>
+        $"Stomper: the logger of {category} threw {e.GetType().FullName}: {e.Message} (that log line is lost; the client carries on, and further failures of this logger are not reported)";
+
     /// <summary>A command name that is not a STOMP client command, given to <c>Execute</c>.</summary>
     internal static ArgumentException UnknownClientCommand(string name) =>
         new($"Unknown STOMP command \"{name}\"");
@@ -332,6 +339,10 @@ internal static class Errors
 
     internal static string SettingHostAndNodes(string hostKey, string nodesKey) =>
         $"{hostKey} and {nodesKey}: set either Host/Port (one server) or Nodes (a cluster), not both";
+
+    /// <summary>The health check's TCP probe of a node without a session got no answer in time.</summary>
+    internal static string ProbeTimedOut(TimeSpan timeout) =>
+        string.Create(CultureInfo.InvariantCulture, $"no answer within {timeout.TotalSeconds:0.###} s");
 
     internal static string SettingHostEmpty(string key) => $"{key}: must name a host, not be empty";
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Diagnostics;
 using EventLoop;
 using static Stomper.ErrorCode;
 
@@ -253,7 +254,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         // Written later: keep the call's values, not an object the caller may change meanwhile.
-        _queued.Enqueue(pending with { Parameters = _telemetry.Queued(parameters.Snapshot()) });
+        _queued.Enqueue(pending with { Parameters = _telemetry.Queued(parameters, parameters.Snapshot()) });
     }
 
     /// <summary>The receipt deadlines being watched, for tests.</summary>
@@ -718,7 +719,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         message.SubscriptionKey = subscription.Id;
-        _telemetry.Process(subscription.OnMessage, message, subscription.Id);
+        _telemetry.Process(subscription.OnMessage, message, subscription.Id, subscription.Destination);
     }
 
     /// <summary>
@@ -860,7 +861,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             var writer = new FrameWriter(handle.Writer, _version);
             writer.WriteCommand(name);
             var hasContentLength = WriteHeaderLayers(ref writer, name, parameters, receiptOverride);
-            ClientTelemetry.InjectContext(ref writer, activity, parameters);
+            WriteTraceContext(ref writer, activity, parameters, commandHeaders);
             if (ackId is not null)
             {
                 WriteAckHeaders(ref writer, parameters, ackId, ackSubscription);
@@ -885,7 +886,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         catch (ArgumentException e)
         {
             handle.Rollback(mark);
-            CompleteLater(command, new StompError(e.Message, E_OPRN_ERROR));
+            var refusal = new StompError(e.Message, E_OPRN_ERROR);
+            ClientTelemetry.Refused(activity, refusal);
+            CompleteLater(command, refusal);
             return;
         }
 
@@ -896,7 +899,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         {
             var ackMode = Lookup("ack", parameters, commandHeaders) ?? "auto";
             _subscriptions.TryGetValue(subscriptionKey!, out var previous);
-            subscription = new Subscription(subscriptionKey!, ackMode, parameters.OnMessage!, command.ReplyTo) { Previous = previous, Sequence = command.Sequence };
+            subscription = new Subscription(subscriptionKey!, ackMode, parameters.OnMessage!, command.ReplyTo)
+            {
+                Previous = previous,
+                Sequence = command.Sequence,
+                Destination = Lookup("destination", parameters, commandHeaders),
+            };
             _subscriptions[subscriptionKey!] = subscription;
         }
         else if (name == StompCommands.Unsubscribe)
@@ -980,6 +988,31 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         return hasContentLength;
+    }
+
+    /// <summary>
+    /// A producer span's trace context, unless the caller gave any of its headers (its own,
+    /// the command's or the default ones): a caller's context goes out whole, never mixed with ours.
+    /// </summary>
+    private void WriteTraceContext(ref FrameWriter writer, Activity? activity, CommandParams own, (string Name, string Value)[]? commandHeaders)
+    {
+        if (ClientTelemetry.TraceContext(activity) is not { } fields)
+        {
+            return;
+        }
+
+        foreach (var (name, _) in fields)
+        {
+            if (Lookup(name, own, commandHeaders) is not null)
+            {
+                return;
+            }
+        }
+
+        foreach (var (name, value) in fields)
+        {
+            writer.WriteHeader(name, value);
+        }
     }
 
     /// <summary>ACK/NACK by message: the headers its version wants, unless the caller gave them.</summary>

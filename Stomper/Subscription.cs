@@ -26,6 +26,12 @@ internal sealed class Subscription : ISubscriptionLink<Subscription>
     /// <summary>Null for <c>auto</c> acknowledgement.</summary>
     public PendingAcks? Acks { get; }
 
+    /// <summary>
+    /// The SUBSCRIBE's destination: what metrics and span names call its messages, since a
+    /// MESSAGE's own (a wildcard's match, a routing key) is one per message, unbounded.
+    /// </summary>
+    public string? Destination { get; init; }
+
     /// <summary>The SUBSCRIBE's place in issue order: losses are reported in that order.</summary>
     public long Sequence { get; init; }
 

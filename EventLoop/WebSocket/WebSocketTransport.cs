@@ -39,6 +39,9 @@ public sealed class WebSocketTransport : ITransport
     /// <summary>Bytes accepted from the handle and not yet sent, beyond which <see cref="Send"/> takes nothing.</summary>
     private const int OutboxLimit = 256 * 1024;
 
+    /// <summary>How long Dispose's close (the last bytes and the close frame) may take before the connection is aborted.</summary>
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
     private readonly Loop _loop;
     private readonly Uri _url;
     private readonly WebSocketOptions _options;
@@ -582,22 +585,27 @@ public sealed class WebSocketTransport : ITransport
         }
     }
 
-    /// <summary>After the loop let go: the last bytes, the close frame, then everything released.</summary>
+    /// <summary>
+    /// After the loop let go: the last bytes (64 KiB a message, as ever), the close frame, then
+    /// everything released. All of it within <see cref="CloseTimeout"/>: a peer that stopped
+    /// reading holds a send for ever, and the connection is then given up (aborted) instead.
+    /// </summary>
     private async Task CloseAsync(ClientWebSocket ws, Task? sending, ByteBuffer outbox, ByteBuffer inFlight)
     {
+        using var timeout = new CancellationTokenSource(CloseTimeout);
         try
         {
             if (sending is not null)
             {
-                await sending.ConfigureAwait(false);
+                await sending.WaitAsync(timeout.Token).ConfigureAwait(false);
             }
 
-            if (outbox.Length > 0)
+            for (var sent = 0; sent < outbox.Length; sent += MaxMessage)
             {
-                await ws.SendAsync(outbox.Array.AsMemory(outbox.Start, outbox.Length), WebSocketMessageType.Binary, true, CancellationToken.None).ConfigureAwait(false);
+                var n = Math.Min(MaxMessage, outbox.Length - sent);
+                await ws.SendAsync(outbox.Array.AsMemory(outbox.Start + sent, n), WebSocketMessageType.Binary, true, timeout.Token).ConfigureAwait(false);
             }
 
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)

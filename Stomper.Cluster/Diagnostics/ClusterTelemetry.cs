@@ -12,7 +12,7 @@ internal sealed class ClusterTelemetry
 
     public ClusterTelemetry(ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
     {
-        _logger = loggerFactory?.CreateLogger<StomperCluster>();
+        _logger = GuardedLogger.For<StomperCluster>(loggerFactory);
         _meters = StompInstruments.From(meterFactory);
     }
 

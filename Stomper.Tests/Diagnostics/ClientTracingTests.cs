@@ -216,7 +216,7 @@ public sealed class ClientTracingTests
     public void The_messaging_system_comes_from_CONNECTEDs_server_header(string? server, string system) =>
         Assert.That(ClientTelemetry.SystemOf(server), Is.EqualTo(system));
 
-    private static ActivityListener ListenTo(ActivitySource source)
+    internal static ActivityListener ListenTo(ActivitySource source)
     {
         var listener = new ActivityListener
         {

@@ -18,6 +18,9 @@ internal sealed class ClientTelemetry
 {
     private static readonly ConditionalWeakTable<CommandParams, StrongBox<ActivityContext>> s_queuedContexts = [];
 
+    // Whether any context was ever kept: until then, nobody traced, and the table is not asked.
+    private static volatile bool s_remembered;
+
     private readonly ILogger? _logger;
     private readonly StompInstruments _meters;
     private readonly string _host;
@@ -35,7 +38,7 @@ internal sealed class ClientTelemetry
 
     public ClientTelemetry(ILoggerFactory? loggerFactory, IMeterFactory? meterFactory, string host, int port)
     {
-        _logger = loggerFactory?.CreateLogger<StomperClient>();
+        _logger = GuardedLogger.For<StomperClient>(loggerFactory);
         _meters = StompInstruments.From(meterFactory);
         _host = host;
         _port = port;
@@ -246,14 +249,45 @@ internal sealed class ClientTelemetry
     }
 
     /// <summary>A command queued before the session is up keeps the trace context of its caller, not of whatever runs when it is written.</summary>
-    public CommandParams Queued(CommandParams snapshot)
+    public CommandParams Queued(CommandParams original, CommandParams snapshot)
     {
-        if (!_off && Activity.Current is { } current && StomperDiagnostics.Source.HasListeners())
+        if (_off)
+        {
+            return snapshot;
+        }
+
+        // A command the cluster runs again carries its caller's context already.
+        if (s_remembered && s_queuedContexts.TryGetValue(original, out var given))
+        {
+            s_queuedContexts.AddOrUpdate(snapshot, given);
+        }
+        else if (Activity.Current is { } current && StomperDiagnostics.Source.HasListeners())
         {
             s_queuedContexts.AddOrUpdate(snapshot, new StrongBox<ActivityContext>(current.Context));
+            s_remembered = true;
         }
 
         return snapshot;
+    }
+
+    /// <summary>
+    /// The caller's trace context, kept with parameters the library holds on to and may write
+    /// later, from a loop callback (a cluster's command, run again on the next node after a
+    /// failure): its spans stay in the caller's trace. Parameters reused for another call are
+    /// given that call's context, or none.
+    /// </summary>
+    public static void Remember(CommandParams held)
+    {
+        if (Activity.Current is { } current && StomperDiagnostics.Source.HasListeners()
+            && !(AppContext.TryGetSwitch(StomperDiagnostics.DisableSwitch, out var off) && off))
+        {
+            s_queuedContexts.AddOrUpdate(held, new StrongBox<ActivityContext>(current.Context));
+            s_remembered = true;
+        }
+        else if (s_remembered)
+        {
+            s_queuedContexts.Remove(held);
+        }
     }
 
     /// <summary>
@@ -268,10 +302,11 @@ internal sealed class ClientTelemetry
         }
 
         ActivityContext parent = default;
-        if (s_queuedContexts.TryGetValue(parameters, out var queued))
+        if (s_remembered && s_queuedContexts.TryGetValue(parameters, out var queued))
         {
+            // Not removed: a command run again (the cluster's) is written with it again; the
+            // entry goes with the parameters, or is replaced when they are reused.
             parent = queued.Value;
-            s_queuedContexts.Remove(parameters);
         }
 
         Activity? activity;
@@ -313,12 +348,16 @@ internal sealed class ClientTelemetry
         return activity;
     }
 
-    /// <summary>Writes the span's trace context into the SEND's headers, unless the caller gave them.</summary>
-    public static void InjectContext(ref FrameWriter writer, Activity? activity, CommandParams own)
+    /// <summary>
+    /// The trace context headers of a producer span (the propagator's fields and values), or
+    /// null for any other span. The client writes them unless the caller gave any of them:
+    /// a caller's <c>traceparent</c> comes with its own <c>tracestate</c>, never with ours.
+    /// </summary>
+    public static List<KeyValuePair<string, string>>? TraceContext(Activity? activity)
     {
         if (activity is null || activity.Kind != ActivityKind.Producer)
         {
-            return;
+            return null;
         }
 
         var fields = new List<KeyValuePair<string, string>>(2);
@@ -329,12 +368,16 @@ internal sealed class ClientTelemetry
                 list.Add(new(name, value));
             }
         });
-        foreach (var (name, value) in fields)
+        return fields;
+    }
+
+    /// <summary>A command the client refused while writing it: its span ends as failed, with the reason.</summary>
+    public static void Refused(Activity? activity, StompError error)
+    {
+        if (activity is { IsAllDataRequested: true })
         {
-            if (own[name] is null)
-            {
-                writer.WriteHeader(name, value);
-            }
+            activity.SetStatus(ActivityStatusCode.Error, error.Message);
+            activity.SetTag("error.type", error.Code.ToString());
         }
     }
 
@@ -369,8 +412,12 @@ internal sealed class ClientTelemetry
         }
     }
 
-    /// <summary>Hands a MESSAGE to its subscription's handler inside a consumer span, continuing the sender's trace.</summary>
-    public void Process(Action<Frame> handler, Frame message, string subscriptionId)
+    /// <summary>
+    /// Hands a MESSAGE to its subscription's handler inside a consumer span, continuing the
+    /// sender's trace. Counted and named under <paramref name="subscribed"/>, the SUBSCRIBE's
+    /// destination (bounded); the message's own goes on the span as an attribute only.
+    /// </summary>
+    public void Process(Action<Frame> handler, Frame message, string subscriptionId, string? subscribed)
     {
         var counting = _meters.ConsumedMessages.Enabled;
         var timing = _meters.ProcessDuration.Enabled;
@@ -381,16 +428,17 @@ internal sealed class ClientTelemetry
         }
 
         var destination = message.Headers["destination"];
+        var named = subscribed ?? destination;
         var tags = ServerTags();
         tags.Add("messaging.operation.name", "process");
-        tags.Add("messaging.destination.name", DestinationTag(destination));
+        tags.Add("messaging.destination.name", DestinationTag(named));
         if (counting)
         {
             _meters.ConsumedMessages.Add(1, tags);
         }
 
         var started = timing ? Stopwatch.GetTimestamp() : 0;
-        using var activity = StartProcess(message, destination, subscriptionId);
+        using var activity = StartProcess(message, destination, named, subscriptionId);
         try
         {
             handler(message);
@@ -411,7 +459,7 @@ internal sealed class ClientTelemetry
         }
     }
 
-    private Activity? StartProcess(Frame message, string? destination, string subscriptionId)
+    private Activity? StartProcess(Frame message, string? destination, string? named, string subscriptionId)
     {
         if (!StomperDiagnostics.Source.HasListeners())
         {
@@ -425,7 +473,7 @@ internal sealed class ClientTelemetry
         }, out var traceParent, out var traceState);
         ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var sender);
         ActivityLink[]? links = sender == default ? null : [new ActivityLink(sender)];
-        var activity = Start(SpanName("process", destination), ActivityKind.Consumer, sender, "process", "process", destination, links);
+        var activity = Start(SpanName("process", named), ActivityKind.Consumer, sender, "process", "process", destination, links);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("messaging.message.id", message.Headers["message-id"]);
