@@ -1,0 +1,108 @@
+using Stomper.Chaos.Scenarios;
+
+namespace Stomper.Chaos;
+
+/// <summary>What one scenario in one mode came to: the figures the closing table carries.</summary>
+internal sealed class Figures
+{
+    public required string Scenario { get; init; }
+
+    public required string Title { get; init; }
+
+    public required string Mode { get; init; }
+
+    public int Issued { get; init; }
+
+    public int Receipted { get; init; }
+
+    /// <summary>Failed SENDs by error code (the first callback's).</summary>
+    public required IReadOnlyDictionary<ErrorCode, int> FailedByCode { get; init; }
+
+    /// <summary>SENDs whose callback had not been called when the stream had long settled.</summary>
+    public int NeverCalled { get; init; }
+
+    public int CalledTwice { get; init; }
+
+    /// <summary>Distinct ids the application received.</summary>
+    public int DistinctReceived { get; init; }
+
+    /// <summary>Deliveries to the application beyond the first of each id.</summary>
+    public int Duplicates { get; init; }
+
+    /// <summary>Ids the closing drain found in the queue, not received by the application.</summary>
+    public int LeftInQueue { get; init; }
+
+    /// <summary>Receipted ids neither the application nor the drain ever saw.</summary>
+    public int ReceiptedLost { get; init; }
+
+    /// <summary>SENDs reported failed whose message arrived all the same (received or drained): the in-doubt ones that had reached the broker.</summary>
+    public int FailedButArrived { get; init; }
+
+    /// <summary>Deliveries of ids this run never issued (a harness fault if ever above 0).</summary>
+    public int Foreign { get; init; }
+
+    /// <summary>Per fault, seconds from the fault to the first SEND receipted through another node; NaN when none was.</summary>
+    public required IReadOnlyList<double> Failovers { get; init; }
+
+    /// <summary>Per fault, seconds from the fault (after a full outage: from the first node back) to the subscription's next RECEIPT; NaN when it never came.</summary>
+    public required IReadOnlyList<double> SubscriptionBack { get; init; }
+
+    /// <summary>The longest any SEND waited for its callback (to the end of the run for one never called).</summary>
+    public double MaxSendWait { get; init; }
+
+    /// <summary>The process's resident set at the end of the scenario, in MiB.</summary>
+    public double RssMiB { get; init; }
+
+    /// <summary>The targets of the mode missed (empty in a mode without targets).</summary>
+    public List<string> Missed { get; } = [];
+
+    /// <summary>Counts the ledger and the events of a finished scenario.</summary>
+    public static Figures Count(Scenario scenario, ChaosMode mode, Workload workload, IReadOnlyList<Fault> faults, int neverCalled, double end)
+    {
+        var entries = workload.Ledger.Entries;
+        var failed = entries.Where(e => e.Callbacks > 0 && e.Error is not null).ToList();
+        return new Figures
+        {
+            Scenario = scenario.Name,
+            Title = scenario.Title,
+            Mode = mode.Name,
+            Issued = entries.Count,
+            Receipted = workload.Ledger.Receipted,
+            FailedByCode = failed.GroupBy(e => e.Error!.Code).ToDictionary(g => g.Key, g => g.Count()),
+            NeverCalled = neverCalled,
+            CalledTwice = entries.Count(e => e.Callbacks > 1),
+            DistinctReceived = entries.Count(e => e.Deliveries > 0),
+            Duplicates = entries.Sum(e => Math.Max(0, e.Deliveries - 1)),
+            LeftInQueue = entries.Count(e => e.Drained && e.Deliveries == 0),
+            ReceiptedLost = entries.Count(e => e.Callbacks > 0 && e.Error is null && e.Deliveries == 0 && !e.Drained),
+            FailedButArrived = failed.Count(e => e.Deliveries > 0 || e.Drained),
+            Foreign = workload.Ledger.Foreign,
+            Failovers = [.. faults.Select(f => Failover(f, workload))],
+            SubscriptionBack = [.. faults.Select(f => Resubscribed(f, workload))],
+            MaxSendWait = entries.Count == 0 ? 0 : entries.Max(e => (e.Callbacks > 0 ? e.AnsweredAt : end) - e.IssuedAt),
+            RssMiB = Environment.WorkingSet / (1024.0 * 1024.0),
+        };
+    }
+
+    private static double Failover(Fault fault, Workload workload)
+    {
+        var from = fault.TimedFrom(workload.Events);
+        var after = Math.Max(fault.Started, fault.NodeBack ?? fault.Started);
+        foreach (var (at, port) in workload.SendReceipts)
+        {
+            if (at > after && port != fault.VictimPort)
+            {
+                return Math.Max(0, at - from);
+            }
+        }
+
+        return double.NaN;
+    }
+
+    private static double Resubscribed(Fault fault, Workload workload)
+    {
+        var from = fault.TimedFrom(workload.Events);
+        var receipt = workload.SubscriptionReceipts.FirstOrDefault(r => r.Error is null && r.At > fault.Started);
+        return receipt == default ? double.NaN : Math.Max(0, receipt.At - from);
+    }
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using EventLoop;
+using Stomper.Chaos.Scenarios;
+
+namespace Stomper.Chaos;
+
+/// <summary>
+/// Runs one scenario in one mode from a healthy cluster to its figures: a fresh quorum
+/// queue, the workload warmed up, the faults, every node back, the stream settled, the
+/// queue drained.
+/// </summary>
+internal sealed class ScenarioRunner(ChaosSettings settings, BrokerControl brokers, TextWriter log)
+{
+    private const int WarmUpReceipts = 200;
+
+    /// <summary>How long the stream flows on once every node is back, before publishing stops.</summary>
+    private const double TailSeconds = 3;
+
+    /// <summary>The longest the run waits for every SEND's callback once publishing stopped; those still uncalled then are counted as never called.</summary>
+    private const double AnswerSeconds = 60;
+
+    /// <summary>The longest the run waits for the consumer to catch up before the queue is drained.</summary>
+    private const double CatchUpSeconds = 30;
+
+    public Figures Run(Scenario scenario, ChaosMode mode)
+    {
+        log.WriteLine($"== {scenario.Title} ({scenario.Name}), {mode} mode, seed {settings.Seed}");
+        brokers.EnsureHealthy();
+        using var loop = new Loop();
+        var queue = string.Create(CultureInfo.InvariantCulture, $"stomper-chaos-{scenario.Name}-{mode}-{settings.Seed:x}-{Guid.NewGuid().ToString("N")[..8]}");
+        var workload = new Workload(loop, settings, mode, "/amq/queue/" + queue);
+        Figures figures;
+        try
+        {
+            // The queue's leader lives on the first active node, the one the faults hit first.
+            var first = settings.Nodes.First(n => n.Port == workload.ActivePort);
+            QueueSetup.Declare(loop, settings, first, queue);
+            var context = new ScenarioContext(workload, brokers, settings);
+            if (scenario.SubscribesAtStart)
+            {
+                workload.Subscribe();
+                context.Require(() => workload.SubscribedSince(0), 30, "the subscription's first RECEIPT");
+            }
+
+            workload.StartPublishing();
+            context.Require(() => workload.Ledger.Receipted >= WarmUpReceipts, 60, $"{WarmUpReceipts} receipted SENDs before the first fault");
+            scenario.Run(context);
+            workload.Await(brokers.EnsureHealthy);
+            workload.Hold(TailSeconds);
+            workload.StopPublishing();
+            workload.Until(() => workload.Ledger.Unanswered == 0, AnswerSeconds);
+            var neverCalled = workload.Ledger.Unanswered;
+            var end = ChaosClock.Now;
+            workload.Until(() => workload.Ledger.ReceiptedUnreceived == 0, CatchUpSeconds);
+
+            // Disposed before the drain, so that what it still held goes back to the queue;
+            // the callbacks Dispose calls (for SENDs never answered) count as calls.
+            workload.Dispose();
+            QueueSetup.Drain(loop, settings, settings.Nodes[0], queue, workload.Ledger.Drained);
+            figures = Figures.Count(scenario, mode, workload, context.Faults, neverCalled, end);
+            foreach (var fault in context.Faults)
+            {
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"   fault: {fault.What} of {(fault.VictimPort == 0 ? "every node" : settings.NodeName(fault.VictimPort))} at {fault.Started:F2} s (script done {fault.Ended - fault.Started:F2} s later{(fault.NodeBack is { } back ? $", first node back {back - fault.Started:F1} s after" : string.Empty)})"));
+            }
+        }
+        finally
+        {
+            workload.Dispose();
+        }
+
+        Report.Print(figures, log);
+        return figures;
+    }
+}
