@@ -8,28 +8,32 @@ namespace Stomper.Chaos;
 /// inherits this process's environment, so the script's port and prefix overrides reach it.
 /// Every call blocks: the scenarios run them on a worker thread while the loop keeps turning.
 /// </summary>
+/// <remarks>The integration tests' <c>Brokers</c> runs the script through this class too.</remarks>
 internal sealed class BrokerControl(string repositoryRoot)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(5);
 
     /// <summary>Starts what is down, resumes what is paused, waits for a healed cluster.</summary>
-    public void EnsureHealthy() => Run("start");
+    public void EnsureHealthy() => Do("start");
 
-    public void Kill(string node) => Run("kill", node);
+    public void Kill(string node) => Do("kill", node);
 
-    public void Pause(string node) => Run("pause", node);
+    public void Pause(string node) => Do("pause", node);
 
-    public void Resume(string node) => Run("resume", node);
+    public void Resume(string node) => Do("resume", node);
 
     /// <summary>Starts the node again (gracefully stopped first when it runs); returns once it is back in the cluster.</summary>
-    public void Restart(string node) => Run("restart", node);
+    public void Restart(string node) => Do("restart", node);
 
     /// <summary>Starts all three RabbitMQ nodes with their data, after all of them died.</summary>
-    public void RestartRabbits() => Run("restart-rabbits");
+    public void RestartRabbits() => Do("restart-rabbits");
 
-    public void CloseConnections(string node) => Run("close-connections", node);
+    public void CloseConnections(string node) => Do("close-connections", node);
 
-    private void Run(params string[] args)
+    private void Do(params string[] args) => Run(s_timeout, args);
+
+    /// <summary>Runs the script with <paramref name="args"/> and returns what it printed; throws when it fails or outlasts <paramref name="timeout"/>.</summary>
+    public string Run(TimeSpan timeout, params string[] args)
     {
         var info = new ProcessStartInfo("bash")
         {
@@ -54,17 +58,16 @@ internal sealed class BrokerControl(string repositoryRoot)
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var command = $"scripts/brokers.sh {string.Join(' ', args)}";
-        if (!process.WaitForExit(s_timeout))
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"{command} did not finish within {s_timeout}:\n{Text(output)}");
+            throw new InvalidOperationException($"{command} did not finish within {timeout}:\n{Text(output)}");
         }
 
+        // Drains the output events.
         process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{command} failed (exit code {process.ExitCode}):\n{Text(output)}");
-        }
+        var text = Text(output);
+        return process.ExitCode == 0 ? text : throw new InvalidOperationException($"{command} failed (exit code {process.ExitCode}):\n{text}");
     }
 
     private static void Append(StringBuilder output, string? line)

@@ -47,6 +47,9 @@ internal sealed class Figures
     /// <summary>Per fault, seconds from the fault (after a full outage: from the first node back) to the subscription's next RECEIPT; NaN when it never came.</summary>
     public required IReadOnlyList<double> SubscriptionBack { get; init; }
 
+    /// <summary>What the subscription's <c>on_receipt</c> heard besides RECEIPTs (lost on a node, given up), in order.</summary>
+    public required IReadOnlyList<string> SubscriptionErrors { get; init; }
+
     /// <summary>The longest any SEND waited for its callback (to the end of the run for one never called).</summary>
     public double MaxSendWait { get; init; }
 
@@ -79,6 +82,7 @@ internal sealed class Figures
             Foreign = workload.Ledger.Foreign,
             Failovers = [.. faults.Select(f => Failover(f, workload))],
             SubscriptionBack = [.. faults.Select(f => Resubscribed(f, workload))],
+            SubscriptionErrors = [.. workload.SubscriptionReceipts.Where(r => r.Error is not null).Select(r => $"{r.Error!.Code}: {r.Error.Message}")],
             MaxSendWait = entries.Count == 0 ? 0 : entries.Max(e => (e.Callbacks > 0 ? e.AnsweredAt : end) - e.IssuedAt),
             RssMiB = Environment.WorkingSet / (1024.0 * 1024.0),
         };

@@ -13,6 +13,10 @@ internal static class Report
         log.WriteLine(string.Create(s_invariant, $"   callbacks never called {f.NeverCalled}, called twice {f.CalledTwice}; longest wait for an outcome {f.MaxSendWait:F2} s"));
         log.WriteLine(string.Create(s_invariant, $"   distinct received {f.DistinctReceived}, duplicates {f.Duplicates}, left in the queue {f.LeftInQueue}, receipted but lost {f.ReceiptedLost}, failed but arrived {f.FailedButArrived}{(f.Foreign > 0 ? $", NEVER SENT {f.Foreign}" : string.Empty)}"));
         log.WriteLine($"   failover {Seconds(f.Failovers)}; subscription back {Back(f)}; RSS {f.RssMiB:F0} MiB");
+        if (f.SubscriptionErrors.Count > 0)
+        {
+            log.WriteLine($"   the subscription's on_receipt heard {f.SubscriptionErrors.Count} errors, the last: {f.SubscriptionErrors[^1]}");
+        }
         log.Flush();
     }
 

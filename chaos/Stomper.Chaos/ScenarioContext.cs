@@ -1,7 +1,9 @@
+using System.Globalization;
+
 namespace Stomper.Chaos;
 
 /// <summary>What a scenario's script works with: the workload, the brokers, and the faults it records.</summary>
-internal sealed class ScenarioContext(Workload workload, BrokerControl brokers, ChaosSettings settings)
+internal sealed class ScenarioContext(Workload workload, BrokerControl brokers, ChaosSettings settings, TextWriter log)
 {
     public Workload Workload { get; } = workload;
 
@@ -25,6 +27,9 @@ internal sealed class ScenarioContext(Workload workload, BrokerControl brokers, 
         var fault = new Fault(what, victimPort, ChaosClock.Now, clientSeesAtOnce);
         Faults.Add(fault);
         var name = victimPort == 0 ? string.Empty : Settings.NodeName(victimPort);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"   {fault.Started:F2} s: {what} of {(victimPort == 0 ? "every node" : name)} ({Workload.Ledger.Issued} SENDs issued so far)"));
+        log.Flush();
         var running = Task.Run(() =>
         {
             command(name);

@@ -35,7 +35,7 @@ internal sealed class ScenarioRunner(ChaosSettings settings, BrokerControl broke
             // The queue's leader lives on the first active node, the one the faults hit first.
             var first = settings.Nodes.First(n => n.Port == workload.ActivePort);
             QueueSetup.Declare(loop, settings, first, queue);
-            var context = new ScenarioContext(workload, brokers, settings);
+            var context = new ScenarioContext(workload, brokers, settings, log);
             if (scenario.SubscribesAtStart)
             {
                 workload.Subscribe();
@@ -58,10 +58,9 @@ internal sealed class ScenarioRunner(ChaosSettings settings, BrokerControl broke
             workload.Dispose();
             QueueSetup.Drain(loop, settings, settings.Nodes[0], queue, workload.Ledger.Drained);
             figures = Figures.Count(scenario, mode, workload, context.Faults, neverCalled, end);
-            foreach (var fault in context.Faults)
+            foreach (var fault in context.Faults.Where(f => f.NodeBack is not null))
             {
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"   fault: {fault.What} of {(fault.VictimPort == 0 ? "every node" : settings.NodeName(fault.VictimPort))} at {fault.Started:F2} s (script done {fault.Ended - fault.Started:F2} s later{(fault.NodeBack is { } back ? $", first node back {back - fault.Started:F1} s after" : string.Empty)})"));
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   the first node answered {fault.NodeBack - fault.Started:F1} s after the {fault.What}"));
             }
         }
         finally

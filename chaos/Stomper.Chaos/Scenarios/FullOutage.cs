@@ -17,7 +17,7 @@ internal sealed class FullOutage : Scenario
     {
         var workload = context.Workload;
         var settings = context.Settings;
-        var fault = context.Inflict("kill -9 of every node", 0, _ =>
+        var fault = context.Inflict("kill -9", 0, _ =>
             Parallel.ForEach(settings.Nodes, node => context.Brokers.Kill(settings.NodeName(node.Port))));
         workload.Hold(settings.OutageSeconds);
         var restart = Task.Run(context.Brokers.RestartRabbits);

@@ -5,7 +5,7 @@ internal sealed class KillActive(int times) : Scenario
 {
     public override string Name => "kill-active";
 
-    public override string Title => $"kill -9 the active node, {times} times mid-stream";
+    public override string Title => times == 1 ? "kill -9 the active node mid-stream" : $"kill -9 the active node, {times} times mid-stream";
 
     public override bool IsKill => true;
 

@@ -1,0 +1,34 @@
+using NUnit.Framework;
+using Stomper.Chaos;
+using Stomper.Cluster;
+
+namespace Stomper.Tests.Integration;
+
+/// <summary>
+/// The short version of make chaos inside make test: one kill -9 of the active node
+/// mid-stream and one close of all its connections, on the real RabbitMQ cluster, with the
+/// figures checked against what the mode promises.
+/// </summary>
+public sealed class ChaosShortTests : BrokerFixture
+{
+    [Test]
+    public void In_the_original_mode_a_kill_and_a_close_of_every_connection_lose_no_receipted_message_answer_every_SEND_once_and_the_consumer_comes_back()
+    {
+        var figures = ChaosRun.Run(Settings(), [ChaosMode.Original], ChaosRun.Short(), TestContext.Out);
+
+        Report.Table(figures, TestContext.Out);
+        Assert.That(figures, Has.Count.EqualTo(2));
+        Assert.That(figures.SelectMany(Targets.Invariants), Is.Empty);
+        Assert.That(figures.SelectMany(f => f.Failovers.Concat(f.SubscriptionBack)), Has.None.NaN, "the stream and the subscription came back after each fault");
+        Assert.That(figures.Select(f => f.Receipted), Has.All.GreaterThan(0));
+    }
+
+    private static ChaosSettings Settings() => new()
+    {
+        Nodes = [.. Brokers.RabbitNodes.Select(n => new ClusterNode(n.Host, n.Port))],
+        RepositoryRoot = Brokers.RepositoryRoot,
+        Login = Brokers.Login,
+        Passcode = Brokers.Passcode,
+        Seed = TestContext.CurrentContext.Random.Next(1 << 20),
+    };
+}
