@@ -190,15 +190,20 @@ public sealed class ChaosFiguresTests
     }
 
     [Test]
-    public void A_SEND_held_by_a_paused_node_beyond_the_bound_misses_the_pause_target()
+    public void A_stall_is_the_longest_gap_without_an_answer_or_a_node_report_while_a_SEND_waits()
     {
-        _workload.Ledger.Issue();
-        _workload.Ledger.Answered(0, null);
-        _workload.Ledger.Delivered("0");
-        var figures = Count();
+        // Nothing waited between 1 and 5: the gap from 1 to 9 stalls from 5, for 4 s; the
+        // longest is from the last report at 9.5 to the answer at 16.
+        Answered(issuedAt: 0.5, answeredAt: 1);
+        Answered(issuedAt: 5, answeredAt: 16);
+        _workload.Events.Add(new NodeEvent(9, Victim, "error", null));
+        _workload.Events.Add(new NodeEvent(9.5, Other, "connect", null));
 
-        Assert.That(Targets.Missed(figures, new PauseActive(), sendBound: -1), Has.One.StartsWith("a SEND waited"));
-        Assert.That(Targets.Missed(figures, new PauseActive(), sendBound: 60), Is.Empty);
+        var figures = Count(end: 17);
+
+        Assert.That(figures.LongestStall, Is.EqualTo(6.5).Within(1e-9));
+        Assert.That(Targets.Missed(figures, new PauseActive(), stallBound: 6), Has.One.StartsWith("the stream stalled 6.5 s"));
+        Assert.That(Targets.Missed(figures, new PauseActive(), stallBound: 7), Is.Empty);
     }
 
     [Test]
@@ -207,6 +212,24 @@ public sealed class ChaosFiguresTests
         Assert.That(Report.Seconds([0.25]), Is.EqualTo("0.25 s"));
         Assert.That(Report.Seconds([0.05, 0.6, double.NaN]), Is.EqualTo("0.05-0.60 s (1 of 3 never)"));
         Assert.That(Report.Seconds([]), Is.EqualTo("-"));
+    }
+
+    [Test]
+    public void A_SEND_issued_inside_a_quiet_gap_stalls_from_its_issue()
+    {
+        Answered(issuedAt: 0.5, answeredAt: 1);
+        Answered(issuedAt: 5, answeredAt: 9);
+
+        Assert.That(Count(end: 9.1).LongestStall, Is.EqualTo(4).Within(1e-9));
+    }
+
+    private void Answered(double issuedAt, double answeredAt)
+    {
+        var entry = _workload.Ledger.Entries[_workload.Ledger.Issue()];
+        entry.IssuedAt = issuedAt;
+        entry.AnsweredAt = answeredAt;
+        entry.Callbacks = 1;
+        entry.Deliveries = 1;
     }
 
     private Figures Count(Fault? fault = null, int neverCalled = 0, double? end = null) =>

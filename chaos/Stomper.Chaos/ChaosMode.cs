@@ -26,8 +26,8 @@ internal abstract class ChaosMode
     /// <summary>The consumer's SUBSCRIBE with the mode's own options added.</summary>
     public abstract CommandParams Subscription(CommandParams subscribe);
 
-    /// <summary>The longest a SEND may wait for its outcome while a node is paused (the SIGSTOP target); unbounded without targets.</summary>
-    public virtual double SendBound(ChaosSettings settings) => double.PositiveInfinity;
+    /// <summary>The longest the stream may stall on one node while a node is paused (the SIGSTOP target); unbounded without targets.</summary>
+    public virtual double StallBound => double.PositiveInfinity;
 
     public override string ToString() => Name;
 

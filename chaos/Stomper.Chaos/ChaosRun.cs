@@ -31,7 +31,7 @@ internal static class ChaosRun
                 var figures = runner.Run(scenario, mode);
                 if (mode.HasTargets)
                 {
-                    figures.Missed.AddRange(Targets.Missed(figures, scenario, mode.SendBound(settings)));
+                    figures.Missed.AddRange(Targets.Missed(figures, scenario, mode.StallBound));
                     foreach (var missed in figures.Missed)
                     {
                         log.WriteLine($"   TARGET MISSED: {missed}");

@@ -53,6 +53,13 @@ internal sealed class Figures
     /// <summary>The longest any SEND waited for its callback (to the end of the run for one never called).</summary>
     public double MaxSendWait { get; init; }
 
+    /// <summary>
+    /// The longest stretch with a SEND waiting and nothing moving: no SEND answered and no
+    /// node reporting anything. It is how long the client sat on a node that held its
+    /// RECEIPTs (a paused broker, a queue without a leader) before giving that node up.
+    /// </summary>
+    public double LongestStall { get; init; }
+
     /// <summary>The process's resident set at the end of the scenario, in MiB.</summary>
     public double RssMiB { get; init; }
 
@@ -84,8 +91,48 @@ internal sealed class Figures
             SubscriptionBack = [.. faults.Select(f => Resubscribed(f, workload))],
             SubscriptionErrors = [.. workload.SubscriptionReceipts.Where(r => r.Error is not null).Select(r => $"{r.Error!.Code}: {r.Error.Message}")],
             MaxSendWait = entries.Count == 0 ? 0 : entries.Max(e => (e.Callbacks > 0 ? e.AnsweredAt : end) - e.IssuedAt),
+            LongestStall = Stall(workload, end),
             RssMiB = Environment.WorkingSet / (1024.0 * 1024.0),
         };
+    }
+
+    private static double Stall(Workload workload, double end)
+    {
+        // Every moment something moved, in order. A gap between two of them stalls from its
+        // start when a SEND issued by then was still unanswered at its end, else from the
+        // earliest SEND issued within it that was.
+        var entries = workload.Ledger.Entries;
+        var moves = entries.Where(e => e.Callbacks > 0).Select(e => e.AnsweredAt)
+            .Concat(workload.Events.Select(e => e.At)).Append(end).Order().ToList();
+        var sends = entries.Select(e => (e.IssuedAt, Answered: e.Callbacks > 0 ? e.AnsweredAt : double.PositiveInfinity)).OrderBy(e => e.IssuedAt).ToList();
+        var longest = 0.0;
+        var next = 0;
+        var latestAnswer = double.NegativeInfinity;
+        for (var i = 1; i < moves.Count; i++)
+        {
+            var (from, to) = (moves[i - 1], moves[i]);
+            for (; next < sends.Count && sends[next].IssuedAt <= from; next++)
+            {
+                latestAnswer = Math.Max(latestAnswer, sends[next].Answered);
+            }
+
+            if (latestAnswer >= to)
+            {
+                longest = Math.Max(longest, to - from);
+                continue;
+            }
+
+            for (var j = next; j < sends.Count && sends[j].IssuedAt < to; j++)
+            {
+                if (sends[j].Answered >= to)
+                {
+                    longest = Math.Max(longest, to - sends[j].IssuedAt);
+                    break;
+                }
+            }
+        }
+
+        return longest;
     }
 
     private static double Failover(Fault fault, Workload workload)

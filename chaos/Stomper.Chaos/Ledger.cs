@@ -85,7 +85,7 @@ internal sealed class Ledger
     /// <summary>What the ledger knows of one SEND.</summary>
     internal sealed class Entry
     {
-        public double IssuedAt { get; init; }
+        public double IssuedAt { get; set; }
 
         public double AnsweredAt { get; set; }
 
