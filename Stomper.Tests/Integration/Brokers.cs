@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Authentication;
-using System.Text;
 using EventLoop;
 using NUnit.Framework;
 
@@ -134,19 +132,7 @@ public static class Brokers
     }
 
     /// <summary>The folder holding stomper.sln, found by walking up from the test assembly.</summary>
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "stomper.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException($"no stomper.sln above {AppContext.BaseDirectory}");
-    }
+    public static string RepositoryRoot { get; } = Stomper.Chaos.ChaosSettings.FindRepositoryRoot(AppContext.BaseDirectory);
 
     private static string Run(TimeSpan timeout, params string[] args)
     {
