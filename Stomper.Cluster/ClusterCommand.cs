@@ -34,10 +34,16 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     /// <summary>The cluster's <see cref="StomperCluster.Generation"/> when the command was issued.</summary>
     public int Generation { get; private set; }
 
-    /// <summary>The node and connection of the attempt under way.</summary>
-    public NodeSession Session { get; set; } = null!;
+    /// <summary>The node and connection of the attempt under way; null before the first attempt.</summary>
+    public NodeSession? Session { get; set; }
 
-    public NodeState Node => Session.Node;
+    /// <summary>Held by the reconnect policy until its next round.</summary>
+    public bool IsWaiting { get; set; }
+
+    public NodeState Node => Session!.Node;
+
+    /// <summary>With a reconnect policy: the <see cref="RingBackoff.Series"/> the attempt under way began in.</summary>
+    public int AttemptSeries { get; set; }
 
     /// <summary>The callback handed to the node, made once per object.</summary>
     public Action<Frame?, StompError?> OnNodeReply { get; }
@@ -125,6 +131,28 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         }
     }
 
+    /// <summary>
+    /// Ends a command that waited for a node without reaching one (force_disconnect, a full
+    /// waiting list, a node client that refused it): a subscription among them is no longer
+    /// followed.
+    /// </summary>
+    public void FailWaiting(StompError error, bool later)
+    {
+        if (Name == StompCommands.Subscribe)
+        {
+            _cluster.Forget(this);
+        }
+
+        if (later)
+        {
+            FailLater(error);
+        }
+        else
+        {
+            Fail(error);
+        }
+    }
+
     /// <summary>Gives the command its final error after the current callback, as a node client does for an ACK it will not send.</summary>
     public void FailLater(StompError error) => _cluster.Loop.Postpone(() =>
     {
@@ -168,7 +196,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         // that a command issued from on_node_error goes there. A node client reports its
         // own end (on_error) before aborting its commands; if it has not, do it here.
         var node = Node;
-        if (StomperCluster.IsNodeFailure(error) && Session.IsCurrent)
+        if (StomperCluster.IsNodeFailure(error) && Session!.IsCurrent)
         {
             _cluster.FailOver(node);
         }
@@ -226,6 +254,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     private void Succeed(Frame? receipt)
     {
         _failures = 0;
+        _cluster.NodeAnswered();
         if (Name == StompCommands.Subscribe)
         {
             ConfirmedIn = Node.Session;
@@ -260,10 +289,25 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
                 : Errors.OperationAborted(Name, closed);
         }
         else if (_cluster.State == ClusterState.Running && IsRepeatable && PendingUnsubscribes == 0 && !Cancelled
-            && StomperCluster.IsNodeFailure(error) && ++_failures < _cluster.NodeCount)
+            && StomperCluster.IsNodeFailure(error))
         {
-            _cluster.Run(this);
-            return null;
+            if (_cluster.Backoff is { } backoff)
+            {
+                // The policy counts attempts for the whole cluster: this one runs again (or
+                // waits for the next round) unless the run it belonged to was given up.
+                if (AttemptSeries == backoff.Series)
+                {
+                    _cluster.Run(this);
+                    return null;
+                }
+
+                error = Errors.ReconnectGaveUp(error, backoff.MaxAttempts);
+            }
+            else if (++_failures < _cluster.NodeCount)
+            {
+                _cluster.Run(this);
+                return null;
+            }
         }
 
         if (Name == StompCommands.Subscribe)
@@ -293,7 +337,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         {
             _callback = null;
             Parameters.Clear();
-            Session = null!;
+            Session = null;
             _cluster.Reuse(this);
         }
 

@@ -30,6 +30,16 @@ public sealed class ClusterOptions
     /// <summary><c>reconnect_interval</c> in seconds (fractional).</summary>
     public double? ReconnectInterval { get; init; }
 
+    /// <summary>
+    /// Beyond the original: how long a command waits for its RECEIPT on a node (each node
+    /// it is tried on starts afresh), <see cref="StomperOptions.ReceiptTimeout"/> of every
+    /// node. When it passes, the node is given up as a failed one: the next node becomes
+    /// active, and SEND, SUBSCRIBE and BEGIN run again there (the subscriptions the node
+    /// held are made again), as after any node failure; the code is
+    /// <see cref="ErrorCode.E_RECEIPT_TIMEDOUT"/>. Null (the default): none, as in the original.
+    /// </summary>
+    public TimeSpan? ReceiptTimeout { get; init; }
+
     /// <summary><c>handle_params</c>.</summary>
     public HandleParams? HandleParams { get; init; }
 
@@ -50,6 +60,27 @@ public sealed class ClusterOptions
 
     /// <summary><c>on_error</c>: command errors of commands without a callback. Default: the message and a newline to standard error.</summary>
     public Action<StompError>? OnError { get; init; }
+
+    /// <summary>
+    /// How the cluster keeps trying through an outage (beyond the original): null (the
+    /// default) keeps the original's rule, where a SEND, SUBSCRIBE or BEGIN is tried once
+    /// on each node in a row and then fails, and a subscription lost on every node is never
+    /// made again. With a policy, a round of failed nodes is followed by a backoff with full
+    /// jitter, live subscriptions wait through any outage and are made again on the first
+    /// node that comes back, and commands issued meanwhile wait for it; only
+    /// <see cref="Stomper.ReconnectPolicy.MaxAttempts"/> (if set) ends the waiting. The
+    /// jitter is drawn from <see cref="Random"/>. See docs/cluster.md.
+    /// </summary>
+    public ReconnectPolicy? ReconnectPolicy { get; init; }
+
+    /// <summary>
+    /// Runs before each node's every login with what its CONNECT will carry (the node is
+    /// <see cref="ConnectHeaders.Host"/> and <see cref="ConnectHeaders.Port"/>), to change
+    /// login, passcode, vhost or add headers; see <see cref="StomperOptions.OnBeforeConnect"/>.
+    /// A hook that throws fails that node's login with <see cref="ErrorCode.E_CANT_CONN"/>,
+    /// which counts as the node failing.
+    /// </summary>
+    public Action<ConnectHeaders>? OnBeforeConnect { get; init; }
 
     /// <summary>Limits on what a server may send.</summary>
     public FrameLimits? FrameLimits { get; init; }

@@ -33,11 +33,15 @@ internal sealed class NodeRing
     }
 
     /// <summary>Moves on from <paramref name="failed"/> if it is still the active node; a late error of a node already left behind changes nothing.</summary>
-    public void FailOver(NodeState failed)
+    /// <returns>Whether the active node changed: the failure counts as an attempt.</returns>
+    public bool FailOver(NodeState failed)
     {
-        if (ReferenceEquals(_nodes[ActiveIndex], failed))
+        if (!ReferenceEquals(_nodes[ActiveIndex], failed))
         {
-            ActiveIndex = (ActiveIndex + 1) % _nodes.Length;
+            return false;
         }
+
+        ActiveIndex = (ActiveIndex + 1) % _nodes.Length;
+        return true;
     }
 }

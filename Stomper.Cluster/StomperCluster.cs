@@ -26,6 +26,10 @@ namespace Stomper.Cluster;
 /// has ended; the cluster stays usable after <see cref="ForceDisconnect"/>, which stops
 /// every retry under way; <see cref="Dispose"/> is safe from any callback and answers
 /// every pending command once; the retry count starts afresh after a success.</para>
+/// <para>Beyond the original, <see cref="ClusterOptions.ReconnectPolicy"/> keeps live
+/// subscriptions and new commands waiting through an outage of every node, with a backoff
+/// with full jitter between rounds of the ring, and <see cref="ClusterOptions.OnBeforeConnect"/>
+/// sets fresh credentials before each node's login.</para>
 /// </remarks>
 public sealed class StomperCluster : CommandMethods, IDisposable
 {
@@ -37,6 +41,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     private readonly Stack<ClusterCommand> _spareCommands = new();
     private readonly Dictionary<string, ClusterCommand> _subscriptions = new(StringComparer.Ordinal);
     private readonly HashSet<ClusterCommand> _pending = [];
+    private readonly RingBackoff? _backoff;
     private Action<StompError> _onError = s_defaultOnError;
     private int _deferring;
     private long _sequence;
@@ -69,6 +74,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             throw Errors.NodePortInvalid(invalid.Host, invalid.Port);
         }
 
+        // Checked before any node client exists, so that a bad policy leaves nothing behind.
+        options.ReconnectPolicy?.Check();
         OnNodeConnect = options.OnNodeConnect;
         OnNodeDisconnect = options.OnNodeDisconnect;
         OnNodeError = options.OnNodeError;
@@ -76,7 +83,12 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         var factory = options.NodeFactory ?? (o => new StomperClient(o));
         var states = nodes.Distinct().Select(node => MakeNode(node, options, factory)).ToArray();
         _clients = [.. states.Select(s => s.Client)];
-        _ring = new NodeRing(states, (options.Random ?? Random.Shared).Next(states.Length));
+        var random = options.Random ?? Random.Shared;
+        _ring = new NodeRing(states, random.Next(states.Length));
+        if (options.ReconnectPolicy is { } policy)
+        {
+            _backoff = new RingBackoff(policy, random, Loop, states.Length, NextRound);
+        }
     }
 
     /// <summary>The loop the cluster runs on.</summary>
@@ -111,6 +123,9 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     internal int Generation { get; private set; }
 
     internal int NodeCount => _ring.Count;
+
+    /// <summary>The reconnect policy at work, or null for the original's rule.</summary>
+    internal RingBackoff? Backoff => _backoff;
 
     /// <summary>The subscriptions the cluster follows through failovers, for tests: none once nothing is subscribed.</summary>
     internal int SubscriptionCount => _subscriptions.Count;
@@ -181,6 +196,10 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         var before = State;
         State = ClusterState.Closing;
         Generation++;
+
+        // What waits out a backoff was issued before this call: it is aborted with the rest,
+        // never run, and the next command starts a new count.
+        var waiting = _backoff?.Stop() ?? [];
         try
         {
             foreach (var node in _ring.All)
@@ -192,6 +211,12 @@ public sealed class StomperCluster : CommandMethods, IDisposable
 
             ForEachNode(client => client.ForceDisconnect());
         }
+        catch
+        {
+            // Only one exception can leave; the waiting commands hear on the next pass.
+            AbortWaitingLater(waiting, 0);
+            throw;
+        }
         finally
         {
             if (State == ClusterState.Closing)
@@ -199,6 +224,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
                 State = before;
             }
         }
+
+        AbortWaiting(waiting, 0);
     }
 
     /// <summary>
@@ -243,6 +270,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
 
         State = ClusterState.Disposed;
+        _backoff?.Dispose();
 
         // Closed before it is disposed, a node holds nothing to warn about; what its
         // closing reports is dropped, and so are the warnings of a node disposed while it
@@ -278,7 +306,17 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     internal static bool IsNodeFailure(StompError error) => error.EndedSession || error.Code is not (E_OPRN_ERROR or E_CONN_CLOSED_BY_CLIENT);
 
-    internal void FailOver(NodeState failed) => _ring.FailOver(failed);
+    /// <summary>Moves on from a failed node if it is the active one; with a reconnect policy, that counts as a failed attempt.</summary>
+    internal void FailOver(NodeState failed)
+    {
+        if (_ring.FailOver(failed))
+        {
+            _backoff?.NodeFailed();
+        }
+    }
+
+    /// <summary>A node answered a command: with a reconnect policy, the count of failed attempts starts afresh.</summary>
+    internal void NodeAnswered() => _backoff?.NodeAnswered();
 
     internal void ReportError(StompError error) => _onError(error);
 
@@ -329,14 +367,23 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
         else if (command.Target is { } subscription)
         {
+            if (subscription.IsWaiting)
+            {
+                // Its SUBSCRIBE waits for the next round of the reconnect policy: the
+                // UNSUBSCRIBE follows it there, in issue order, to the same node.
+                Wait(command, _backoff!);
+                return;
+            }
+
             // The connection that holds a subscription is the one whose RECEIPT confirmed
             // it; before that, the one its SUBSCRIBE went out on, which a SUBSCRIBE issued
-            // while its node's connection was ending is the next one.
-            if (!(subscription.ConfirmedIn ?? subscription.Session).IsCurrent)
+            // while its node's connection was ending is the next one. None: a SUBSCRIBE
+            // that waited out a backoff and was then refused, so never went anywhere.
+            if ((subscription.ConfirmedIn ?? subscription.Session) is not { IsCurrent: true })
             {
                 // As a stale ACK: the broker dropped the subscription with the connection,
                 // and the node's lazy client would connect again just to send this.
-                command.FindsItsConnectionClosed(subscription.Node);
+                command.FindsItsConnectionClosed((subscription.ConfirmedIn ?? subscription.Session)?.Node ?? _ring.Active);
                 return;
             }
 
@@ -344,10 +391,17 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
         else
         {
+            if (_backoff is { MustWait: true } backoff)
+            {
+                Wait(command, backoff);
+                return;
+            }
+
             node = _ring.Active;
         }
 
         command.Session = node.Session;
+        command.AttemptSeries = _backoff?.Series ?? 0;
         var nodeParameters = parameters;
         if (command.Name == StompCommands.Subscribe)
         {
@@ -357,6 +411,79 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
 
         node.Client.Execute(command.Name, nodeParameters, command.OnNodeReply);
+    }
+
+    /// <summary>
+    /// Holds a command for the active node until the next round of the reconnect policy.
+    /// A subscription held is being made anew: its last connection is no longer where it
+    /// lives, so the end of that connection must not end it.
+    /// </summary>
+    private void Wait(ClusterCommand command, RingBackoff backoff)
+    {
+        if (command.Name == StompCommands.Subscribe)
+        {
+            command.ConfirmedIn = null;
+        }
+
+        if (!backoff.Hold(command))
+        {
+            command.FailWaiting(Errors.TooManyWaiting(command.Name, backoff.MaxWaitingCommands), later: true);
+        }
+    }
+
+    /// <summary>The backoff is over: what waited runs on the active node, in the order issued.</summary>
+    private void NextRound(List<ClusterCommand> waiting) => RunWaiting(waiting, 0);
+
+    private void RunWaiting(List<ClusterCommand> waiting, int from)
+    {
+        for (var i = from; i < waiting.Count && State != ClusterState.Disposed; i++)
+        {
+            var command = waiting[i];
+            try
+            {
+                Run(command);
+            }
+            catch (Exception refusal)
+            {
+                // No caller to throw to: the node client refused it (disposed on its own,
+                // say), and the command hears why.
+                try
+                {
+                    command.FailWaiting(Errors.RefusedAfterWaiting(command.Name, refusal), later: false);
+                }
+                catch
+                {
+                    var next = i + 1;
+                    Loop.Postpone(() => RunWaiting(waiting, next));
+                    throw;
+                }
+            }
+        }
+    }
+
+    /// <summary>Answers the commands force_disconnect took from the backoff, as it answers those it cut short on the nodes.</summary>
+    private void AbortWaiting(List<ClusterCommand> waiting, int from)
+    {
+        for (var i = from; i < waiting.Count && State != ClusterState.Disposed; i++)
+        {
+            try
+            {
+                waiting[i].FailWaiting(Errors.OperationAborted(waiting[i].Name, Errors.ConnectionClosedByClient()), later: false);
+            }
+            catch
+            {
+                AbortWaitingLater(waiting, i + 1);
+                throw;
+            }
+        }
+    }
+
+    private void AbortWaitingLater(List<ClusterCommand> waiting, int from)
+    {
+        if (from < waiting.Count)
+        {
+            Loop.Postpone(() => AbortWaiting(waiting, from));
+        }
     }
 
     /// <summary>
@@ -424,6 +551,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             Heartbeat = options.Heartbeat,
             ConnectionTimeout = options.ConnectionTimeout,
             ReconnectInterval = options.ReconnectInterval,
+            ReceiptTimeout = options.ReceiptTimeout,
             HandleParams = options.HandleParams,
             DefaultHeaders = options.DefaultHeaders,
             CommandHeaders = options.CommandHeaders,
@@ -434,6 +562,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             Transport = options.Transport,
             Lazy = true,
             OwnerAnswersCommands = () => State == ClusterState.Disposed,
+            OnBeforeConnect = options.OnBeforeConnect,
+            OwnerOnLogin = NodeAnswered,
             OnConnect = () => NodeConnected(node),
             OnDisconnect = () => NodeDisconnected(node),
             OnError = err => NodeFailed(node, err),
@@ -465,7 +595,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         node.EndSession();
         if (IsNodeFailure(error))
         {
-            _ring.FailOver(node);
+            FailOver(node);
         }
 
         if (OnNodeError is { } onNodeError)

@@ -89,6 +89,18 @@ public sealed class CommandParams
     /// <summary>The cluster's per-command <c>on_node_error =&gt; sub { my ($err, $host, $port) = @_; }</c>.</summary>
     public Action<StompError, string, int>? OnNodeError { get; set; }
 
+    /// <summary>
+    /// Beyond the original: how long this command waits for its RECEIPT, counted from the
+    /// call, instead of <see cref="StomperOptions.ReceiptTimeout"/> (or the cluster's, on
+    /// each node it is tried on). <see cref="TimeSpan.Zero"/> or
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: this command waits for ever; null: the
+    /// client's option. Not a header: it is never written. A command that asks no receipt
+    /// has nothing to wait for and ignores it. When it passes, the command fails with
+    /// <see cref="ErrorCode.E_RECEIPT_TIMEDOUT"/> and the connection is given up.
+    /// </summary>
+    /// <remarks>A negative value other than <see cref="Timeout.InfiniteTimeSpan"/> is refused by the command with an <see cref="ArgumentException"/>.</remarks>
+    public TimeSpan? ReceiptTimeout { get; set; }
+
     /// <summary>A copy with another message callback and no command callback: what the cluster hands a node.</summary>
     internal CommandParams CopyWithOnMessage(Action<Frame> onMessage)
     {
@@ -144,6 +156,7 @@ public sealed class CommandParams
         OnMessage = source.OnMessage;
         Message = source.Message;
         OnNodeError = source.OnNodeError;
+        ReceiptTimeout = source.ReceiptTimeout;
     }
 
     /// <summary>Lets go of everything set, keeping the storage for the next <see cref="CopyFrom"/>.</summary>
@@ -157,6 +170,7 @@ public sealed class CommandParams
         OnMessage = null;
         Message = null;
         OnNodeError = null;
+        ReceiptTimeout = null;
     }
 
     /// <summary>The header at a position, in the order set.</summary>

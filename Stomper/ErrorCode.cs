@@ -37,4 +37,11 @@ public enum ErrorCode
 
     /// <summary>Nothing was read within the read timeout derived from heart-beats.</summary>
     E_READ_TIMEDOUT = 7,
+
+    /// <summary>
+    /// Beyond the original: a command's RECEIPT did not come within its receipt timeout
+    /// (<see cref="StomperOptions.ReceiptTimeout"/>, <see cref="CommandParams.ReceiptTimeout"/>).
+    /// The client gives the connection up, as for <see cref="E_READ_TIMEDOUT"/>, and a cluster fails over.
+    /// </summary>
+    E_RECEIPT_TIMEDOUT = 8,
 }

@@ -37,6 +37,10 @@ internal static class Errors
 
     internal static ArgumentException ReconnectIntervalNotPositive() => NotPositiveNumber("reconnect_interval");
 
+    /// <summary>A receipt timeout that is no duration: negative (but not <see cref="Timeout.InfiniteTimeSpan"/>).</summary>
+    internal static ArgumentException ReceiptTimeoutNotValid(string parameterName) =>
+        new($"\"{parameterName}\" must be a positive duration, or TimeSpan.Zero or Timeout.InfiniteTimeSpan for none");
+
     internal static ArgumentException OnMessageNotSpecified() =>
         new("\"on_message\" callback must be specified");
 
@@ -105,6 +109,43 @@ internal static class Errors
     internal static StompError ClusterDestroyed(string commandName) =>
         new(ClientDestroyedWarning(commandName), E_CONN_CLOSED_BY_CLIENT);
 
+    // ---- The reconnect policy and the pre-connect hook (beyond the original) ------------------
+
+    /// <summary>A <see cref="ReconnectPolicy"/> value that makes no policy, refused by the constructor that takes it.</summary>
+    internal static ArgumentException PolicyValueInvalid(string property, string expected) =>
+        new($"\"ReconnectPolicy.{property}\" must be {expected}");
+
+    /// <summary>
+    /// The error of a command that waited for a node until the policy gave up: its last
+    /// attempt's error (code and frame kept), saying why it was not tried again.
+    /// </summary>
+    internal static StompError ReconnectGaveUp(StompError cause, int attempts) =>
+        new($"{cause.Message} (gave up after {attempts.ToString(CultureInfo.InvariantCulture)} failed node attempts in a row: ReconnectPolicy.MaxAttempts)", cause.Code, cause.Frame) { EndedSession = cause.EndedSession };
+
+    /// <summary>A command that would wait for a node during a backoff while the policy's limit of waiting commands is reached.</summary>
+    internal static StompError TooManyWaiting(string commandName, int limit) =>
+        new($"Operation \"{commandName}\" aborted: no node is reachable and {limit.ToString(CultureInfo.InvariantCulture)} commands already wait for one (ReconnectPolicy.MaxWaitingCommands)", E_CANT_CONN);
+
+    /// <summary>A command that waited out a backoff and that the node client then refused (it was disposed on its own, say).</summary>
+    internal static StompError RefusedAfterWaiting(string commandName, Exception refusal) =>
+        new($"Operation \"{commandName}\" aborted: {refusal.Message}", E_OPRN_ERROR);
+
+    /// <summary>OnBeforeConnect threw: that login attempt fails as a connect does.</summary>
+    internal static StompError ConnectHookThrew(string host, int port, Exception e) =>
+        CantConnect(host, port, $"OnBeforeConnect threw {e.GetType().Name}: {e.Message}");
+
+    /// <summary>OnBeforeConnect left a CONNECT header that cannot be written.</summary>
+    internal static StompError ConnectHookHeaderInvalid(string host, int port, string name, string reason) =>
+        CantConnect(host, port, $"OnBeforeConnect gave CONNECT header \"{name}\" {reason}");
+
+    internal const string ConnectHookLineBreak = "with a line break, which CONNECT frames cannot escape";
+
+    internal const string ConnectHookColon = "with a colon in its name, which CONNECT frames cannot escape";
+
+    internal const string ConnectHookEmptyName = "with an empty name";
+
+    internal const string ConnectHookOwnHeader = "as an extra header: the client writes it itself (set Login, Passcode or Vhost instead)";
+
     // ---- Connection and operation errors ---------------------------------------------------
 
     internal static StompError CantConnect(string host, int port, string reason) =>
@@ -120,6 +161,20 @@ internal static class Errors
         new("Connection closed by client prematurely.", E_CONN_CLOSED_BY_CLIENT);
 
     internal static StompError ReadTimedOut() => new("Read timed out.", E_READ_TIMEDOUT);
+
+    /// <summary>
+    /// A command whose RECEIPT did not come in time (none in the original): the command, its
+    /// receipt id (none yet for one still waiting for the session, whose id is made when it
+    /// is written), the server and the timeout.
+    /// </summary>
+    internal static StompError ReceiptTimedOut(string commandName, string? receiptId, string host, int port, double seconds)
+    {
+        var server = $"{host}:{port.ToString(CultureInfo.InvariantCulture)}";
+        var timeout = seconds.ToString("0.###", CultureInfo.InvariantCulture);
+        return new(receiptId is null
+            ? $"Receipt timed out: {commandName} was still waiting for the session with {server} after {timeout} s, and was never sent."
+            : $"Receipt timed out: no RECEIPT for {commandName} (receipt \"{receiptId}\") from {server} within {timeout} s.", E_RECEIPT_TIMEDOUT);
+    }
 
     /// <summary>
     /// The error an ERROR frame stands for: its <c>message</c> header, code

@@ -37,6 +37,7 @@ internal static class OptionChecks
             throw Errors.ReconnectIntervalNotPositive();
         }
 
+        ReceiptTimeoutSeconds(options.ReceiptTimeout, "ReceiptTimeout");
         if (string.IsNullOrWhiteSpace(options.Host))
         {
             throw Errors.HostNotValid();
@@ -60,6 +61,20 @@ internal static class OptionChecks
 
     /// <summary>Perl's rule for intervals: any number from 0 up, or none.</summary>
     public static bool IsNonNegative(double? seconds) => seconds is not { } v || (!double.IsNaN(v) && v >= 0);
+
+    /// <summary>
+    /// A receipt timeout in seconds, 0 for none (null, zero or <see cref="Timeout.InfiniteTimeSpan"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">Any other negative duration.</exception>
+    public static double ReceiptTimeoutSeconds(TimeSpan? timeout, string parameterName)
+    {
+        if (timeout is not { } value || value == Timeout.InfiniteTimeSpan)
+        {
+            return 0;
+        }
+
+        return value >= TimeSpan.Zero ? value.TotalSeconds : throw Errors.ReceiptTimeoutNotValid(parameterName);
+    }
 
     private static void Check(HandleParams handleParams)
     {

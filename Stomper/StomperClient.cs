@@ -37,6 +37,8 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private readonly Dictionary<string, (PendingCommand Command, Subscription? Subscription)> _awaitingReceipt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly Action _confirmWrites;
+    private readonly ReceiptDeadlines _deadlines;
+    private readonly double _receiptTimeout;
     private Action<StompError> _onError = s_defaultOnError;
     private double? _connectionTimeout;
     private double? _reconnectInterval;
@@ -71,6 +73,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         _ownerAnswers = options.OwnerAnswersCommands;
         _loop.VerifyAccess(ConstructorName);
         (_cx, _cy) = OptionChecks.Check(options);
+        _receiptTimeout = OptionChecks.ReceiptTimeoutSeconds(options.ReceiptTimeout, nameof(StomperOptions.ReceiptTimeout));
         if (options.CommandHeaders is { } commandHeaders)
         {
             foreach (var (command, headers) in commandHeaders)
@@ -89,6 +92,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         OnDisconnect = options.OnDisconnect;
         OnError = options.OnError;
         _confirmWrites = ConfirmWrites;
+        _deadlines = new ReceiptDeadlines(_loop, IsAwaited, ReceiptTimedOut);
         if (!options.Lazy)
         {
             Connect();
@@ -189,7 +193,10 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             throw Errors.MessageNotSpecified();
         }
 
-        var pending = new PendingCommand(name, parameters, onReceipt ?? parameters.OnReceipt, ++_sequence);
+        var timeout = parameters.ReceiptTimeout is { } own
+            ? OptionChecks.ReceiptTimeoutSeconds(own, nameof(CommandParams.ReceiptTimeout))
+            : _receiptTimeout;
+        var pending = new PendingCommand(name, parameters, onReceipt ?? parameters.OnReceipt, ++_sequence, timeout);
 
         // A handle a socket error destroyed takes no writes: while the frames it read are
         // still dispatched, a command issued from their callbacks waits in the queue, and
@@ -207,9 +214,20 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             ConnectUnlessReporting();
         }
 
+        // The wait for a receipt counts from the call: a server that accepts the connection
+        // and never answers CONNECT holds the command as surely as one that never answers it.
+        if (timeout > 0 && AsksReceipt(name, parameters))
+        {
+            pending = pending with { Deadline = _deadlines.Now + timeout };
+            _deadlines.Track(pending.Sequence, null, timeout, pending.Deadline);
+        }
+
         // Written later: keep the call's values, not an object the caller may change meanwhile.
         _queued.Enqueue(pending with { Parameters = parameters.Snapshot() });
     }
+
+    /// <summary>The receipt deadlines being watched, for tests.</summary>
+    internal ReceiptDeadlines ReceiptDeadlines => _deadlines;
 
     /// <summary>True between <see cref="PauseReading"/> and <see cref="ResumeReading"/>.</summary>
     public bool IsReadingPaused => _readPaused;
@@ -390,7 +408,8 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// <summary>
     /// Writes CONNECT, built as the original's login step builds it: its own headers only,
     /// never default_headers or command_headers, and <c>content-length:0</c>. The options
-    /// were checked in the constructor, so every header can be written unescaped.
+    /// were checked in the constructor, and what OnBeforeConnect changed is checked by
+    /// <see cref="ConnectHook"/>, so every header can be written unescaped.
     /// </summary>
     private void SendConnect(Handle handle)
     {
@@ -401,13 +420,31 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             handle.RTimeout = HeartBeat.ReadTimeout(_cy);
         }
 
+        var connect = new ConnectHeaders(Host, Port, _options.Login, _options.Passcode, _options.Vhost);
+        if (_options.OnBeforeConnect is { } beforeConnect && ConnectHook.Run(beforeConnect, connect) is { } refused)
+        {
+            Disconnect(refused);
+            return;
+        }
+
+        if (handle != _handle || _state != State.LoggingIn)
+        {
+            // The hook closed or disposed the client: there is no login left to write.
+            return;
+        }
+
         var writer = new FrameWriter(handle.Writer, StompVersion.V1_0);
         writer.WriteCommand(StompCommands.Connect);
         writer.WriteHeader("accept-version", "1.0,1.1,1.2");
         writer.WriteHeader("heart-beat", string.Create(CultureInfo.InvariantCulture, $"{_cx},{_cy}"));
-        WriteIfSet(ref writer, "login", _options.Login);
-        WriteIfSet(ref writer, "passcode", _options.Passcode);
-        WriteIfSet(ref writer, "host", _options.Vhost);
+        WriteIfSet(ref writer, "login", connect.Login);
+        WriteIfSet(ref writer, "passcode", connect.Passcode);
+        WriteIfSet(ref writer, "host", connect.Vhost);
+        foreach (var (name, value) in connect.Extra)
+        {
+            writer.WriteHeader(name, value);
+        }
+
         writer.WriteContentLength(0);
         writer.EndHeaders();
         writer.WriteBody([]);
@@ -563,6 +600,10 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             _handle!.StopRead();
         }
 
+        // The queued commands are watched again as they are written, under their receipt
+        // ids and with the deadlines they got at the call.
+        _deadlines.Clear();
+
         // In the order issued, those from on_connect among them. A write that fails
         // destroys the handle: the rest stay queued for the failure that follows the read.
         while (_state == State.Connected && !_handle!.IsDestroyed && _queued.TryDequeue(out var command))
@@ -572,6 +613,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
         if (_state == State.Connected)
         {
+            _options.OwnerOnLogin?.Invoke();
             OnLogin?.Invoke();
         }
     }
@@ -661,6 +703,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         var (command, subscription) = entry;
+        if (command.Timeout > 0)
+        {
+            _deadlines.Answered(command.Sequence);
+        }
+
         switch (command.Name)
         {
             case StompCommands.Subscribe when subscription is not null:
@@ -695,6 +742,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         if (_state == State.Connected && frame.Headers["receipt-id"] is { } receiptId && _awaitingReceipt.Remove(receiptId, out var entry))
         {
             var error = Errors.ErrorFrame(frame);
+            if (entry.Command.Timeout > 0)
+            {
+                _deadlines.Answered(entry.Command.Sequence);
+            }
+
             if (entry.Command.Name == StompCommands.Subscribe && entry.Subscription is { } refused)
             {
                 Unlink(refused);
@@ -800,6 +852,14 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
         if (receipt is not null)
         {
+            if (command.Timeout > 0)
+            {
+                // Queued, it was given its deadline at the call; written at the call, now is the call.
+                var deadline = command.Deadline > 0 ? command.Deadline : _deadlines.Now + command.Timeout;
+                command = command with { Deadline = deadline };
+                _deadlines.Track(command.Sequence, receipt, command.Timeout, deadline);
+            }
+
             _awaitingReceipt[receipt] = (command, subscription);
         }
         else if (command.ReplyTo is not null)
@@ -1009,7 +1069,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// Ends the connection; with an error, runs the failure callbacks in the original's
     /// order, on_disconnect when the TCP connection had been made, then <paramref name="last"/>.
     /// </summary>
-    private void Disconnect(StompError? error, Action? last = null)
+    private void Disconnect(StompError? error, Action? last = null, long timedOut = 0)
     {
         var wasConnected = _state is State.LoggingIn or State.Connected;
         var lost = error is not null && error.Code != E_CONN_CLOSED_BY_CLIENT
@@ -1054,7 +1114,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
         foreach (var command in aborted)
         {
-            notices.Add(new(() => Complete(command, null, Errors.OperationAborted(command.Name, error!)), AnswersCommand: true));
+            // The command whose receipt timed out hears the timeout itself; the others, that it ended their connection.
+            var answer = command.Sequence == timedOut ? error! : Errors.OperationAborted(command.Name, error!);
+            notices.Add(new(() => Complete(command, null, answer), AnswersCommand: true));
         }
 
         if (wasConnected)
@@ -1144,6 +1206,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         _unwritten.Clear();
         _awaitingReceipt.Clear();
         _queued.Clear();
+        _deadlines.Clear();
         pending.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
         return pending;
     }
@@ -1187,9 +1250,45 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         return null;
     }
 
+    /// <summary>Whether a command will carry a <c>receipt</c> header when it is written: its own or a default one, or one the client adds.</summary>
+    private bool AsksReceipt(string name, CommandParams parameters)
+    {
+        if (name is StompCommands.Subscribe or StompCommands.Unsubscribe or StompCommands.Disconnect)
+        {
+            return true;
+        }
+
+        _commandHeaders.TryGetValue(name, out var commandHeaders);
+        return Lookup("receipt", parameters, commandHeaders) is not null;
+    }
+
+    /// <summary>Whether a watched command still waits: one answered out of turn stays in the deadline queue for a while.</summary>
+    private bool IsAwaited(ReceiptDeadlines.Entry entry) => entry.ReceiptId is { } id
+        ? _awaitingReceipt.TryGetValue(id, out var awaited) && awaited.Command.Sequence == entry.Sequence
+
+        // Unwritten: the queue is in issue order and is only ever taken from its head.
+        : _queued.TryPeek(out var first) && first.Sequence <= entry.Sequence;
+
+    /// <summary>
+    /// A command's receipt did not come in time. The server holds it, and perhaps everything
+    /// after it; a RECEIPT coming later must not answer anything: the connection is given up
+    /// as after a read timeout, and the command hears the timeout itself.
+    /// </summary>
+    private void ReceiptTimedOut(ReceiptDeadlines.Entry entry)
+    {
+        var name = entry.ReceiptId is { } id
+            ? _awaitingReceipt[id].Command.Name
+            : _queued.First(c => c.Sequence == entry.Sequence).Name;
+        Disconnect(Errors.ReceiptTimedOut(name, entry.ReceiptId, Host, Port, entry.Seconds), timedOut: entry.Sequence);
+    }
+
     /// <summary>One callback of a failure sequence; those answering an aborted command go through <see cref="Complete"/>.</summary>
     private readonly record struct Notice(Action Run, bool AnswersCommand = false);
 
-    /// <summary>A command on its way: its parameters, the callback chosen at the call (the trailing one, else <c>on_receipt</c>), and its place in issue order.</summary>
-    private readonly record struct PendingCommand(string Name, CommandParams Parameters, Action<Frame?, StompError?>? ReplyTo, long Sequence);
+    /// <summary>
+    /// A command on its way: its parameters, the callback chosen at the call (the trailing
+    /// one, else <c>on_receipt</c>), its place in issue order, how long it may wait for a
+    /// receipt (seconds, 0 for ever) and, once watched, until when.
+    /// </summary>
+    private readonly record struct PendingCommand(string Name, CommandParams Parameters, Action<Frame?, StompError?>? ReplyTo, long Sequence, double Timeout, double Deadline = 0);
 }

@@ -34,6 +34,19 @@ public sealed class StomperOptions
     /// <summary>Seconds (fractional) to get from connect to CONNECTED; null: the kernel's connect timeout.</summary>
     public double? ConnectionTimeout { get; init; }
 
+    /// <summary>
+    /// Beyond the original: how long a command that asks for a receipt (SUBSCRIBE,
+    /// UNSUBSCRIBE and DISCONNECT always do) waits for its RECEIPT, counted from the call,
+    /// so also while it waits for CONNECTED. When it passes, the command fails with
+    /// <see cref="ErrorCode.E_RECEIPT_TIMEDOUT"/> and the client gives the connection up as
+    /// after any connection failure (on_error, lost subscriptions, the other commands
+    /// aborted, on_disconnect): a server that leaves one receipt unanswered while it still
+    /// sends heart-beats is stuck, and a RECEIPT coming later must find nothing to answer.
+    /// Null (the default), <see cref="TimeSpan.Zero"/> or <see cref="Timeout.InfiniteTimeSpan"/>:
+    /// no timeout, as in the original. <see cref="CommandParams.ReceiptTimeout"/> overrides it per command.
+    /// </summary>
+    public TimeSpan? ReceiptTimeout { get; init; }
+
     /// <summary>Do not connect until the first command (<c>lazy =&gt; 1</c>).</summary>
     public bool Lazy { get; init; }
 
@@ -62,6 +75,20 @@ public sealed class StomperOptions
 
     /// <summary><c>on_error</c>: connection errors, and command errors of commands without a callback. Default: the message and a newline to standard error.</summary>
     public Action<StompError>? OnError { get; init; }
+
+    /// <summary>
+    /// Runs before each CONNECT frame is written (every login, the first and each reconnect),
+    /// once the TCP connection is made and <see cref="OnConnect"/> has run, and may change the
+    /// login, passcode, vhost and add CONNECT headers: fresh credentials, a token that expires.
+    /// Beyond the original. It runs on the loop thread: keep it quick (hand out a token
+    /// refreshed elsewhere). Should it throw, or set a value CONNECT cannot carry, the login
+    /// fails with <see cref="ErrorCode.E_CANT_CONN"/> <c>Can't connect to &lt;host&gt;:&lt;port&gt;: OnBeforeConnect ...</c>
+    /// and the connection closes, as any failed connect (the exception does not leave the loop).
+    /// </summary>
+    public Action<ConnectHeaders>? OnBeforeConnect { get; init; }
+
+    /// <summary>Set by an owner that must know when a session is up (the cluster, to start its reconnect count afresh); called on CONNECTED, after <see cref="StomperClient.OnLogin"/>'s point.</summary>
+    internal Action? OwnerOnLogin { get; init; }
 
     /// <summary>Limits on what the server may send (frame size, header count, line length).</summary>
     public FrameLimits? FrameLimits { get; init; }

@@ -55,4 +55,60 @@ public sealed class ClientAllocationTests
         Assert.That(transport.BytesSent - written, Is.GreaterThan(Sends * 100L), "the SENDs went out");
         Assert.That(perSend, Is.LessThan(1.0), $"{perSend:F1} bytes allocated per SEND");
     }
+
+    [Test]
+    public void A_receipt_timeout_adds_no_allocation_to_a_receipted_SEND()
+    {
+        var without = BytesPerReceiptedSend(null);
+        var with = BytesPerReceiptedSend(TimeSpan.FromSeconds(30));
+
+        Assert.That(with - without, Is.LessThan(1.0), $"{without:F1} bytes per receipted SEND without the timeout, {with:F1} with it");
+    }
+
+    /// <summary>
+    /// Receipted SENDs answered in turn, with the clock standing still (the timer, re-armed
+    /// about once per timeout, is not per message): what the client allocates per SEND,
+    /// the test's own RECEIPT text included, the same in both runs.
+    /// </summary>
+    private static double BytesPerReceiptedSend(TimeSpan? timeout)
+    {
+        const int Count = 5_000;
+        var transport = new CountingTransport();
+        using var loop = new Loop(new FakeClock());
+        using var client = new StomperClient(new StomperOptions
+        {
+            Loop = loop,
+            Transport = _ => transport,
+            ReceiptTimeout = timeout,
+        });
+        transport.Connected!(null);
+        transport.Arrive("CONNECTED\nversion:1.2\nsession:S1\n\n\0");
+        loop.RunOnce(block: false);
+        var ids = Enumerable.Range(0, 2 * Count).Select(i => $"r{i}").ToArray();
+        var receipts = ids.Select(id => $"RECEIPT\nreceipt-id:{id}\n\n\0").ToArray();
+        var send = new CommandParams { ["destination"] = "/queue/a", Body = "x" };
+        Action<Frame?, StompError?> answered = (_, err) => Assert.That(err, Is.Null);
+
+        void Round(int from)
+        {
+            for (var i = from; i < from + Count; i++)
+            {
+                send["receipt"] = ids[i];
+                client.Send(send, answered);
+                if (i % 10 == 9)
+                {
+                    loop.RunOnce(block: false);
+                    for (var j = i - 9; j <= i; j++)
+                    {
+                        transport.Arrive(receipts[j]);
+                    }
+                }
+            }
+        }
+
+        Round(0);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Round(Count);
+        return (double)(GC.GetAllocatedBytesForCurrentThread() - before) / Count;
+    }
 }

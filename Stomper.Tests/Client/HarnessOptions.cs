@@ -21,6 +21,7 @@ internal static class HarnessOptions
         ConnectionTimeout = own.ConnectionTimeout,
         Lazy = own.Lazy,
         ReconnectInterval = own.ReconnectInterval,
+        ReceiptTimeout = own.ReceiptTimeout,
         HandleParams = own.HandleParams,
         DefaultHeaders = own.DefaultHeaders,
         CommandHeaders = own.CommandHeaders,
@@ -28,5 +29,6 @@ internal static class HarnessOptions
         OnDisconnect = own.OnDisconnect,
         OnError = own.OnError,
         FrameLimits = own.FrameLimits,
+        OnBeforeConnect = own.OnBeforeConnect,
     };
 }

@@ -12,7 +12,7 @@ internal sealed class MockNodes
         {
             Nodes = [.. Enumerable.Range(1, count).Select(i => new ClusterNode($"node{i}", 61612 + i))],
             Random = new Random(seed),
-            Loop = new global::EventLoop.Loop(new global::EventLoop.FakeClock()),
+            Loop = new global::EventLoop.Loop(Clock),
             NodeFactory = o =>
             {
                 var node = new Node(o);
@@ -26,6 +26,9 @@ internal sealed class MockNodes
     }
 
     public StomperCluster Cluster { get; }
+
+    /// <summary>The clock of the cluster's loop, for stepping timers by hand.</summary>
+    public global::EventLoop.FakeClock Clock { get; } = new();
 
     public List<Node> Nodes { get; } = [];
 

@@ -22,6 +22,7 @@ internal static class MockNodesOptions
         Heartbeat = own.Heartbeat,
         ConnectionTimeout = own.ConnectionTimeout,
         ReconnectInterval = own.ReconnectInterval,
+        ReceiptTimeout = own.ReceiptTimeout,
         HandleParams = own.HandleParams,
         DefaultHeaders = own.DefaultHeaders,
         CommandHeaders = own.CommandHeaders,
@@ -31,5 +32,7 @@ internal static class MockNodesOptions
         OnError = own.OnError,
         FrameLimits = own.FrameLimits,
         Transport = own.Transport,
+        ReconnectPolicy = own.ReconnectPolicy,
+        OnBeforeConnect = own.OnBeforeConnect,
     };
 }

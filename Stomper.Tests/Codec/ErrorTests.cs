@@ -16,7 +16,14 @@ public class ErrorTests
         Assert.That((int)E_OPRN_ERROR, Is.EqualTo(5));
         Assert.That((int)E_UNEXPECTED_DATA, Is.EqualTo(6));
         Assert.That((int)E_READ_TIMEDOUT, Is.EqualTo(7));
-        Assert.That(Enum.GetValues<ErrorCode>(), Has.Length.EqualTo(7));
+        Assert.That(Enum.GetValues<ErrorCode>().Count(c => (int)c <= 7), Is.EqualTo(7));
+    }
+
+    [Test]
+    public void The_codes_beyond_the_original_follow_the_Perl_ones()
+    {
+        Assert.That((int)E_RECEIPT_TIMEDOUT, Is.EqualTo(8));
+        Assert.That(Enum.GetValues<ErrorCode>().Select(c => (int)c), Is.Unique);
     }
 
     [Test]

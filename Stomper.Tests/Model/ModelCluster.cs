@@ -19,7 +19,8 @@ internal sealed class ModelCluster : IDisposable
         int[]? heartbeat = null,
         double? reconnectInterval = null,
         Action<string>? violation = null,
-        Action<ModelBroker, Frame>? frameArrived = null)
+        Action<ModelBroker, Frame>? frameArrived = null,
+        ReconnectPolicy? reconnectPolicy = null)
     {
         var random = new Random(seed);
         Loop = new Loop(Clock);
@@ -33,6 +34,7 @@ internal sealed class ModelCluster : IDisposable
             Loop = Loop,
             Transport = loop => new MemoryTransport(loop, Network),
             Random = new Random(seed),
+            ReconnectPolicy = reconnectPolicy,
             OnError = _ => { },
         });
     }

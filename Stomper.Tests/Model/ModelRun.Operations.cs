@@ -146,12 +146,21 @@ internal sealed partial class ModelRun
                         return;
                     }
 
-                    // Refused (the broker still has it) or cut short: a loss would have
-                    // been reported to the SUBSCRIBE's own callback first.
-                    instance.State = error is null ? SubscriptionState.Ended : SubscriptionState.Held;
+                    // Not sent because the connection that held the subscription is gone:
+                    // the cluster will not make it again, and the SUBSCRIBE's own callback
+                    // may still hear so (its re-subscription, issued before, is aborted).
+                    // Refused (the broker still has it) or cut short otherwise: a loss
+                    // would have been reported to the SUBSCRIBE's own callback first.
+                    instance.State = error is null ? SubscriptionState.Ended
+                        : EndedWithItsConnection(error) ? SubscriptionState.Dropped
+                        : SubscriptionState.Held;
                 }));
         };
     }
+
+    /// <summary>The cluster's answer to an UNSUBSCRIBE whose subscription's connection had closed: the subscription ended with it.</summary>
+    private bool EndedWithItsConnection(StompError error) => _network.Brokers.Any(broker =>
+        error.Message == Errors.SubscribingConnectionClosed(StompCommands.Unsubscribe, "127.0.0.1", broker.Port).Message);
 
     private Action Send()
     {

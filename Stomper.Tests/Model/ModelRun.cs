@@ -59,7 +59,8 @@ internal sealed partial class ModelRun : IDisposable
             heartbeat: [_rng.Next(2) * 1000, 1000],
             reconnectInterval: _rng.Next(3) == 0 ? 0.5 : null,
             violation: detail => Fail(AckToDeliverer, detail),
-            frameArrived: FrameArrived);
+            frameArrived: FrameArrived,
+            reconnectPolicy: PolicyFor(seed));
         _clock = _model.Clock;
         _loop = _model.Loop;
         _network = _model.Network;
@@ -69,7 +70,24 @@ internal sealed partial class ModelRun : IDisposable
         _cluster.OnNodeError = (err, host, port) => UserCallback($"on_node_error {port}: {err.Message}", static () => { });
         _cluster.OnError = err => UserCallback($"on_error: {err.Message}", static () => { });
         _network.SplitWrites = _rng.Next(2) == 0;
-        Note($"seed {seed}: heartbeat, brokers {string.Join(", ", _network.Brokers.Select(b => $"{b.Port} v{b.Version.ToHeaderValue()}"))}, split writes {_network.SplitWrites}");
+        var policy = _cluster.Backoff is null ? "none" : _cluster.Backoff.MaxAttempts == int.MaxValue ? "unbounded" : $"max {_cluster.Backoff.MaxAttempts} attempts";
+        Note($"seed {seed}: heartbeat, brokers {string.Join(", ", _network.Brokers.Select(b => $"{b.Port} v{b.Version.ToHeaderValue()}"))}, split writes {_network.SplitWrites}, reconnect policy {policy}");
+    }
+
+    /// <summary>
+    /// One run in three keeps its subscriptions through outages with a reconnect policy,
+    /// unbounded or giving up after a few attempts. Drawn from a source of its own, so that
+    /// the runs without a policy replay the sequences they always did.
+    /// </summary>
+    private static ReconnectPolicy? PolicyFor(int seed)
+    {
+        var random = new Random(unchecked(seed * 7919 + 17));
+        return random.Next(3) != 0 ? null : new ReconnectPolicy
+        {
+            BaseDelay = TimeSpan.FromMilliseconds(100),
+            MaxDelay = TimeSpan.FromMilliseconds(1500 + random.Next(2) * 1500),
+            MaxAttempts = random.Next(2) == 0 ? null : 2 + random.Next(10),
+        };
     }
 
     /// <summary>The last steps, as a failure shows them (MODEL_TRACE sets how many).</summary>

@@ -14,8 +14,9 @@ internal enum SubscriptionState
 
     /// <summary>
     /// Dropped by a close the application asked for (force_disconnect, or DISCONNECT of its
-    /// session): no RECEIPT may follow, but one error may, the abort of a re-subscription
-    /// that was on its way.
+    /// session), or ended with its connection as an UNSUBSCRIBE that was not sent reported:
+    /// no RECEIPT may follow, but one error may, the abort of a re-subscription that was on
+    /// its way.
     /// </summary>
     Dropped,
 

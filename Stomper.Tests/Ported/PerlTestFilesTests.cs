@@ -187,11 +187,12 @@ public sealed class PerlTestFilesTests
     [Test]
     public void The_error_code_constants_are_named_as_in_Perl_and_numbered_1_to_7_in_that_order()
     {
-        Assert.That(Enum.GetNames<ErrorCode>(), Is.EqualTo(new[]
+        // The codes beyond the original (E_RECEIPT_TIMEDOUT, 8, on) come after Perl's seven.
+        Assert.That(Enum.GetNames<ErrorCode>().Take(7), Is.EqualTo(new[]
         {
             "E_CANT_CONN", "E_IO", "E_CONN_CLOSED_BY_REMOTE_HOST", "E_CONN_CLOSED_BY_CLIENT",
             "E_OPRN_ERROR", "E_UNEXPECTED_DATA", "E_READ_TIMEDOUT",
         }));
-        Assert.That(Enum.GetValues<ErrorCode>().Select(c => (int)c), Is.EqualTo(Enumerable.Range(1, 7)));
+        Assert.That(Enum.GetValues<ErrorCode>().Select(c => (int)c).Take(7), Is.EqualTo(Enumerable.Range(1, 7)));
     }
 }
