@@ -23,6 +23,18 @@ public sealed class ChaosShortTests : BrokerFixture
         Assert.That(figures.Select(f => f.Receipted), Has.All.GreaterThan(0));
     }
 
+    [Test]
+    public void In_the_reliable_mode_a_kill_and_a_close_of_every_connection_meet_every_target_of_issue_14()
+    {
+        var figures = ChaosRun.Run(Settings(), [ChaosMode.Reliable], ChaosRun.Short(), TestContext.Out);
+
+        Report.Table(figures, TestContext.Out);
+        Assert.That(figures, Has.Count.EqualTo(2));
+        Assert.That(figures.SelectMany(f => f.Missed), Is.Empty);
+        Assert.That(figures.Select(f => f.Duplicates), Has.All.Zero, "no duplicate reached the application");
+        Assert.That(figures.SelectMany(f => f.Failovers.Concat(f.SubscriptionBack)), Has.None.NaN, "the stream and the subscription came back after each fault");
+    }
+
     private static ChaosSettings Settings() => new()
     {
         Nodes = [.. Brokers.RabbitNodes.Select(n => new ClusterNode(n.Host, n.Port))],

@@ -12,8 +12,11 @@ internal abstract class ChaosMode
     /// <summary>Today's defaults: heart-beats aside, nothing beyond the original's options.</summary>
     public static ChaosMode Original { get; } = new OriginalMode();
 
+    /// <summary>Issue 14's options on: the default <see cref="ReconnectPolicy"/>, a 3 s receipt timeout, the send journal, and a deduplication window on the subscription.</summary>
+    public static ChaosMode Reliable { get; } = new ReliableMode();
+
     /// <summary>The modes a run may name, in the order <c>both</c> runs them.</summary>
-    public static IReadOnlyList<ChaosMode> All { get; } = [Original];
+    public static IReadOnlyList<ChaosMode> All { get; } = [Original, Reliable];
 
     public abstract string Name { get; }
 
@@ -30,6 +33,44 @@ internal abstract class ChaosMode
     public virtual double StallBound => double.PositiveInfinity;
 
     public override string ToString() => Name;
+
+    private sealed class ReliableMode : ChaosMode
+    {
+        /// <summary>
+        /// Well above a RECEIPT's time on a busy machine (the brokers share two cores with
+        /// the builds), well below the minute a paused quorum-queue leader holds the queue.
+        /// </summary>
+        private static readonly TimeSpan s_receiptTimeout = TimeSpan.FromSeconds(3);
+
+        public override string Name => "reliable";
+
+        public override bool HasTargets => true;
+
+        /// <summary>The receipt timeout, and a second for the next node's connect and login.</summary>
+        public override double StallBound => s_receiptTimeout.TotalSeconds + 1;
+
+        public override ClusterOptions Options(ClusterOptions common) => new()
+        {
+            Nodes = common.Nodes,
+            Login = common.Login,
+            Passcode = common.Passcode,
+            Heartbeat = common.Heartbeat,
+            Loop = common.Loop,
+            Random = common.Random,
+            OnNodeConnect = common.OnNodeConnect,
+            OnNodeDisconnect = common.OnNodeDisconnect,
+            OnNodeError = common.OnNodeError,
+            OnError = common.OnError,
+            // The defaults: 100 ms doubling to 1.5 s with full jitter, never giving up.
+            ReconnectPolicy = new ReconnectPolicy(),
+            ReceiptTimeout = s_receiptTimeout,
+        };
+
+        public override CommandParams Subscription(CommandParams subscribe)
+        {
+            return subscribe;
+        }
+    }
 
     private sealed class OriginalMode : ChaosMode
     {
