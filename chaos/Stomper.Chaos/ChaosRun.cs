@@ -19,8 +19,13 @@ internal static class ChaosRun
     /// <summary>The short run inside make test: one kill -9 mid-stream and one close of every connection (about a minute).</summary>
     public static IReadOnlyList<Scenario> Short() => [new KillActive(1), new CloseConnections()];
 
-    public static List<Figures> Run(ChaosSettings settings, IEnumerable<ChaosMode> modes, IReadOnlyList<Scenario> scenarios, TextWriter log)
+    /// <summary>
+    /// Runs them all; a scenario that could not be run (a broker that did not come back) is
+    /// named in <c>Failures</c> and the next one runs from a healthy cluster again.
+    /// </summary>
+    public static (List<Figures> Figures, List<string> Failures) Run(ChaosSettings settings, IEnumerable<ChaosMode> modes, IReadOnlyList<Scenario> scenarios, TextWriter log)
     {
+        var failures = new List<string>();
         var brokers = new BrokerControl(settings.RepositoryRoot);
         var runner = new ScenarioRunner(settings, brokers, log);
         var all = new List<Figures>();
@@ -28,7 +33,18 @@ internal static class ChaosRun
         {
             foreach (var scenario in scenarios)
             {
-                var figures = runner.Run(scenario, mode);
+                Figures figures;
+                try
+                {
+                    figures = runner.Run(scenario, mode);
+                }
+                catch (ChaosRunException e)
+                {
+                    failures.Add($"{scenario.Name} in {mode} mode: {e.Message}");
+                    log.WriteLine($"   COULD NOT BE RUN: {e.Message}");
+                    continue;
+                }
+
                 if (mode.HasTargets)
                 {
                     figures.Missed.AddRange(Targets.Missed(figures, scenario, mode.StallBound));
@@ -42,6 +58,6 @@ internal static class ChaosRun
             }
         }
 
-        return all;
+        return (all, failures);
     }
 }

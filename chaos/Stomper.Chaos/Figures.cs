@@ -32,6 +32,9 @@ internal sealed class Figures
     /// <summary>Ids the closing drain found in the queue, not received by the application.</summary>
     public int LeftInQueue { get; init; }
 
+    /// <summary>Why the closing drain could not take the queue (null when it did): nothing left in it is known then.</summary>
+    public string? Undrained { get; set; }
+
     /// <summary>Receipted ids neither the application nor the drain ever saw.</summary>
     public int ReceiptedLost { get; init; }
 

@@ -21,14 +21,11 @@ var scenarios = names.Count == 0 || names is ["all"] ? full
     : [.. names.Select(n => full.FirstOrDefault(s => s.Name == n) ?? throw new ArgumentException(
         $"unknown scenario '{n}': all, short, {string.Join(", ", full.Select(s => s.Name))}"))];
 Console.WriteLine($"Stomper chaos: {string.Join(", ", modes)} mode(s), nodes {string.Join(", ", settings.Nodes)}, seed {settings.Seed} (STOMPER_CHAOS_SEED repeats it)");
-try
+var (figures, failures) = ChaosRun.Run(settings, modes, scenarios, Console.Out);
+Report.Table(figures, Console.Out);
+foreach (var failure in failures)
 {
-    var figures = ChaosRun.Run(settings, modes, scenarios, Console.Out);
-    Report.Table(figures, Console.Out);
-    return figures.Any(f => f.Missed.Count > 0) ? 1 : 0;
+    Console.Error.WriteLine($"chaos: could not be run: {failure}");
 }
-catch (ChaosRunException e)
-{
-    Console.Error.WriteLine($"chaos: a scenario could not be run: {e.Message}");
-    return 2;
-}
+
+return failures.Count > 0 ? 2 : figures.Any(f => f.Missed.Count > 0) ? 1 : 0;

@@ -96,6 +96,38 @@ internal static class QueueSetup
         Step(loop, "disconnecting the drain", done => client.Disconnect(null, done));
     }
 
+    /// <summary>
+    /// <see cref="Drain"/> through the first node that lets it, trying each in turn for a
+    /// minute: right after a full outage a node may answer before its queues are back
+    /// (RabbitMQ refuses the SUBSCRIBE with <c>not_found</c>). Returns null, or why the queue
+    /// could not be drained (then nothing left in it is known, and receipted messages the
+    /// application never got count as lost).
+    /// </summary>
+    public static string? DrainThroughAnyNode(Loop loop, ChaosSettings settings, string queue, Action<string> drained)
+    {
+        const double TrySeconds = 60;
+        const double BetweenTries = 2;
+        var until = ChaosClock.Now + TrySeconds;
+        string? failure = null;
+        for (var i = 0; ChaosClock.Now < until; i++)
+        {
+            try
+            {
+                Drain(loop, settings, settings.Nodes[i % settings.Nodes.Count], queue, drained);
+                return null;
+            }
+            catch (ChaosRunException e)
+            {
+                failure = e.Message;
+                var cv = loop.Cv();
+                using var pause = loop.Timer(BetweenTries, 0, () => cv.Send());
+                cv.Recv();
+            }
+        }
+
+        return failure;
+    }
+
     private static StomperClient Client(Loop loop, ChaosSettings settings, ClusterNode node) => new(new StomperOptions
     {
         Host = node.Host,

@@ -11,8 +11,13 @@ internal static class Report
     {
         log.WriteLine(string.Create(s_invariant, $"   SENDs issued {f.Issued}, receipted {f.Receipted}, failed {Failed(f)}"));
         log.WriteLine(string.Create(s_invariant, $"   callbacks never called {f.NeverCalled}, called twice {f.CalledTwice}; longest wait for an outcome {f.MaxSendWait:F2} s, longest stall {f.LongestStall:F2} s"));
-        log.WriteLine(string.Create(s_invariant, $"   distinct received {f.DistinctReceived}, duplicates {f.Duplicates}, left in the queue {f.LeftInQueue}, receipted but lost {f.ReceiptedLost}, failed but arrived {f.FailedButArrived}{(f.Foreign > 0 ? $", NEVER SENT {f.Foreign}" : string.Empty)}"));
+        log.WriteLine(string.Create(s_invariant, $"   distinct received {f.DistinctReceived}, duplicates {f.Duplicates}, left in the queue {(f.Undrained is null ? f.LeftInQueue : "unknown")}, receipted but lost {f.ReceiptedLost}, failed but arrived {f.FailedButArrived}{(f.Foreign > 0 ? $", NEVER SENT {f.Foreign}" : string.Empty)}"));
         log.WriteLine($"   failover {Seconds(f.Failovers)}; subscription back {Back(f)}; RSS {f.RssMiB:F0} MiB");
+        if (f.Undrained is { } why)
+        {
+            log.WriteLine($"   the queue could not be drained: {why}");
+        }
+
         if (f.SubscriptionErrors.Count > 0)
         {
             log.WriteLine($"   the subscription's on_receipt heard {f.SubscriptionErrors.Count} errors, the last: {f.SubscriptionErrors[^1]}");
@@ -30,7 +35,7 @@ internal static class Report
         {
             var targets = f.Missed.Count > 0 ? "**missed: " + string.Join("; ", f.Missed) + "**" : "met";
             log.WriteLine(string.Create(s_invariant,
-                $"| {f.Title} | {f.Mode} | {f.Issued} | {f.Receipted} | {Failed(f)} | {f.NeverCalled} / {f.CalledTwice} | {f.DistinctReceived} | {f.Duplicates} | {f.LeftInQueue} | {f.ReceiptedLost} | {f.FailedButArrived} | {Seconds(f.Failovers)} | {Back(f)} | {f.MaxSendWait:F1} s / {f.LongestStall:F1} s | {f.RssMiB:F0} MiB | {(f.Mode == "original" ? "-" : targets)} |"));
+                $"| {f.Title} | {f.Mode} | {f.Issued} | {f.Receipted} | {Failed(f)} | {f.NeverCalled} / {f.CalledTwice} | {f.DistinctReceived} | {f.Duplicates} | {(f.Undrained is null ? f.LeftInQueue.ToString(s_invariant) : "not drained")} | {f.ReceiptedLost} | {f.FailedButArrived} | {Seconds(f.Failovers)} | {Back(f)} | {f.MaxSendWait:F1} s / {f.LongestStall:F1} s | {f.RssMiB:F0} MiB | {(f.Mode == "original" ? "-" : targets)} |"));
         }
 
         log.Flush();

@@ -56,8 +56,9 @@ internal sealed class ScenarioRunner(ChaosSettings settings, BrokerControl broke
             // Disposed before the drain, so that what it still held goes back to the queue;
             // the callbacks Dispose calls (for SENDs never answered) count as calls.
             workload.Dispose();
-            QueueSetup.Drain(loop, settings, settings.Nodes[0], queue, workload.Ledger.Drained);
+            var undrained = QueueSetup.DrainThroughAnyNode(loop, settings, queue, workload.Ledger.Drained);
             figures = Figures.Count(scenario, mode, workload, context.Faults, neverCalled, end);
+            figures.Undrained = undrained;
             foreach (var fault in context.Faults.Where(f => f.NodeBack is not null))
             {
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   the first node answered {fault.NodeBack - fault.Started:F1} s after the {fault.What}"));
