@@ -48,6 +48,12 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     private Action<Frame?, StompError?>? _endSubscriptions;
     private Action? _leaveSubscriptions;
 
+    /// <summary>On the loop: SENDs waiting, in order, for room in the cluster's send journal.</summary>
+    private readonly Queue<CommandOperation> _awaitingRoom = new();
+
+    /// <summary>On the loop: the waiting SEND let in now, which must not queue again behind the others.</summary>
+    private CommandOperation? _admitted;
+
     /// <summary>
     /// Creates the engine on its loop and starts the loop's thread when it is the client's
     /// own. A single server that is not <c>Lazy</c> starts connecting at once, as
@@ -393,6 +399,56 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     /// <summary>From a consumer's thread: <see cref="Release"/> on the loop.</summary>
     internal void ReleaseFromConsumer() => _ = Bridge.RunAsync(_release);
 
+    /// <summary>
+    /// On the loop: whether a SEND must wait for room in the cluster's send journal: while
+    /// the journal is full, and while earlier SENDs wait, so that they keep their order.
+    /// </summary>
+    internal bool WaitsForRoom(CommandOperation operation, string name)
+    {
+        if (name != StompCommands.Send || _engine is not StomperCluster { JournalRoom: not null } cluster || ReferenceEquals(_admitted, operation))
+        {
+            return false;
+        }
+
+        if (_awaitingRoom.Count == 0 && cluster.JournalHasRoomFor(operation.Parameters))
+        {
+            return false;
+        }
+
+        _awaitingRoom.Enqueue(operation);
+        cluster.JournalRoomWanted = true;
+        return true;
+    }
+
+    /// <summary>On the loop, once the journal freed room: the waiting SENDs that fit now go, in order; those cancelled meanwhile let go.</summary>
+    private void LetWaitingSendsIn(StomperCluster cluster)
+    {
+        while (_awaitingRoom.TryPeek(out var operation) && (operation.IsFinished || cluster.JournalHasRoomFor(operation.Parameters)))
+        {
+            _awaitingRoom.Dequeue();
+            _admitted = operation;
+            try
+            {
+                operation.Run();
+            }
+            finally
+            {
+                _admitted = null;
+            }
+        }
+
+        cluster.JournalRoomWanted = _awaitingRoom.Count > 0;
+    }
+
+    /// <summary>On the loop, closing: the SENDs still waiting for room fail as the engine's pending commands do.</summary>
+    private void AbandonWaitingSends()
+    {
+        while (_awaitingRoom.TryDequeue(out var operation))
+        {
+            operation.Abandon(new StompException(Errors.AsyncClientDisposed(StompCommands.Send)));
+        }
+    }
+
     /// <summary>On the loop: a subscription is over.</summary>
     internal void Forget(AsyncSubscription subscription) => _subscriptions.Remove(subscription);
 
@@ -473,6 +529,12 @@ public sealed class AsyncStomperClient : IAsyncDisposable
             NodeError?.Invoke(error, host, port);
         });
         cluster.OnError = error => RaiseError(clusterOptions.OnError, error, null);
+        if (clusterOptions.SendJournal is not null)
+        {
+            // A full journal makes a SEND wait here for room instead of failing.
+            cluster.JournalRoom = () => LetWaitingSendsIn(cluster);
+        }
+
         _engine = cluster;
         _pause = cluster.PauseReading;
         _resume = cluster.ResumeReading;
@@ -584,6 +646,7 @@ public sealed class AsyncStomperClient : IAsyncDisposable
                 }
 
                 _connectWaiters.Clear();
+                AbandonWaitingSends();
 
                 // ForceDisconnect first: it answers every pending command, which a single
                 // client's Dispose would only warn about on standard error.

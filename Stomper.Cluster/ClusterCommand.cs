@@ -13,6 +13,9 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     private Action<Frame?, StompError?>? _callback;
     private int _failures;
 
+    /// <summary>Some attempt's frame may have reached a broker: a final error says so.</summary>
+    private bool _mayHaveBeenDelivered;
+
     public ClusterCommand(StomperCluster cluster)
     {
         _cluster = cluster;
@@ -70,6 +73,21 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     /// </summary>
     public ClusterCommand? Previous { get; set; }
 
+    /// <summary>For SEND: held by the send journal until its final answer.</summary>
+    public bool Journaled { get; set; }
+
+    /// <summary>For a journaled SEND: the body bytes it holds in the journal.</summary>
+    public int JournalBytes { get; set; }
+
+    /// <summary>For a journaled SEND: the journal added the receipt; the call asked for none, so its callback gets no frame.</summary>
+    public bool ReceiptIsOwn { get; set; }
+
+    /// <summary>For SUBSCRIBE with a deduplication window: the ids delivered lately, kept across re-subscriptions.</summary>
+    public DuplicateFilter? Duplicates { get; set; }
+
+    /// <summary>For SUBSCRIBE with a deduplication window: a dropped repeat is acknowledged (<c>client-individual</c>).</summary>
+    public bool AcksDuplicates { get; set; }
+
     private bool IsRepeatable => Name is StompCommands.Send or StompCommands.Subscribe or StompCommands.Begin;
 
     public void Start(string name, CommandParams parameters, Action<Frame?, StompError?>? callback, long sequence, int generation)
@@ -86,6 +104,12 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         Cancelled = false;
         Target = null;
         Previous = null;
+        Journaled = false;
+        JournalBytes = 0;
+        ReceiptIsOwn = false;
+        Duplicates = null;
+        AcksDuplicates = false;
+        _mayHaveBeenDelivered = false;
     }
 
     /// <summary>Makes this UNSUBSCRIBE the end of <paramref name="subscription"/>, until it is answered.</summary>
@@ -121,6 +145,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     /// <summary>Gives the command its final error now.</summary>
     public void Fail(StompError error)
     {
+        error = Errors.WithDoubt(error, error.MayHaveBeenDelivered || _mayHaveBeenDelivered);
         if (Answer() is { } callback)
         {
             callback(null, error);
@@ -165,8 +190,16 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
 
     private void Reply(Frame? receipt, StompError? error)
     {
+        _mayHaveBeenDelivered |= error?.MayHaveBeenDelivered == true;
         if (_cluster.State == ClusterState.Disposed)
         {
+            // A receipt-less command written before the Dispose closed its node has
+            // completed, and is answered so rather than aborted with the rest.
+            if (error is null && _cluster.IsPending(this))
+            {
+                Succeed(receipt);
+            }
+
             return;
         }
 
@@ -198,7 +231,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         var node = Node;
         if (StomperCluster.IsNodeFailure(error) && Session!.IsCurrent)
         {
-            _cluster.FailOver(node);
+            _cluster.FailOver(node, error);
         }
 
         var onNodeError = Parameters.OnNodeError ?? _cluster.OnNodeError;
@@ -264,7 +297,8 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
             _cluster.Forget(subscription);
         }
 
-        Answer()?.Invoke(receipt, null);
+        var own = ReceiptIsOwn;
+        Answer()?.Invoke(own ? null : receipt, null);
     }
 
     /// <summary>
@@ -297,6 +331,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
                 // waits for the next round) unless the run it belonged to was given up.
                 if (AttemptSeries == backoff.Series)
                 {
+                    _cluster.Retrying(this, ++_failures + 1);
                     _cluster.Run(this);
                     return null;
                 }
@@ -305,6 +340,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
             }
             else if (++_failures < _cluster.NodeCount)
             {
+                _cluster.Retrying(this, _failures + 1);
                 _cluster.Run(this);
                 return null;
             }
@@ -313,6 +349,11 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
         if (Name == StompCommands.Subscribe)
         {
             _cluster.Forget(this);
+        }
+
+        if (IsRepeatable && StomperCluster.IsNodeFailure(error))
+        {
+            _cluster.GaveUp(this, error);
         }
 
         return error;
@@ -326,6 +367,12 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     private Action<Frame?, StompError?>? Answer()
     {
         _cluster.Answered(this);
+        if (Journaled)
+        {
+            Journaled = false;
+            _cluster.Unjournal(this);
+        }
+
         if (Target is { } subscription)
         {
             subscription.PendingUnsubscribes--;

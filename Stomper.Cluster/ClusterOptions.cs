@@ -82,6 +82,19 @@ public sealed class ClusterOptions
     /// </summary>
     public Action<ConnectHeaders>? OnBeforeConnect { get; init; }
 
+    /// <summary>
+    /// Beyond the original: the send journal. Null (the default) is the original's
+    /// behaviour. With it, every SEND carries a receipt (one the call did not ask for is
+    /// added, and its callback still gets no frame) and a unique
+    /// <see cref="SendJournalOptions.IdHeader"/>; it stays journaled until its RECEIPT and
+    /// runs again on the next node when its node fails, after the subscriptions are made
+    /// again there; its callback hears once, the final outcome, and an error says whether
+    /// the SEND <see cref="StompError.MayHaveBeenDelivered"/>. A SEND that finds the journal
+    /// full fails with <see cref="ErrorCode.E_SEND_JOURNAL_FULL"/>. See docs/cluster.md,
+    /// "Delivery guarantees".
+    /// </summary>
+    public SendJournalOptions? SendJournal { get; init; }
+
     /// <summary>Limits on what a server may send.</summary>
     public FrameLimits? FrameLimits { get; init; }
 

@@ -36,11 +36,25 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     private const string ConstructorName = "The " + nameof(StomperCluster) + " constructor";
     private static readonly Action<StompError> s_defaultOnError = err => Console.Error.WriteLine(err.Message);
 
+    /// <summary>The answer to the ACK of a dropped duplicate, which nobody awaits: if it fails, the broker redelivers and it is dropped again.</summary>
+    private static readonly Action<Frame?, StompError?> s_ignoreAnswer = (_, _) => { };
+
     private readonly NodeRing _ring;
     private readonly IStomperClient[] _clients;
     private readonly Stack<ClusterCommand> _spareCommands = new();
     private readonly Dictionary<string, ClusterCommand> _subscriptions = new(StringComparer.Ordinal);
     private readonly HashSet<ClusterCommand> _pending = [];
+    private readonly ClusterTelemetry _telemetry;
+    private readonly SendJournal? _journal;
+    private readonly string _idPrefix = string.Empty;
+    private readonly string? _defaultSendReceipt;
+    private readonly string? _defaultSubscribeAck;
+    private readonly Action _announceRoom;
+
+    /// <summary>Where each transaction's BEGIN went: its SENDs, COMMIT and ABORT go there, and fail once that connection has ended.</summary>
+    private readonly Dictionary<string, NodeSession> _transactions = new(StringComparer.Ordinal);
+    private long _journalIds;
+    private bool _roomAnnounced;
     private readonly RingBackoff? _backoff;
     private Action<StompError> _onError = s_defaultOnError;
     private int _deferring;
@@ -74,12 +88,27 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             throw Errors.NodePortInvalid(invalid.Host, invalid.Port);
         }
 
+        if (options.SendJournal is { } journal)
+        {
+            _journal = journal.MaxCount < 1 ? throw Errors.ClusterOptionNotPositive("SendJournal.MaxCount")
+                : journal.MaxBytes < 1 ? throw Errors.ClusterOptionNotPositive("SendJournal.MaxBytes")
+                : new SendJournal(journal);
+
+            // Unique across processes and restarts, so that a consumer's window never takes
+            // a new message for one it saw from an earlier run.
+            _idPrefix = Guid.NewGuid().ToString("N")[..16] + "-";
+        }
+
+        _defaultSendReceipt = DefaultHeader(options, StompCommands.Send, "receipt");
+        _defaultSubscribeAck = DefaultHeader(options, StompCommands.Subscribe, "ack");
+        _announceRoom = AnnounceRoom;
         // Checked before any node client exists, so that a bad policy leaves nothing behind.
         options.ReconnectPolicy?.Check();
         OnNodeConnect = options.OnNodeConnect;
         OnNodeDisconnect = options.OnNodeDisconnect;
         OnNodeError = options.OnNodeError;
         OnError = options.OnError;
+        _telemetry = new ClusterTelemetry(options.LoggerFactory, options.MeterFactory);
         var factory = options.NodeFactory ?? (o => new StomperClient(o));
         var states = nodes.Distinct().Select(node => MakeNode(node, options, factory)).ToArray();
         _clients = [.. states.Select(s => s.Client)];
@@ -113,6 +142,34 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             _onError = value ?? s_defaultOnError;
         }
     }
+
+    /// <summary>
+    /// Beyond the original: how many MESSAGEs the subscriptions with a
+    /// <see cref="CommandParams.DeduplicationWindow"/> dropped as repeats of one they had
+    /// delivered (a SEND sent again after a failover, a redelivery after a lost ACK).
+    /// </summary>
+    public long DuplicatesDropped { get; private set; }
+
+    /// <summary>The SENDs the send journal holds now, awaiting their RECEIPT (0 without a journal), for tests and the async face.</summary>
+    internal int JournalCount => _journal?.Count ?? 0;
+
+    /// <summary>The body bytes of the SENDs the send journal holds now.</summary>
+    internal long JournalBytes => _journal?.Bytes ?? 0;
+
+    /// <summary>The transactions whose BEGIN the cluster routes by, for tests.</summary>
+    internal int TransactionCount => _transactions.Count;
+
+    /// <summary>
+    /// For the async face, which waits for room instead of failing: called on a later pass
+    /// once a journaled SEND has been answered, while <see cref="JournalRoomWanted"/>.
+    /// </summary>
+    internal Action? JournalRoom { get; set; }
+
+    /// <summary>Set by the async face while SENDs of its wait for room in the journal.</summary>
+    internal bool JournalRoomWanted { get; set; }
+
+    /// <summary>Whether a SEND of these parameters would be taken by the journal now (always, without a journal).</summary>
+    internal bool JournalHasRoomFor(CommandParams parameters) => _journal?.HasRoomFor(parameters.BodyLength) ?? true;
 
     /// <summary>The node that commands go to now.</summary>
     public IStomperClient ActiveNode => _ring.Active.Client;
@@ -153,9 +210,25 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             throw Errors.OnMessageNotSpecified();
         }
 
+        if (name == StompCommands.Subscribe && parameters.DeduplicationWindow < 0)
+        {
+            throw Errors.ClusterOptionNotPositive(nameof(CommandParams.DeduplicationWindow));
+        }
+
         var cluster = Rent(name, parameters, onReceipt ?? parameters.OnReceipt);
+        if (name == StompCommands.Send && _journal is { } journal && !Journal(cluster, journal))
+        {
+            return;
+        }
+
         if (name == StompCommands.Subscribe)
         {
+            if (parameters.DeduplicationWindow > 0)
+            {
+                cluster.Duplicates = new DuplicateFilter(parameters.DeduplicationWindow);
+                cluster.AcksDuplicates = (parameters["ack"] ?? _defaultSubscribeAck) == "client-individual";
+            }
+
             cluster.SubscriptionKey = SubscriptionKey(parameters);
             _subscriptions.TryGetValue(cluster.SubscriptionKey, out var previous);
             cluster.Previous = previous;
@@ -281,6 +354,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             client.Dispose();
         }, rethrow: false);
         var pending = _pending.OrderBy(c => c.Sequence).ToList();
+        _telemetry.Disposed(pending.Count);
         _pending.Clear();
         _subscriptions.Clear();
         _spareCommands.Clear();
@@ -306,17 +380,33 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     internal static bool IsNodeFailure(StompError error) => error.EndedSession || error.Code is not (E_OPRN_ERROR or E_CONN_CLOSED_BY_CLIENT);
 
-    /// <summary>Moves on from a failed node if it is the active one; with a reconnect policy, that counts as a failed attempt.</summary>
-    internal void FailOver(NodeState failed)
+    /// <summary>
+    /// Moves on from a failed node if it is the active one (with a reconnect policy, that
+    /// counts as a failed attempt), and reports the move.
+    /// </summary>
+    internal void FailOver(NodeState failed, StompError error)
     {
+        var before = _ring.Active;
         if (_ring.FailOver(failed))
         {
             _backoff?.NodeFailed();
+        }
+
+        // A ring of one node moves to itself: no failover to report.
+        if (_ring.Active != before)
+        {
+            _telemetry.FailedOver(before, _ring.Active, error);
         }
     }
 
     /// <summary>A node answered a command: with a reconnect policy, the count of failed attempts starts afresh.</summary>
     internal void NodeAnswered() => _backoff?.NodeAnswered();
+
+    /// <summary>A command runs again on the active node after its node failed it.</summary>
+    internal void Retrying(ClusterCommand command, int attempt) => _telemetry.Retrying(command.Name, command.Node, _ring.Active, attempt, _ring.Count);
+
+    /// <summary>A command's last attempt failed with its node and nothing runs it again.</summary>
+    internal void GaveUp(ClusterCommand command, StompError error) => _telemetry.GaveUp(command.Name, command.Node, error);
 
     internal void ReportError(StompError error) => _onError(error);
 
@@ -389,6 +479,25 @@ public sealed class StomperCluster : CommandMethods, IDisposable
 
             node = subscription.Node;
         }
+        else if (_transactions.Count > 0 && command.Name is StompCommands.Send or StompCommands.Commit or StompCommands.Abort
+            && parameters["transaction"] is { } transaction && _transactions.TryGetValue(transaction, out var begun))
+        {
+            if (command.Name != StompCommands.Send)
+            {
+                _transactions.Remove(transaction);
+            }
+
+            if (!begun.IsCurrent)
+            {
+                // Any other node would refuse the unknown transaction, or worse, take the
+                // SEND outside it; the broker aborted the transaction with its connection.
+                var address = begun.Node.Address;
+                command.FailLater(Errors.TransactionLost(command.Name, transaction, address.Host, address.Port));
+                return;
+            }
+
+            node = begun.Node;
+        }
         else
         {
             if (_backoff is { MustWait: true } backoff)
@@ -401,13 +510,18 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
 
         command.Session = node.Session;
+        if (command.Name == StompCommands.Begin && parameters["transaction"] is { } begins)
+        {
+            _transactions[begins] = node.Session;
+        }
+
         command.AttemptSeries = _backoff?.Series ?? 0;
         var nodeParameters = parameters;
         if (command.Name == StompCommands.Subscribe)
         {
             command.ConfirmedIn = null;
             _subscriptions.TryAdd(command.SubscriptionKey!, command);
-            nodeParameters = parameters.CopyWithOnMessage(Stamping(node, parameters.OnMessage!));
+            nodeParameters = parameters.CopyWithOnMessage(Stamping(node, command));
         }
 
         node.Client.Execute(command.Name, nodeParameters, command.OnNodeReply);
@@ -492,17 +606,109 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// method of its own because a lambda capturing a local of <see cref="Run"/> would
     /// make C# allocate its closure on every SEND.
     /// </summary>
-    private Action<Frame> Stamping(NodeState node, Action<Frame> onMessage) => frame =>
+    /// <remarks>
+    /// With a <see cref="CommandParams.DeduplicationWindow"/>, a message whose id the
+    /// subscription delivered lately is dropped here, after the stamp, so that its ACK
+    /// reaches the connection that delivered it.
+    /// </remarks>
+    private Action<Frame> Stamping(NodeState node, ClusterCommand subscription)
     {
+        var onMessage = subscription.Parameters.OnMessage!;
+        var duplicates = subscription.Duplicates;
+        return frame =>
+        {
+            if (State == ClusterState.Disposed)
+            {
+                return;
+            }
+
+            frame.DeliveredBy = node.Session;
+            if (duplicates is not null && frame.Headers[SendJournalOptions.IdHeader] is { } id && !duplicates.FirstTime(id))
+            {
+                DropDuplicate(frame, subscription.AcksDuplicates);
+                return;
+            }
+
+            onMessage(frame);
+        };
+    }
+
+    /// <summary>
+    /// Counts a repeat and, in <c>client-individual</c> mode, acknowledges it so that the
+    /// broker forgets it. In <c>client</c> mode an ACK is cumulative and would acknowledge
+    /// the application's own messages before it: the application's next ACK covers the
+    /// repeat instead.
+    /// </summary>
+    private void DropDuplicate(Frame frame, bool acknowledge)
+    {
+        DuplicatesDropped++;
+        if (acknowledge)
+        {
+            Execute(StompCommands.Ack, new CommandParams { Message = frame }, s_ignoreAnswer);
+        }
+    }
+
+    /// <summary>
+    /// Takes a SEND into the journal: a receipt when the call asked for none (the SEND's
+    /// id, so that one string serves both) and the id header unless the call set its own.
+    /// A full journal fails it after the current callback, certainly not delivered.
+    /// </summary>
+    private bool Journal(ClusterCommand command, SendJournal journal)
+    {
+        var parameters = command.Parameters;
+        var length = parameters.BodyLength;
+        if (!journal.TryAdd(length))
+        {
+            // Pending, so that a Dispose before the answer answers it.
+            _pending.Add(command);
+            command.FailLater(Errors.SendJournalFull(journal.Count, journal.Bytes, length, journal.MaxCount, journal.MaxBytes));
+            return false;
+        }
+
+        var id = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_idPrefix}{++_journalIds}");
+        parameters[SendJournalOptions.IdHeader] ??= id;
+        if (parameters["receipt"] is null && _defaultSendReceipt is null)
+        {
+            parameters["receipt"] = id;
+            command.ReceiptIsOwn = true;
+        }
+
+        command.JournalBytes = length;
+        command.Journaled = true;
+        return true;
+    }
+
+    /// <summary>A journaled SEND was answered: its room goes back, and the async face hears of it on a later pass if it waits.</summary>
+    internal void Unjournal(ClusterCommand command)
+    {
+        _journal!.Remove(command.JournalBytes);
+        if (JournalRoomWanted && !_roomAnnounced)
+        {
+            _roomAnnounced = true;
+            Loop.Postpone(_announceRoom);
+        }
+    }
+
+    private void AnnounceRoom()
+    {
+        _roomAnnounced = false;
         if (State != ClusterState.Disposed)
         {
-            frame.DeliveredBy = node.Session;
-            onMessage(frame);
+            JournalRoom?.Invoke();
         }
-    };
+    }
+
+    /// <summary>A header the node clients add to every such command when the call gives none: its command_headers value, else its default_headers value.</summary>
+    private static string? DefaultHeader(ClusterOptions options, string command, string header)
+    {
+        var own = options.CommandHeaders?.FirstOrDefault(kv => string.Equals(kv.Key, command, StringComparison.OrdinalIgnoreCase)).Value;
+        return own?.GetValueOrDefault(header) ?? options.DefaultHeaders?.GetValueOrDefault(header);
+    }
 
     /// <summary>Takes an answered command off the pending list.</summary>
     internal void Answered(ClusterCommand command) => _pending.Remove(command);
+
+    internal bool IsPending(ClusterCommand command) => _pending.Contains(command);
 
     internal void Reuse(ClusterCommand command)
     {
@@ -556,6 +762,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             DefaultHeaders = options.DefaultHeaders,
             CommandHeaders = options.CommandHeaders,
             FrameLimits = options.FrameLimits,
+            LoggerFactory = options.LoggerFactory,
+            MeterFactory = options.MeterFactory,
             // The cluster's resolved loop, never the option: a node factory that resolved
             // a missing loop on its own could put a node on another loop than the cluster.
             Loop = Loop,
@@ -595,7 +803,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         node.EndSession();
         if (IsNodeFailure(error))
         {
-            FailOver(node);
+            FailOver(node, error);
         }
 
         if (OnNodeError is { } onNodeError)

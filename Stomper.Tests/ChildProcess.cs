@@ -25,6 +25,7 @@ internal static class ChildProcess
             "tstp-inherited-as-ignored" => TstpInheritedAsIgnored(),
             "alrm-pipe-usr1" => AlrmPipeUsr1(),
             "loop-backend" => LoopBackend(),
+            "publish-traced" => Integration.TracedPublisher.Run(),
             _ => 2,
         }
         : 2;

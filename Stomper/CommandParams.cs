@@ -90,6 +90,16 @@ public sealed class CommandParams
     public Action<StompError, string, int>? OnNodeError { get; set; }
 
     /// <summary>
+    /// Beyond the original, SUBSCRIBE on a cluster: drop a MESSAGE whose <c>stomper-id</c>
+    /// header (set by a cluster's send journal, or by the sender) equals one of the last
+    /// <c>DeduplicationWindow</c> ids delivered on this subscription, across failovers and
+    /// the broker's redeliveries; a dropped message in <c>client-individual</c> mode is
+    /// acknowledged so that the broker forgets it. 0 (the default): every message is
+    /// delivered, as in the original. A single-node <see cref="StomperClient"/> ignores it.
+    /// </summary>
+    public int DeduplicationWindow { get; set; }
+
+    /// <summary>
     /// Beyond the original: how long this command waits for its RECEIPT, counted from the
     /// call, instead of <see cref="StomperOptions.ReceiptTimeout"/> (or the cluster's, on
     /// each node it is tried on). <see cref="TimeSpan.Zero"/> or
@@ -156,6 +166,7 @@ public sealed class CommandParams
         OnMessage = source.OnMessage;
         Message = source.Message;
         OnNodeError = source.OnNodeError;
+        DeduplicationWindow = source.DeduplicationWindow;
         ReceiptTimeout = source.ReceiptTimeout;
     }
 
@@ -170,6 +181,7 @@ public sealed class CommandParams
         OnMessage = null;
         Message = null;
         OnNodeError = null;
+        DeduplicationWindow = 0;
         ReceiptTimeout = null;
     }
 

@@ -44,4 +44,11 @@ public enum ErrorCode
     /// The client gives the connection up, as for <see cref="E_READ_TIMEDOUT"/>, and a cluster fails over.
     /// </summary>
     E_RECEIPT_TIMEDOUT = 8,
+
+    /// <summary>
+    /// Beyond the original: a cluster's send journal (<c>ClusterOptions.SendJournal</c>) is full
+    /// by count or bytes, so the SEND was refused and never written anywhere
+    /// (<see cref="StompError.MayHaveBeenDelivered"/> is false). The async face waits for room instead.
+    /// </summary>
+    E_SEND_JOURNAL_FULL = 9,
 }

@@ -146,6 +146,25 @@ internal static class Errors
 
     internal const string ConnectHookOwnHeader = "as an extra header: the client writes it itself (set Login, Passcode or Vhost instead)";
 
+    // ---- The send journal and transactions (beyond the original) ------------------
+
+    /// <summary>A SEND refused because the cluster's send journal is full (count or bytes); never written anywhere.</summary>
+    internal static StompError SendJournalFull(int count, long bytes, int bodyLength, int maxCount, long maxBytes) =>
+        new(string.Create(CultureInfo.InvariantCulture,
+            $"Operation \"SEND\" refused: the send journal is full ({count} of {maxCount} SENDs, {bytes} of {maxBytes} bytes awaiting their RECEIPT; this body is {bodyLength} bytes)."),
+            E_SEND_JOURNAL_FULL);
+
+    /// <summary>
+    /// A command of a transaction whose BEGIN went to a connection that has ended: not sent,
+    /// since no other connection knows the transaction and the broker aborted it with the
+    /// connection.
+    /// </summary>
+    internal static StompError TransactionLost(string commandName, string transaction, string host, int port) =>
+        new($"{commandName} not sent: transaction \"{transaction}\" began on the connection to {host}:{port.ToString(CultureInfo.InvariantCulture)}, which is closed; the server aborted the transaction with it.", E_OPRN_ERROR);
+
+    /// <summary>A cluster option below its lower bound, named as the option is (<c>SendJournal.MaxCount</c>).</summary>
+    internal static ArgumentException ClusterOptionNotPositive(string parameterName) => NotPositiveInteger(parameterName);
+
     // ---- Connection and operation errors ---------------------------------------------------
 
     internal static StompError CantConnect(string host, int port, string reason) =>
@@ -187,8 +206,14 @@ internal static class Errors
         new(errorFrame.Headers["message"] ?? string.Empty, E_OPRN_ERROR, errorFrame) { EndedSession = endedSession };
 
     /// <summary><c>Operation "&lt;NAME&gt;" aborted: &lt;message&gt;</c>, keeping the cause's code and frame.</summary>
-    internal static StompError OperationAborted(string commandName, StompError cause) =>
-        new($"Operation \"{commandName}\" aborted: {cause.Message}", cause.Code, cause.Frame) { EndedSession = cause.EndedSession };
+    internal static StompError OperationAborted(string commandName, StompError cause, bool mayHaveBeenDelivered = false) =>
+        new($"Operation \"{commandName}\" aborted: {cause.Message}", cause.Code, cause.Frame) { EndedSession = cause.EndedSession, MayHaveBeenDelivered = mayHaveBeenDelivered };
+
+    /// <summary>The same error, saying whether the command may have been delivered: a cluster's final answer after several attempts.</summary>
+    internal static StompError WithDoubt(StompError error, bool mayHaveBeenDelivered) =>
+        error.MayHaveBeenDelivered == mayHaveBeenDelivered
+            ? error
+            : new(error.Message, error.Code, error.Frame) { EndedSession = error.EndedSession, MayHaveBeenDelivered = mayHaveBeenDelivered };
 
     /// <summary><c>Subscription "&lt;id&gt;" lost: &lt;message&gt;</c>, keeping the cause's code and frame.</summary>
     internal static StompError SubscriptionLost(string subscriptionId, StompError cause) =>

@@ -44,6 +44,17 @@ public sealed class StompError
     /// </summary>
     internal bool EndedSession { get; init; }
 
+    /// <summary>
+    /// Beyond the original: whether the failed command's frame may have reached the broker
+    /// (the error is "in doubt"). True when a frame of it had been handed to a connection
+    /// that ended before the command was answered (a SEND awaiting its RECEIPT, say): the
+    /// broker may have acted on it. False when it certainly did not: never written (still
+    /// queued, refused before being sent, a full send journal), or refused by the broker
+    /// with an ERROR. A cluster's final error says true when any of its attempts may have
+    /// been delivered. Set by the library; a fake node client of a test may set it too.
+    /// </summary>
+    public bool MayHaveBeenDelivered { get; init; }
+
     /// <summary>Returns <see cref="Message"/>, so that an error interpolates like Perl's <c>$err-&gt;message</c>.</summary>
     public override string ToString() => Message;
 }

@@ -37,6 +37,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     private readonly Dictionary<string, (PendingCommand Command, Subscription? Subscription)> _awaitingReceipt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly Action _confirmWrites;
+    private readonly ClientTelemetry _telemetry;
     private readonly ReceiptDeadlines _deadlines;
     private readonly double _receiptTimeout;
     private Action<StompError> _onError = s_defaultOnError;
@@ -92,6 +93,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         OnDisconnect = options.OnDisconnect;
         OnError = options.OnError;
         _confirmWrites = ConfirmWrites;
+        _telemetry = new ClientTelemetry(options.LoggerFactory, options.MeterFactory, Host, Port);
         _deadlines = new ReceiptDeadlines(_loop, IsAwaited, ReceiptTimedOut);
         if (!options.Lazy)
         {
@@ -223,7 +225,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         // Written later: keep the call's values, not an object the caller may change meanwhile.
-        _queued.Enqueue(pending with { Parameters = parameters.Snapshot() });
+        _queued.Enqueue(pending with { Parameters = _telemetry.Queued(parameters.Snapshot()) });
     }
 
     /// <summary>The receipt deadlines being watched, for tests.</summary>
@@ -313,7 +315,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         _disposed = true;
-        foreach (var command in DrainPending())
+        // A receipt-less command already written has completed: it is not warned about as
+        // aborted, though Dispose calls no callback.
+        TakeWrittenConfirmations();
+        var pending = DrainPending();
+        _telemetry.Disposed(pending.Count);
+        foreach (var command in pending)
         {
             WarnDestroyed(command);
         }
@@ -365,7 +372,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             OnRead = Read,
             OnRTimeout = h => Fail(h, Errors.ReadTimedOut()),
         });
-        handle.OnWritten = _ => ScheduleWriteConfirmations();
+        handle.OnWritten = h =>
+        {
+            _telemetry.Wrote(h);
+            ScheduleWriteConfirmations();
+        };
+        _telemetry.Connecting();
         _handle = handle;
         _state = State.Connecting;
         _version = StompVersion.V1_0;
@@ -391,6 +403,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         _state = State.LoggingIn;
+        _telemetry.LoggingIn(_options.Login);
         try
         {
             OnConnect?.Invoke();
@@ -509,6 +522,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             // A handle destroyed by a socket error still holds what it read before it.
             var result = _reader!.TryRead(handle.ReadBuffer, out var frame, out var consumed, out var error);
             handle.Consume(consumed);
+            _telemetry.Read(consumed);
             switch (result)
             {
                 case FrameReadResult.NeedMoreData:
@@ -551,6 +565,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private void Dispatch(Frame frame)
     {
+        _telemetry.FrameReceived(frame);
         switch (frame.Command)
         {
             case StompCommands.Connected when _state == State.LoggingIn:
@@ -594,6 +609,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         _reader!.Version = version;
         Session = frame.Headers["session"];
         _state = State.Connected;
+        _telemetry.Connected(frame, version);
         StartHeartBeats(sx, sy);
         if (_readPaused)
         {
@@ -672,7 +688,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         message.SubscriptionKey = subscription.Id;
-        subscription.OnMessage(message);
+        _telemetry.Process(subscription.OnMessage, message, subscription.Id);
     }
 
     /// <summary>
@@ -703,6 +719,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         var (command, subscription) = entry;
+        _telemetry.ReceiptAnswered(id, command.Name, null);
         if (command.Timeout > 0)
         {
             _deadlines.Answered(command.Sequence);
@@ -712,10 +729,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         {
             case StompCommands.Subscribe when subscription is not null:
                 subscription.Confirmed = true;
+                _telemetry.SubscriptionConfirmed();
                 break;
             case StompCommands.Unsubscribe when subscription is not null:
                 // Only the subscription this UNSUBSCRIBE named: a SUBSCRIBE with the same
                 // id written since then made a new one, which lives on.
+                _telemetry.SubscriptionEnded(subscription.Confirmed);
                 Unlink(subscription);
                 break;
             case StompCommands.Disconnect:
@@ -742,6 +761,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         if (_state == State.Connected && frame.Headers["receipt-id"] is { } receiptId && _awaitingReceipt.Remove(receiptId, out var entry))
         {
             var error = Errors.ErrorFrame(frame);
+            _telemetry.ReceiptAnswered(receiptId, entry.Command.Name, error);
             if (entry.Command.Timeout > 0)
             {
                 _deadlines.Answered(entry.Command.Sequence);
@@ -801,12 +821,16 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             subscriptionKey = Lookup("id", parameters, commandHeaders) ?? Lookup("destination", parameters, commandHeaders) ?? string.Empty;
         }
 
+        var watched = _telemetry.Watching;
+        var destination = watched ? Lookup("destination", parameters, commandHeaders) : null;
+        using var activity = watched ? _telemetry.StartCommand(name, destination, parameters) : null;
         var mark = handle.BytesQueued;
         try
         {
             var writer = new FrameWriter(handle.Writer, _version);
             writer.WriteCommand(name);
             var hasContentLength = WriteHeaderLayers(ref writer, name, parameters, receiptOverride);
+            ClientTelemetry.InjectContext(ref writer, activity, parameters);
             if (ackId is not null)
             {
                 WriteAckHeaders(ref writer, parameters, ackId, ackSubscription);
@@ -852,6 +876,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
         if (receipt is not null)
         {
+            // The mark says later whether the whole frame left for the socket, and so
+            // whether an abort is in doubt.
+            command = command with { Mark = handle.BytesQueued };
             if (command.Timeout > 0)
             {
                 // Queued, it was given its deadline at the call; written at the call, now is the call.
@@ -861,6 +888,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             }
 
             _awaitingReceipt[receipt] = (command, subscription);
+            _telemetry.ReceiptAwaited(receipt);
         }
         else if (command.ReplyTo is not null)
         {
@@ -868,6 +896,10 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         handle.Commit();
+        if (watched)
+        {
+            _telemetry.Wrote(name, destination, receipt, handle.BytesQueued - mark);
+        }
     }
 
     /// <summary>Writes the call's headers, then the command's defaults, then the global defaults, each name once; returns whether content-length was among them.</summary>
@@ -1034,8 +1066,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// capturing the caller's parameters makes C# allocate the closure on entry to that
     /// caller, on every SEND, even when the failure never happens.
     /// </summary>
-    private void CompleteLater(PendingCommand command, StompError error) =>
+    private void CompleteLater(PendingCommand command, StompError error)
+    {
+        _telemetry.CommandNotSent(command.Name, error);
         _loop.Postpone(() => Complete(command, null, error));
+    }
 
     private void WarnDestroyed(PendingCommand command)
     {
@@ -1076,6 +1111,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             ? [.. _subscriptions.Values.SelectMany(s => s.Chain()).Where(s => s.Confirmed).OrderBy(s => s.Sequence)]
             : new List<Subscription>();
         _subscriptions.Clear();
+
+        // Receipt-less commands whose frames the socket took before the failure have
+        // completed, though their confirmation waits for a later pass: they hear so first,
+        // as they would have, and are never reported aborted.
+        var confirmed = TakeWrittenConfirmations();
         var aborted = DrainPending();
         CloseConnection();
 
@@ -1086,8 +1126,11 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             error = Errors.ConnectionClosedByClient();
         }
 
+        _telemetry.Ended(error, aborted.Count, lost.Count);
+
         if (_reconnectInterval is > 0 and var interval)
         {
+            _telemetry.ReconnectScheduled(interval);
             _reconnectTimer?.Dispose();
             _reconnectTimer = _loop.Timer(interval, 0, () =>
             {
@@ -1100,7 +1143,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             });
         }
 
-        var notices = new List<Notice>(lost.Count + aborted.Count + 2);
+        var notices = new List<Notice>(lost.Count + aborted.Count + (confirmed?.Count ?? 0) + 2);
+        foreach (var command in confirmed ?? [])
+        {
+            notices.Add(new(() => Complete(command, null, null), AnswersCommand: true));
+        }
+
         if (error is not null)
         {
             notices.Add(new(() => _onError(error)));
@@ -1115,7 +1163,9 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         foreach (var command in aborted)
         {
             // The command whose receipt timed out hears the timeout itself; the others, that it ended their connection.
-            var answer = command.Sequence == timedOut ? error! : Errors.OperationAborted(command.Name, error!);
+            var answer = command.Sequence == timedOut
+                ? Errors.WithDoubt(error!, command.MayHaveBeenDelivered)
+                : Errors.OperationAborted(command.Name, error!, command.MayHaveBeenDelivered);
             notices.Add(new(() => Complete(command, null, answer), AnswersCommand: true));
         }
 
@@ -1196,12 +1246,34 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private void NotifyLater(List<Notice> notices, int from) => _loop.Postpone(() => Notify(notices, from));
 
-    /// <summary>Every command not yet answered, in the order issued, removed from the client.</summary>
+    /// <summary>
+    /// Takes off the receipt-less commands whose frames were handed to the socket and whose
+    /// confirmation has not run yet, in order; null when there are none.
+    /// </summary>
+    private List<PendingCommand>? TakeWrittenConfirmations()
+    {
+        List<PendingCommand>? confirmed = null;
+        var written = _handle?.BytesWritten ?? long.MinValue;
+        while (_unwritten.TryPeek(out var head) && head.Mark <= written)
+        {
+            _unwritten.Dequeue();
+            (confirmed ??= []).Add(head.Command);
+        }
+
+        return confirmed;
+    }
+
+    /// <summary>
+    /// Every command not yet answered, in the order issued, removed from the client; each
+    /// says whether its whole frame had been handed to the socket (a receipt-less one
+    /// still here had not: its confirmation would have come first).
+    /// </summary>
     private List<PendingCommand> DrainPending()
     {
         var pending = new List<PendingCommand>(_queued.Count + _unwritten.Count + _awaitingReceipt.Count);
+        var written = _handle?.BytesWritten ?? long.MinValue;
         pending.AddRange(_unwritten.Select(u => u.Command));
-        pending.AddRange(_awaitingReceipt.Values.Select(r => r.Command));
+        pending.AddRange(_awaitingReceipt.Values.Select(r => r.Command with { MayHaveBeenDelivered = r.Command.Mark > 0 && r.Command.Mark <= written }));
         pending.AddRange(_queued);
         _unwritten.Clear();
         _awaitingReceipt.Clear();
@@ -1290,5 +1362,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// one, else <c>on_receipt</c>), its place in issue order, how long it may wait for a
     /// receipt (seconds, 0 for ever) and, once watched, until when.
     /// </summary>
-    private readonly record struct PendingCommand(string Name, CommandParams Parameters, Action<Frame?, StompError?>? ReplyTo, long Sequence, double Timeout, double Deadline = 0);
+    private readonly record struct PendingCommand(string Name, CommandParams Parameters, Action<Frame?, StompError?>? ReplyTo, long Sequence, double Timeout, double Deadline = 0)
+    {
+        /// <summary>For a command awaiting its RECEIPT: <see cref="Handle.BytesQueued"/> just after its frame, 0 before it is written.</summary>
+        public long Mark { get; init; }
+
+        /// <summary>Set when the command is aborted: its whole frame had been handed to the socket.</summary>
+        public bool MayHaveBeenDelivered { get; init; }
+    }
 }

@@ -107,12 +107,23 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
         return task;
     }
 
-    /// <summary>On the loop: hands the command to the engine, unless it was cancelled on its way.</summary>
+    /// <summary>The command's parameters, for the journal's room check.</summary>
+    public CommandParams Parameters => _parameters;
+
+    /// <summary>Completed already (cancelled while it waited): nothing is left to send.</summary>
+    public bool IsFinished => Volatile.Read(ref _completed) != 0;
+
+    /// <summary>On the loop: hands the command to the engine, unless it was cancelled on its way or waits for room in the send journal.</summary>
     public void Run()
     {
         if (Volatile.Read(ref _completed) != 0)
         {
             Release();
+            return;
+        }
+
+        if (_owner.WaitsForRoom(this, _name))
+        {
             return;
         }
 

@@ -11,7 +11,7 @@ namespace Stomper.Tests.Client;
 [TestFixture]
 public sealed class ClientAllocationTests
 {
-    private const int Sends = 10_000;
+    internal const int Sends = 10_000;
 
     [TestCase(false)]
     [TestCase(true)]
@@ -31,6 +31,18 @@ public sealed class ClientAllocationTests
         Assert.That(client.IsConnected, Is.True);
         var send = new CommandParams { ["destination"] = "/queue/a", Body = new string('x', 100) };
 
+        var (perSend, written) = MeasureSends(client, loop, transport, send);
+
+        Assert.That(written, Is.GreaterThan(Sends * 100L), "the SENDs went out");
+        Assert.That(perSend, Is.LessThan(1.0), $"{perSend:F1} bytes allocated per SEND");
+    }
+
+    /// <summary>
+    /// Bytes allocated per SEND over <see cref="Sends"/> SENDs of one parameter object from a
+    /// connected client, a loop pass every hundred; and the bytes they put on the wire.
+    /// </summary>
+    internal static (double PerSend, long Written) MeasureSends(StomperClient client, Loop loop, CountingTransport transport, CommandParams send)
+    {
         // One round first, so that one-time costs (JIT, the write buffer growing to a
         // pass's worth of frames) are not counted.
         for (var i = 0; i < 100; i++)
@@ -51,9 +63,7 @@ public sealed class ClientAllocationTests
             }
         }
 
-        var perSend = (double)(GC.GetAllocatedBytesForCurrentThread() - before) / Sends;
-        Assert.That(transport.BytesSent - written, Is.GreaterThan(Sends * 100L), "the SENDs went out");
-        Assert.That(perSend, Is.LessThan(1.0), $"{perSend:F1} bytes allocated per SEND");
+        return ((double)(GC.GetAllocatedBytesForCurrentThread() - before) / Sends, transport.BytesSent - written);
     }
 
     [Test]

@@ -29,6 +29,8 @@ internal static class HarnessOptions
         OnDisconnect = own.OnDisconnect,
         OnError = own.OnError,
         FrameLimits = own.FrameLimits,
+        LoggerFactory = own.LoggerFactory,
+        MeterFactory = own.MeterFactory,
         OnBeforeConnect = own.OnBeforeConnect,
     };
 }

@@ -45,9 +45,12 @@ public sealed class ClusterAllocationTests
     }
 
     /// <summary>A node client that takes every command and answers it when told. Hand-written, not a Moq mock: Moq records each call, which would be the allocation measured.</summary>
-    private sealed class AnsweringNode : IStomperClient
+    internal sealed class AnsweringNode : IStomperClient
     {
         private readonly Queue<Action<Frame?, StompError?>> _callbacks = new(64);
+
+        /// <summary>The parameters of the last command given: a SUBSCRIBE's message callback, for tests that deliver through it.</summary>
+        public CommandParams? LastParameters { get; private set; }
 
         public string Host => "node1";
 
@@ -55,7 +58,11 @@ public sealed class ClusterAllocationTests
 
         public bool IsConnected => true;
 
-        public void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null) => _callbacks.Enqueue(onReceipt!);
+        public void Execute(string command, CommandParams parameters, Action<Frame?, StompError?>? onReceipt = null)
+        {
+            LastParameters = parameters;
+            _callbacks.Enqueue(onReceipt!);
+        }
 
         public void AnswerAll()
         {

@@ -23,6 +23,7 @@ public class ErrorTests
     public void The_codes_beyond_the_original_follow_the_Perl_ones()
     {
         Assert.That((int)E_RECEIPT_TIMEDOUT, Is.EqualTo(8));
+        Assert.That((int)E_SEND_JOURNAL_FULL, Is.EqualTo(9));
         Assert.That(Enum.GetValues<ErrorCode>().Select(c => (int)c), Is.Unique);
     }
 

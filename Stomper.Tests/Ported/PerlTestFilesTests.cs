@@ -194,5 +194,6 @@ public sealed class PerlTestFilesTests
             "E_OPRN_ERROR", "E_UNEXPECTED_DATA", "E_READ_TIMEDOUT",
         }));
         Assert.That(Enum.GetValues<ErrorCode>().Select(c => (int)c).Take(7), Is.EqualTo(Enumerable.Range(1, 7)));
+        Assert.That(Enum.GetValues<ErrorCode>().Skip(7).All(c => (int)c > 7), Is.True);
     }
 }

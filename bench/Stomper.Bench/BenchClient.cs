@@ -54,12 +54,14 @@ internal sealed record BenchTarget(string Client, ClientFactory Create)
         })));
 
     /// <summary>The cluster client over one node, so that its own cost shows against the single-node client's.</summary>
-    public static BenchTarget Cluster(string host, int port) =>
-        new("Stomper.Cluster", (loop, handleParams) => new ClusterNodes(new StomperCluster(new ClusterOptions
+    /// <param name="journal">With issue 14's send journal (every SEND receipted and kept until its RECEIPT): the client is named "+journal".</param>
+    public static BenchTarget Cluster(string host, int port, bool journal = false) =>
+        new(journal ? "Stomper.Cluster+journal" : "Stomper.Cluster", (loop, handleParams) => new ClusterNodes(new StomperCluster(new ClusterOptions
         {
             Nodes = [new ClusterNode(host, port)],
             Loop = loop,
             HandleParams = handleParams,
+            SendJournal = journal ? new SendJournalOptions() : null,
             OnError = error => Console.Error.WriteLine($"bench cluster error: {error.Message}"),
         })));
 

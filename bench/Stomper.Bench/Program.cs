@@ -7,6 +7,8 @@ using Stomper.Bench;
 //   tls [scale]      the TLS workloads only, beside the same workloads in plaintext
 //   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
 //   async [scale]    the async face's workloads (issue 12) against the local peer only
+//   obs [scale]      issue 13: publish, consume, round trip with the diagnostics off, idle, metered, traced
+//   journal [scale]  issue 14: publish with the send journal, consume with dedup, each beside off (also in local)
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
 //   scale [scale]    issue 16: round trip and consume beside 0-5,000 idle watched sockets, 1,000 clients on one loop
 //   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip; tls-<workload> over TLS)
@@ -51,6 +53,11 @@ if (what is "all" or "local" or "tls")
     suite.Tls();
 }
 
+if (what is "all" or "obs")
+{
+    suite.Observability();
+}
+
 if (what is "all" or "scale")
 {
     ScaleWorkloads.Run(scale);
@@ -59,6 +66,11 @@ if (what is "all" or "scale")
 if (what == "async")
 {
     suite.Async();
+}
+
+if (what == "journal")
+{
+    suite.Journal();
 }
 
 if (what is "all" or "brokers")

@@ -24,6 +24,9 @@ namespace Stomper.Bench;
 internal sealed class StompPeer : IDisposable
 {
     private const int FloodBatch = 1000;
+
+    /// <summary>The id header a cluster's send journal stamps, as the flood writes it when the SUBSCRIBE asks (<c>x-ids:true</c>).</summary>
+    private const string IdHeader = "stomper-id:";
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly int _readBuffer;
     private readonly X509Certificate2? _certificate;
@@ -46,10 +49,12 @@ internal sealed class StompPeer : IDisposable
     public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
 
     /// <summary>The MESSAGE frame the flood sends: fixed width, so a batch is a whole number of them.</summary>
-    public static byte[] EncodeMessage(string subscription, int sequence, ReadOnlySpan<byte> body)
+    /// <param name="withId">Adds a fixed-width <c>stomper-id</c> header (issue 14's deduplication), whose digits <see cref="Flood"/> rewrites per batch.</param>
+    public static byte[] EncodeMessage(string subscription, int sequence, ReadOnlySpan<byte> body, bool withId = false)
     {
+        var id = withId ? string.Create(CultureInfo.InvariantCulture, $"{IdHeader}{sequence:D10}\n") : string.Empty;
         var head = string.Create(CultureInfo.InvariantCulture,
-            $"MESSAGE\nsubscription:{subscription}\nmessage-id:m-{sequence:D8}\ndestination:/queue/bench\ncontent-length:{body.Length}\n\n");
+            $"MESSAGE\nsubscription:{subscription}\nmessage-id:m-{sequence:D8}\ndestination:/queue/bench\n{id}content-length:{body.Length}\n\n");
         var bytes = new byte[Encoding.ASCII.GetByteCount(head) + body.Length + 1];
         var n = Encoding.ASCII.GetBytes(head, bytes);
         body.CopyTo(bytes.AsSpan(n));
@@ -111,6 +116,7 @@ internal sealed class StompPeer : IDisposable
                 var close = false;
                 int? flood = null;
                 string subscription = "0";
+                var ids = false;
                 while (pos < length)
                 {
                     var rest = buffer.AsSpan(pos, length - pos);
@@ -166,6 +172,7 @@ internal sealed class StompPeer : IDisposable
                     {
                         flood = int.Parse(count, CultureInfo.InvariantCulture);
                         subscription = Header(headers, "id"u8) ?? Header(headers, "destination"u8) ?? "0";
+                        ids = Header(headers, "x-ids"u8) == "true";
                     }
                 }
 
@@ -189,7 +196,8 @@ internal sealed class StompPeer : IDisposable
                     // consumer that acknowledges writes as much as it reads, and unread ACKs
                     // would fill the socket and then the client's write buffer.
                     var name = subscription;
-                    new Thread(() => Flood(socket, name, total)) { IsBackground = true, Name = "peer-flood" }.Start();
+                    var withIds = ids;
+                    new Thread(() => Flood(socket, name, total, withIds)) { IsBackground = true, Name = "peer-flood" }.Start();
                 }
             }
         }
@@ -199,15 +207,17 @@ internal sealed class StompPeer : IDisposable
         }
     }
 
-    private static void Flood(PeerStream socket, string subscription, int total)
+    private static void Flood(PeerStream socket, string subscription, int total, bool withIds)
     {
         var body = new byte[100];
         body.AsSpan().Fill((byte)'x');
-        var one = EncodeMessage(subscription, 0, body).Length;
+        var first = EncodeMessage(subscription, 0, body, withIds);
+        var one = first.Length;
+        var idAt = withIds ? first.AsSpan().IndexOf(Encoding.ASCII.GetBytes(IdHeader)) + IdHeader.Length : -1;
         var batch = new byte[one * FloodBatch];
         for (var i = 0; i < FloodBatch; i++)
         {
-            EncodeMessage(subscription, i, body).CopyTo(batch, i * one);
+            EncodeMessage(subscription, i, body, withIds).CopyTo(batch, i * one);
         }
 
         try
@@ -215,6 +225,12 @@ internal sealed class StompPeer : IDisposable
             for (var sent = 0; sent < total; sent += FloodBatch)
             {
                 var frames = Math.Min(FloodBatch, total - sent);
+                for (var i = 0; idAt >= 0 && i < frames; i++)
+                {
+                    // Every message a new id, so that only a real repeat would be dropped.
+                    ((long)sent + i).TryFormat(batch.AsSpan((i * one) + idAt, 10), out _, "D10", CultureInfo.InvariantCulture);
+                }
+
                 socket.Send(batch.AsSpan(0, frames * one));
             }
         }

@@ -56,6 +56,36 @@ internal sealed class Suite
         Add(StompPy.Run("cluster-publish", "127.0.0.1", peer.Port, million));
         Add(Workloads.Consume("cluster-consume", cluster, million));
         Add(StompPy.Run("cluster-consume", "127.0.0.1", peer.Port, million));
+        Journal(peer, million);
+    }
+
+    /// <summary>
+    /// Issue 14: the cluster's send journal (every SEND receipted and kept until its RECEIPT)
+    /// and a subscription's deduplication window, each beside the same cluster without it in
+    /// this run. Publishing autocorks; the messages consumed carry a unique stomper-id either way.
+    /// </summary>
+    public void Journal(PeerProcess peer, int count)
+    {
+        var off = BenchTarget.Cluster("127.0.0.1", peer.Port);
+        var on = BenchTarget.Cluster("127.0.0.1", peer.Port, journal: true);
+        var dedup = off with { Client = "Stomper.Cluster+dedup" };
+        var corked = new HandleParams { Autocork = true };
+        Workloads.Publish("warmup", on, corked, count, "/queue/bench");
+        Workloads.Consume("warmup", dedup, count, ids: true, window: 10_000);
+        Add(Workloads.Publish("journal-publish", off, corked, count, "/queue/bench"));
+        Add(Workloads.Publish("journal-publish", off with { Client = "Stomper.Cluster-receipts" }, corked, count, "/queue/bench", receipts: true));
+        Add(Workloads.Publish("journal-publish", on, corked, count, "/queue/bench"));
+        Add(Workloads.Consume("dedup-consume", off, count, ids: true));
+        Add(Workloads.Consume("dedup-consume", dedup, count, ids: true, window: 10_000));
+        Add(Workloads.Consume("dedup-consume-client-ack", off, count, "client-individual", ids: true));
+        Add(Workloads.Consume("dedup-consume-client-ack", dedup, count, "client-individual", ids: true, window: 10_000));
+    }
+
+    /// <summary>Only the journal's workloads (issue 14), against a local peer of their own.</summary>
+    public void Journal()
+    {
+        using var peer = PeerProcess.Start();
+        Journal(peer, Count(1_000_000));
     }
 
     /// <summary>
@@ -97,6 +127,66 @@ internal sealed class Suite
         foreach (var target in new[] { plain, tls })
         {
             Add(WithPeerCpu(peer, trips, () => Workloads.RoundTrip("tls-cmp-roundtrip", target, trips)));
+        }
+    }
+
+    /// <summary>
+    /// Issue 13: publish (autocork), consume and the receipt round trip against the local
+    /// peer with the diagnostics off, idle, metered and traced (<see cref="ObservabilityModes"/>),
+    /// the modes of one workload back to back so that the machine's load falls on all alike.
+    /// </summary>
+    public void Observability()
+    {
+        using var peer = PeerProcess.Start();
+        var target = BenchTarget.Single("127.0.0.1", peer.Port);
+        var million = Count(1_000_000);
+        var trips = Count(20_000);
+        foreach (var mode in ObservabilityModes.All)
+        {
+            ObservabilityModes.In(mode, () => Workloads.Publish("warmup", target, new HandleParams { Autocork = true }, million / 2, "/queue/bench"));
+            ObservabilityModes.In(mode, () => Workloads.Consume("warmup", target, million / 2));
+        }
+
+        AddBest(Rounds(() => Workloads.Publish("obs-publish", target with { Client = "Stomper-autocork" }, new HandleParams { Autocork = true }, million, "/queue/bench")));
+        AddBest(Rounds(() => Workloads.Consume("obs-consume", target, million)));
+        AddBest(Rounds(() => Workloads.RoundTrip("obs-roundtrip", target, trips)));
+    }
+
+    /// <summary>
+    /// Three rounds of every mode, one after the other, so that a burst of load from the
+    /// machine's other work lands on one run of one mode rather than on a whole mode.
+    /// </summary>
+    private static List<Result> Rounds(Func<Result?> run)
+    {
+        var results = new List<Result>();
+        for (var round = 0; round < 3; round++)
+        {
+            foreach (var mode in ObservabilityModes.All)
+            {
+                if (ObservabilityModes.In(mode, run) is { } result)
+                {
+                    results.Add(result);
+                }
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// Each mode's run of least CPU per message (the figure least moved by other processes on
+    /// a shared machine), with its CPU as a percentage of the best run with the diagnostics off.
+    /// </summary>
+    private void AddBest(List<Result> results)
+    {
+        var best = results.GroupBy(r => r.Client).Select(g => g.MinBy(r => r.CpuSecondsPerMillion)!).ToList();
+        var off = best.FirstOrDefault(r => r.Client.EndsWith("-obs-off", StringComparison.Ordinal));
+        foreach (var result in best)
+        {
+            Add(off is null ? result : result with
+            {
+                Extra = new Dictionary<string, double>(result.Extra) { ["cpu_pct_of_off"] = 100 * result.CpuSecondsPerMillion / off.CpuSecondsPerMillion },
+            });
         }
     }
 
@@ -208,13 +298,20 @@ internal sealed class Suite
             var py = _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == "stomp.py");
             var raw = _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == "raw");
 
-            // A TLS client ("Stomper+tls-autocork") beside the same client in plaintext ("Stomper-autocork").
-            var plain = r.Client.Contains("+tls", StringComparison.Ordinal)
-                ? _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == r.Client.Replace("+tls", string.Empty, StringComparison.Ordinal))
+            // A TLS client ("Stomper+tls-autocork") beside the same client in plaintext
+            // ("Stomper-autocork"); a cluster with the journal or dedup beside it without; a
+            // diagnostics mode ("Stomper-obs-tracing") beside the same client with them off.
+            var option = new[] { "+tls", "+journal", "+dedup" }.FirstOrDefault(o => r.Client.Contains(o, StringComparison.Ordinal));
+            var obs = r.Client.IndexOf("-obs-", StringComparison.Ordinal);
+            var plain = option is not null
+                ? _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == r.Client.Replace(option, string.Empty, StringComparison.Ordinal))
+                : obs > 0 && !r.Client.EndsWith("-obs-off", StringComparison.Ordinal)
+                ? _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == r.Client[..obs] + "-obs-off")
                 : null;
             var ratio = py is null || r.Client == "stomp.py" ? "" : (r.MsgsPerSecond / py.MsgsPerSecond).ToString("F1", inv);
             var ofRaw = plain is not null
-                ? (100 * r.MsgsPerSecond / plain.MsgsPerSecond).ToString("F0", inv) + "% of plaintext"
+                ? (100 * r.MsgsPerSecond / plain.MsgsPerSecond).ToString(obs > 0 ? "F1" : "F0", inv)
+                    + (option == "+tls" ? "% of plaintext" : obs > 0 ? "% of obs-off" : "% of off")
                 : raw is null || r.Client == "raw" ? "" : (100 * r.MsgsPerSecond / raw.MsgsPerSecond).ToString("F0", inv) + "%";
             var alloc = double.IsNaN(r.AllocBytesPerMsg) ? "n/a" : r.AllocBytesPerMsg.ToString("F1", inv);
             var extra = string.Join(" ", r.Extra.Select(e => string.Format(inv, "{0}={1:F1}", e.Key, e.Value)));

@@ -23,12 +23,13 @@ internal static class Workloads
     /// keeps at most a chunk ahead of the socket, as a real one would, and never spins.
     /// Then DISCONNECT, timed until its RECEIPT.
     /// </summary>
-    public static Result Publish(string workload, BenchTarget target, HandleParams handleParams, int count, string destination)
+    /// <param name="receipts">Every SEND asks for a RECEIPT (<c>receipt:auto</c>): what the send journal adds to each, without the journal.</param>
+    public static Result Publish(string workload, BenchTarget target, HandleParams handleParams, int count, string destination, bool receipts = false)
     {
         using var loop = new Loop();
         using var client = target.Create(loop, handleParams);
         Ready(loop, client);
-        var parameters = new CommandParams { ["destination"] = destination, Body = Body100 };
+        var parameters = new CommandParams { ["destination"] = destination, ["receipt"] = receipts ? "auto" : null, Body = Body100 };
         var cv = loop.Cv();
         var sent = 0;
         Action<Frame?, StompError?> nextChunk = null!;
@@ -68,7 +69,9 @@ internal static class Workloads
     /// (<c>$stomper-&gt;ack( message =&gt; $msg )</c>).
     /// </summary>
     /// <param name="shared">A loop to run on (the scale workload's, with idle watchers on it); null for a loop of its own.</param>
-    public static Result Consume(string workload, BenchTarget target, int count, string ackMode = "auto", Loop? shared = null)
+    /// <param name="ids">The peer stamps every MESSAGE with a unique <c>stomper-id</c> (issue 14), as a journaled producer's messages carry.</param>
+    /// <param name="window">The subscription's <see cref="CommandParams.DeduplicationWindow"/> (0: off).</param>
+    public static Result Consume(string workload, BenchTarget target, int count, string ackMode = "auto", Loop? shared = null, bool ids = false, int window = 0)
     {
         using var owned = shared is null ? new Loop() : null;
         var loop = shared ?? owned!;
@@ -83,6 +86,8 @@ internal static class Workloads
             ["id"] = "bench",
             ["ack"] = ackMode,
             ["x-count"] = count.ToString(CultureInfo.InvariantCulture),
+            ["x-ids"] = ids ? "true" : null,
+            DeduplicationWindow = window,
             OnMessage = message =>
             {
                 if (ack is not null)

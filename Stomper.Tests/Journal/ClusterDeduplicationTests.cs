@@ -1,0 +1,129 @@
+using NUnit.Framework;
+using Stomper.Cluster;
+using Stomper.Tests.Cluster;
+using static Stomper.ErrorCode;
+
+namespace Stomper.Tests.Journal;
+
+/// <summary>A subscription's deduplication window (issue 14, item 5) over mocked node clients.</summary>
+[TestFixture]
+public sealed class ClusterDeduplicationTests
+{
+    private static readonly StompError Reset = new("Connection reset by peer", E_IO);
+
+    [Test]
+    public void A_repeat_of_an_id_delivered_lately_is_dropped_counted_and_acknowledged_to_the_node_that_delivered_it()
+    {
+        var nodes = new MockNodes(2);
+        var bodies = new List<string>();
+        nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/q", ["ack"] = "client-individual", DeduplicationWindow = 10 }, m => bodies.Add(m.Body));
+        var node = nodes.Active;
+        node.Receipt(0);
+        var deliver = node.Commands[0].Params.OnMessage!;
+
+        deliver(Message("a", "m1"));
+        deliver(Message("b", "m2"));
+        deliver(Message("a", "m3"));
+        deliver(new Frame("MESSAGE", new FrameHeaders(("subscription", "s1"), ("message-id", "m4")), "no id"));
+        deliver(new Frame("MESSAGE", new FrameHeaders(("subscription", "s1"), ("message-id", "m5")), "no id"));
+
+        Assert.That(bodies, Is.EqualTo(new[] { "a", "b", "no id", "no id" }), "a message without an id is never taken for a repeat");
+        Assert.That(nodes.Cluster.DuplicatesDropped, Is.EqualTo(1));
+        var ack = node.Commands.Single(c => c.Name == "ACK");
+        Assert.That(ack.Params.Message!.Headers["message-id"], Is.EqualTo("m3"));
+    }
+
+    [Test]
+    public void A_repeat_is_dropped_across_a_failover_and_acknowledged_on_the_new_node()
+    {
+        var nodes = new MockNodes(2);
+        var bodies = new List<string>();
+        nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/q", ["ack"] = "client-individual", DeduplicationWindow = 10 }, m => bodies.Add(m.Body));
+        var first = nodes.Active;
+        first.Receipt(0);
+        first.Commands[0].Params.OnMessage!(Message("a", "m1"));
+
+        first.Break(Reset, lost: [0], aborted: []);
+        var next = nodes.Active;
+        next.Receipt(0);
+        next.Commands[0].Params.OnMessage!(Message("a", "other-node-id"));
+        next.Commands[0].Params.OnMessage!(Message("b", "m2"));
+
+        Assert.That(bodies, Is.EqualTo(new[] { "a", "b" }));
+        Assert.That(nodes.Cluster.DuplicatesDropped, Is.EqualTo(1));
+        Assert.That(next.Commands.Count(c => c.Name == "ACK"), Is.EqualTo(1));
+        Assert.That(first.Commands.Count(c => c.Name == "ACK"), Is.Zero);
+    }
+
+    [Test]
+    public void In_client_mode_a_dropped_repeat_is_not_acknowledged_since_a_cumulative_ACK_would_acknowledge_the_applications_messages()
+    {
+        var nodes = new MockNodes(1);
+        nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/q", ["ack"] = "client", DeduplicationWindow = 4 }, _ => { });
+        nodes.Active.Receipt(0);
+        nodes.Active.Commands[0].Params.OnMessage!(Message("a", "m1"));
+        nodes.Active.Commands[0].Params.OnMessage!(Message("a", "m2"));
+
+        Assert.That(nodes.Cluster.DuplicatesDropped, Is.EqualTo(1));
+        Assert.That(nodes.Active.Commands.Count(c => c.Name == "ACK"), Is.Zero);
+    }
+
+    [Test]
+    public void The_window_is_bounded_an_id_older_than_the_window_is_delivered_again()
+    {
+        var nodes = new MockNodes(1);
+        var bodies = new List<string>();
+        nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/q", DeduplicationWindow = 2 }, m => bodies.Add(m.Body));
+        nodes.Active.Receipt(0);
+        var deliver = nodes.Active.Commands[0].Params.OnMessage!;
+
+        foreach (var id in new[] { "a", "b", "b", "c", "a", "c" })
+        {
+            deliver(Message(id, "m-" + id));
+        }
+
+        Assert.That(bodies, Is.EqualTo(new[] { "a", "b", "c", "a" }));
+        Assert.That(nodes.Cluster.DuplicatesDropped, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Without_a_window_every_message_is_delivered_as_in_the_original()
+    {
+        var nodes = new MockNodes(1);
+        var bodies = new List<string>();
+        nodes.Cluster.Subscribe(new() { ["id"] = "s1", ["destination"] = "/q" }, m => bodies.Add(m.Body));
+        nodes.Active.Receipt(0);
+        nodes.Active.Commands[0].Params.OnMessage!(Message("a", "m1"));
+        nodes.Active.Commands[0].Params.OnMessage!(Message("a", "m2"));
+
+        Assert.That(bodies, Has.Count.EqualTo(2));
+        Assert.That(nodes.Cluster.DuplicatesDropped, Is.Zero);
+    }
+
+    [Test]
+    public void A_negative_window_is_refused_at_the_call()
+    {
+        var nodes = new MockNodes(1);
+
+        Assert.That(() => nodes.Cluster.Subscribe(new() { ["destination"] = "/q", DeduplicationWindow = -1 }, _ => { }),
+            Throws.ArgumentException.With.Message.EqualTo("\"DeduplicationWindow\" must be a positive integer"));
+        Assert.That(nodes.Cluster.SubscriptionCount, Is.Zero);
+    }
+
+    [Test]
+    public void The_filter_holds_no_more_ids_than_its_window()
+    {
+        var filter = new DuplicateFilter(3);
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.That(filter.FirstTime(i.ToString(System.Globalization.CultureInfo.InvariantCulture)), Is.True);
+            Assert.That(filter.Count, Is.LessThanOrEqualTo(3));
+        }
+
+        Assert.That(filter.FirstTime("99"), Is.False);
+        Assert.That(filter.FirstTime("96"), Is.True);
+    }
+
+    private static Frame Message(string id, string messageId) =>
+        new("MESSAGE", new FrameHeaders(("subscription", "s1"), ("message-id", messageId), (SendJournalOptions.IdHeader, id)), id);
+}
