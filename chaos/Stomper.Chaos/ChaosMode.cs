@@ -64,10 +64,14 @@ internal abstract class ChaosMode
             // The defaults: 100 ms doubling to 1.5 s with full jitter, never giving up.
             ReconnectPolicy = new ReconnectPolicy(),
             ReceiptTimeout = s_receiptTimeout,
+            SendJournal = new SendJournalOptions(),
         };
 
         public override CommandParams Subscription(CommandParams subscribe)
         {
+            // Covers what can come again: the journal's unreceipted SENDs (at most the
+            // publisher's window) and the broker's unacknowledged deliveries (the prefetch).
+            subscribe.DeduplicationWindow = 100_000;
             return subscribe;
         }
     }

@@ -41,6 +41,15 @@ internal sealed class Figures
     /// <summary>SENDs reported failed whose message arrived all the same (received or drained): the in-doubt ones that had reached the broker.</summary>
     public int FailedButArrived { get; init; }
 
+    /// <summary>Failed SENDs whose error said they may have been delivered (<see cref="StompError.MayHaveBeenDelivered"/>).</summary>
+    public int FailedInDoubt { get; init; }
+
+    /// <summary>Failed SENDs whose error said they certainly were not delivered, yet arrived: a wrong outcome.</summary>
+    public int NotDeliveredButArrived { get; init; }
+
+    /// <summary>Messages the cluster's deduplication windows dropped (<see cref="Stomper.Cluster.StomperCluster.DuplicatesDropped"/>).</summary>
+    public long DuplicatesDropped { get; init; }
+
     /// <summary>Deliveries of ids this run never issued (a harness fault if ever above 0).</summary>
     public int Foreign { get; init; }
 
@@ -89,6 +98,9 @@ internal sealed class Figures
             LeftInQueue = entries.Count(e => e.Drained && e.Deliveries == 0),
             ReceiptedLost = entries.Count(e => e.Callbacks > 0 && e.Error is null && e.Deliveries == 0 && !e.Drained),
             FailedButArrived = failed.Count(e => e.Deliveries > 0 || e.Drained),
+            FailedInDoubt = failed.Count(e => e.Error!.MayHaveBeenDelivered),
+            NotDeliveredButArrived = failed.Count(e => !e.Error!.MayHaveBeenDelivered && (e.Deliveries > 0 || e.Drained)),
+            DuplicatesDropped = workload.Cluster.DuplicatesDropped,
             Foreign = workload.Ledger.Foreign,
             Failovers = [.. faults.Select(f => Failover(f, workload))],
             SubscriptionBack = [.. faults.Select(f => Resubscribed(f, workload))],

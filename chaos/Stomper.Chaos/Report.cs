@@ -11,7 +11,7 @@ internal static class Report
     {
         log.WriteLine(string.Create(s_invariant, $"   SENDs issued {f.Issued}, receipted {f.Receipted}, failed {Failed(f)}"));
         log.WriteLine(string.Create(s_invariant, $"   callbacks never called {f.NeverCalled}, called twice {f.CalledTwice}; longest wait for an outcome {f.MaxSendWait:F2} s, longest stall {f.LongestStall:F2} s"));
-        log.WriteLine(string.Create(s_invariant, $"   distinct received {f.DistinctReceived}, duplicates {f.Duplicates}, left in the queue {(f.Undrained is null ? f.LeftInQueue : "unknown")}, receipted but lost {f.ReceiptedLost}, failed but arrived {f.FailedButArrived}{(f.Foreign > 0 ? $", NEVER SENT {f.Foreign}" : string.Empty)}"));
+        log.WriteLine(string.Create(s_invariant, $"   distinct received {f.DistinctReceived}, duplicates {f.Duplicates} (dropped by the client {f.DuplicatesDropped}), left in the queue {(f.Undrained is null ? f.LeftInQueue : "unknown")}, receipted but lost {f.ReceiptedLost}, failed in doubt {f.FailedInDoubt}, failed but arrived {f.FailedButArrived} (said not delivered: {f.NotDeliveredButArrived}){(f.Foreign > 0 ? $", NEVER SENT {f.Foreign}" : string.Empty)}"));
         log.WriteLine($"   failover {Seconds(f.Failovers)}; subscription back {Back(f)}; RSS {f.RssMiB:F0} MiB");
         if (f.Undrained is { } why)
         {

@@ -38,6 +38,11 @@ internal static class Targets
             yield return $"{figures.CalledTwice} SEND callbacks called more than once";
         }
 
+        if (figures.NotDeliveredButArrived > 0)
+        {
+            yield return $"{figures.NotDeliveredButArrived} SENDs reported certainly not delivered arrived";
+        }
+
         if (figures.Foreign > 0)
         {
             yield return $"{figures.Foreign} messages this run never sent";
