@@ -123,8 +123,8 @@ public sealed class ChaosFiguresTests
         var fault = new Fault("kill -9", Victim, 10, clientSeesAtOnce: true) { Ended = 10.5 };
         _workload.Events.Add(new NodeEvent(9.0, Victim, "error", null));
         _workload.Events.Add(new NodeEvent(10.2, Victim, "error", null));
-        _workload.SendReceipts.Add((10.1, Victim));
-        _workload.SendReceipts.Add((10.6, Other));
+        _workload.SendReceipts.Add(new SendReceipt(10.1, Victim, IssuedAt: 1));
+        _workload.SendReceipts.Add(new SendReceipt(10.6, Other, IssuedAt: 1));
         _workload.SubscriptionReceipts.Add((9.5, null));
         _workload.SubscriptionReceipts.Add((10.4, Error(ErrorCode.E_IO)));
         _workload.SubscriptionReceipts.Add((10.7, null));
@@ -140,9 +140,19 @@ public sealed class ChaosFiguresTests
     {
         var fault = new Fault("kill -9", Victim, 10, clientSeesAtOnce: true) { Ended = 10.3 };
         _workload.Events.Add(new NodeEvent(11, Victim, "disconnect", null));
-        _workload.SendReceipts.Add((11.3, Other));
+        _workload.SendReceipts.Add(new SendReceipt(11.3, Other, IssuedAt: 1));
 
         Assert.That(Count(fault).Failovers[0], Is.EqualTo(1.0).Within(1e-9));
+    }
+
+    [Test]
+    public void A_paused_node_that_takes_the_stream_back_after_it_resumed_counts_only_with_SENDs_issued_since()
+    {
+        var fault = new Fault("SIGSTOP", Victim, 10, clientSeesAtOnce: false) { Ended = 10.1 };
+        _workload.SendReceipts.Add(new SendReceipt(10.5, Victim, IssuedAt: 9.9));
+        _workload.SendReceipts.Add(new SendReceipt(20.5, Victim, IssuedAt: 20.2));
+
+        Assert.That(Count(fault).Failovers[0], Is.EqualTo(10.5).Within(1e-9));
     }
 
     [Test]
@@ -150,7 +160,7 @@ public sealed class ChaosFiguresTests
     {
         var fault = new Fault("SIGSTOP", Victim, 10, clientSeesAtOnce: false) { Ended = 10.1 };
         _workload.Events.Add(new NodeEvent(13, Victim, "error", null));
-        _workload.SendReceipts.Add((13.5, Other));
+        _workload.SendReceipts.Add(new SendReceipt(13.5, Other, IssuedAt: 1));
 
         Assert.That(Count(fault).Failovers[0], Is.EqualTo(3.5).Within(1e-9));
     }
@@ -159,7 +169,7 @@ public sealed class ChaosFiguresTests
     public void After_a_full_outage_the_failover_and_the_subscription_are_timed_from_the_first_node_back()
     {
         var fault = new Fault("kill -9 of every node", 0, 10, clientSeesAtOnce: true) { Ended = 10.2, NodeBack = 50 };
-        _workload.SendReceipts.Add((51, Victim));
+        _workload.SendReceipts.Add(new SendReceipt(51, Victim, IssuedAt: 1));
         _workload.SubscriptionReceipts.Add((52.5, null));
 
         var figures = Count(fault);
@@ -184,7 +194,7 @@ public sealed class ChaosFiguresTests
     public void A_kill_failover_under_a_second_meets_its_target()
     {
         var fault = new Fault("kill -9", Victim, 10, clientSeesAtOnce: true) { Ended = 10.5 };
-        _workload.SendReceipts.Add((10.9, Other));
+        _workload.SendReceipts.Add(new SendReceipt(10.9, Other, IssuedAt: 1));
 
         Assert.That(Targets.Missed(Count(fault), new KillActive(1), double.PositiveInfinity), Is.Empty);
     }

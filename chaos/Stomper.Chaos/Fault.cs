@@ -27,6 +27,15 @@ internal sealed class Fault(string what, int victimPort, double started, bool cl
     public double? NodeBack { get; set; }
 
     /// <summary>
+    /// Whether <paramref name="receipt"/> shows the stream past this fault: it came later,
+    /// and either another node was active, or its SEND was issued after the fault (a paused
+    /// node resumed may take the stream back; its old RECEIPTs, read from the socket after
+    /// the pause, say nothing).
+    /// </summary>
+    public bool IsPast(SendReceipt receipt) =>
+        receipt.At > Math.Max(Started, NodeBack ?? Started) && (receipt.ActivePort != VictimPort || receipt.IssuedAt > Started);
+
+    /// <summary>
     /// The moment the failover is timed from: the node's first report once the script ran
     /// (the kill itself, to within a loop pass), else the script's end; a pause from the
     /// start of the script; an outage from the first node back.

@@ -53,7 +53,7 @@ internal sealed class Figures
     /// <summary>Deliveries of ids this run never issued (a harness fault if ever above 0).</summary>
     public int Foreign { get; init; }
 
-    /// <summary>Per fault, seconds from the fault to the first SEND receipted through another node; NaN when none was.</summary>
+    /// <summary>Per fault, seconds from the fault to the first RECEIPT past it (<see cref="Fault.IsPast"/>): through another node, or of a SEND issued since; NaN when none came.</summary>
     public required IReadOnlyList<double> Failovers { get; init; }
 
     /// <summary>Per fault, seconds from the fault (after a full outage: from the first node back) to the subscription's next RECEIPT; NaN when it never came.</summary>
@@ -153,12 +153,11 @@ internal sealed class Figures
     private static double Failover(Fault fault, Workload workload)
     {
         var from = fault.TimedFrom(workload.Events);
-        var after = Math.Max(fault.Started, fault.NodeBack ?? fault.Started);
-        foreach (var (at, port) in workload.SendReceipts)
+        foreach (var receipt in workload.SendReceipts)
         {
-            if (at > after && port != fault.VictimPort)
+            if (fault.IsPast(receipt))
             {
-                return Math.Max(0, at - from);
+                return Math.Max(0, receipt.At - from);
             }
         }
 

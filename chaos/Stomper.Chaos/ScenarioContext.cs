@@ -38,13 +38,13 @@ internal sealed class ScenarioContext(Workload workload, BrokerControl brokers, 
         return (fault, running);
     }
 
-    /// <summary>True once a SEND has been receipted after the fault, with another node than the victim active.</summary>
+    /// <summary>True once a RECEIPT shows the stream past the fault (<see cref="Fault.IsPast"/>).</summary>
     public bool StreamMovedOn(Fault fault)
     {
         var receipts = Workload.SendReceipts;
         for (var i = receipts.Count - 1; i >= 0 && receipts[i].At > fault.Started; i--)
         {
-            if (receipts[i].ActivePort != fault.VictimPort)
+            if (fault.IsPast(receipts[i]))
             {
                 return true;
             }

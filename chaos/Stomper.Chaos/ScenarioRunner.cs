@@ -59,9 +59,9 @@ internal sealed class ScenarioRunner(ChaosSettings settings, BrokerControl broke
             var undrained = QueueSetup.DrainThroughAnyNode(loop, settings, queue, workload.Ledger.Drained);
             figures = Figures.Count(scenario, mode, workload, context.Faults, neverCalled, end);
             figures.Undrained = undrained;
-            foreach (var fault in context.Faults.Where(f => f.NodeBack is not null))
+            for (var i = 0; i < context.Faults.Count; i++)
             {
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   the first node answered {fault.NodeBack - fault.Started:F1} s after the {fault.What}"));
+                log.WriteLine(Describe(context.Faults[i], figures.Failovers[i], figures.SubscriptionBack[i], workload));
             }
         }
         finally
@@ -71,5 +71,18 @@ internal sealed class ScenarioRunner(ChaosSettings settings, BrokerControl broke
 
         Report.Print(figures, log);
         return figures;
+    }
+
+    /// <summary>One fault's own figures, and what the nodes reported until the stream moved on: the story behind a slow failover.</summary>
+    private string Describe(Fault fault, double failover, double resubscribed, Workload workload)
+    {
+        var from = fault.TimedFrom(workload.Events);
+        var until = double.IsNaN(failover) ? from + 5 : from + Math.Max(failover, double.IsNaN(resubscribed) ? 0 : resubscribed) + 0.1;
+        var reports = workload.Events.Where(e => e.At >= fault.Started && e.At <= until)
+            .Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.At - from:+0.00;-0.00} {(e.Port == 0 ? "on_error" : settings.NodeName(e.Port))} {e.Kind}{(e.Error is { } err ? $" {err.Code}" : string.Empty)}"));
+        var victim = fault.VictimPort == 0 ? "every node" : settings.NodeName(fault.VictimPort);
+        var back = fault.NodeBack is { } at ? string.Create(CultureInfo.InvariantCulture, $", first node back {at - fault.Started:F1} s after it") : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"   {fault.What} of {victim}{back}: failover {failover:F2} s, subscription back {resubscribed:F2} s; reports: {string.Join(", ", reports.Take(12))}");
     }
 }

@@ -64,8 +64,8 @@ internal sealed class Workload : IDisposable
     /// <summary>Every call of the subscription's <c>on_receipt</c>: a RECEIPT (null) or an error.</summary>
     public List<(double At, StompError? Error)> SubscriptionReceipts { get; } = [];
 
-    /// <summary>Each RECEIPT of a SEND: when, and which node was active then.</summary>
-    public List<(double At, int ActivePort)> SendReceipts { get; } = [];
+    /// <summary>Each RECEIPT of a SEND, in the order they came.</summary>
+    public List<SendReceipt> SendReceipts { get; } = [];
 
     public int ActivePort => Cluster.ActiveNode.Port;
 
@@ -185,7 +185,7 @@ internal sealed class Workload : IDisposable
                 _inFlight--;
                 if (err is null)
                 {
-                    SendReceipts.Add((ChaosClock.Now, ActivePort));
+                    SendReceipts.Add(new SendReceipt(ChaosClock.Now, ActivePort, Ledger.Entries[id].IssuedAt));
                 }
                 else
                 {
@@ -205,6 +205,9 @@ internal sealed class Workload : IDisposable
 
     private void Changed() => _waiter?.Invoke();
 }
+
+/// <summary>A SEND's RECEIPT: when, which node was active then, and when the SEND was issued.</summary>
+internal readonly record struct SendReceipt(double At, int ActivePort, double IssuedAt);
 
 /// <summary>A node's report to the cluster's callbacks.</summary>
 internal sealed record NodeEvent(double At, int Port, string Kind, StompError? Error);
