@@ -146,6 +146,19 @@ public sealed class ChaosFiguresTests
     }
 
     [Test]
+    public void A_RECEIPT_from_the_victim_before_its_first_report_does_not_count_though_its_SEND_followed_the_script()
+    {
+        // The kill script runs for a while before the signal lands: a SEND issued meanwhile
+        // may still be answered by the victim.
+        var fault = new Fault("kill -9", Victim, 10, clientSeesAtOnce: true) { Ended = 10.5 };
+        _workload.Events.Add(new NodeEvent(10.3, Victim, "error", null));
+        _workload.SendReceipts.Add(new SendReceipt(10.2, Victim, IssuedAt: 10.1));
+        _workload.SendReceipts.Add(new SendReceipt(10.4, Victim, IssuedAt: 10.35));
+
+        Assert.That(Count(fault).Failovers[0], Is.EqualTo(0.1).Within(1e-9));
+    }
+
+    [Test]
     public void A_paused_node_that_takes_the_stream_back_after_it_resumed_counts_only_with_SENDs_issued_since()
     {
         var fault = new Fault("SIGSTOP", Victim, 10, clientSeesAtOnce: false) { Ended = 10.1 };

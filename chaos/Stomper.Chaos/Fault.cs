@@ -27,13 +27,15 @@ internal sealed class Fault(string what, int victimPort, double started, bool cl
     public double? NodeBack { get; set; }
 
     /// <summary>
-    /// Whether <paramref name="receipt"/> shows the stream past this fault: it came later,
-    /// and either another node was active, or its SEND was issued after the fault (a paused
-    /// node resumed may take the stream back; its old RECEIPTs, read from the socket after
-    /// the pause, say nothing).
+    /// Whether <paramref name="receipt"/> shows the stream past this fault, timed from
+    /// <paramref name="from"/> (<see cref="TimedFrom"/>): it came later, and either another
+    /// node was active, or its SEND was issued once the fault was surely in place (a paused
+    /// node resumed may take the stream back; what it answered before the signal landed, or
+    /// read from its socket after the pause, says nothing). A kill is in place at the
+    /// victim's first report, a pause once its script returned.
     /// </summary>
-    public bool IsPast(SendReceipt receipt) =>
-        receipt.At > Math.Max(Started, NodeBack ?? Started) && (receipt.ActivePort != VictimPort || receipt.IssuedAt > Started);
+    public bool IsPast(SendReceipt receipt, double from) =>
+        receipt.At > from && (receipt.ActivePort != VictimPort || receipt.IssuedAt > (ClientSeesAtOnce ? from : Ended));
 
     /// <summary>
     /// The moment the failover is timed from: the node's first report once the script ran

@@ -155,7 +155,7 @@ internal sealed class Figures
         var from = fault.TimedFrom(workload.Events);
         foreach (var receipt in workload.SendReceipts)
         {
-            if (fault.IsPast(receipt))
+            if (fault.IsPast(receipt, from))
             {
                 return Math.Max(0, receipt.At - from);
             }

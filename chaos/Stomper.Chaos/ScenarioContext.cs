@@ -42,9 +42,10 @@ internal sealed class ScenarioContext(Workload workload, BrokerControl brokers, 
     public bool StreamMovedOn(Fault fault)
     {
         var receipts = Workload.SendReceipts;
-        for (var i = receipts.Count - 1; i >= 0 && receipts[i].At > fault.Started; i--)
+        var from = fault.TimedFrom(Workload.Events);
+        for (var i = receipts.Count - 1; i >= 0 && receipts[i].At > from; i--)
         {
-            if (fault.IsPast(receipts[i]))
+            if (fault.IsPast(receipts[i], from))
             {
                 return true;
             }
