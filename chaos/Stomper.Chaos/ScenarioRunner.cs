@@ -78,11 +78,24 @@ internal sealed class ScenarioRunner(ChaosSettings settings, BrokerControl broke
     {
         var from = fault.TimedFrom(workload.Events);
         var until = double.IsNaN(failover) ? from + 5 : from + Math.Max(failover, double.IsNaN(resubscribed) ? 0 : resubscribed) + 0.1;
-        var reports = workload.Events.Where(e => e.At >= fault.Started && e.At <= until)
-            .Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.At - from:+0.00;-0.00} {(e.Port == 0 ? "on_error" : settings.NodeName(e.Port))} {e.Kind}{(e.Error is { } err ? $" {err.Code}" : string.Empty)}"));
+        // A node reports once per command it cut short: a run of the same report is one line.
+        var reports = new List<(string Text, int Count)>();
+        foreach (var e in workload.Events.Where(e => e.At >= fault.Started && e.At <= until))
+        {
+            var text = string.Create(CultureInfo.InvariantCulture, $"{e.At - from:+0.00;-0.00} {(e.Port == 0 ? "on_error" : settings.NodeName(e.Port))} {e.Kind}{(e.Error is { } err ? $" {err.Code}" : string.Empty)}");
+            var same = reports.Count > 0 && Unstamped(reports[^1].Text) == Unstamped(text);
+            reports.Add(same ? (reports[^1].Text, reports[^1].Count + 1) : (text, 1));
+            if (same)
+            {
+                reports.RemoveAt(reports.Count - 2);
+            }
+        }
+
         var victim = fault.VictimPort == 0 ? "every node" : settings.NodeName(fault.VictimPort);
         var back = fault.NodeBack is { } at ? string.Create(CultureInfo.InvariantCulture, $", first node back {at - fault.Started:F1} s after it") : string.Empty;
         return string.Create(CultureInfo.InvariantCulture,
-            $"   {fault.What} of {victim}{back}: failover {failover:F2} s, subscription back {resubscribed:F2} s; reports: {string.Join(", ", reports.Take(12))}");
+            $"   {fault.What} of {victim}{back}: failover {failover:F2} s, subscription back {resubscribed:F2} s; reports: {string.Join(", ", reports.Take(12).Select(r => r.Count > 1 ? $"{r.Text} x{r.Count}" : r.Text))}");
     }
+
+    private static string Unstamped(string report) => report[(report.IndexOf(' ', StringComparison.Ordinal) + 1)..];
 }
