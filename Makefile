@@ -114,7 +114,7 @@ bench-deps:
 # Issue 14's chaos scenarios on the real three-node RabbitMQ cluster (docs/chaos.md): kill -9
 # of the active node 10 times, SIGSTOP, kill before a SUBSCRIBE's RECEIPT, all three nodes
 # down 20 s, close_all_connections, a restart while idle; each in the original mode (figures
-# only) and the reliable one (targets: the run fails when one is missed). About 15 minutes,
+# only) and the reliable one (targets: the run fails when one is missed). About half an hour,
 # not part of make test (which runs the short version). The brokers are started when not
 # all up, and then stopped after. CHAOS_MODE: both, original or reliable; CHAOS_SCENARIOS:
 # all, short or scenario names; STOMPER_CHAOS_SEED repeats a run.
