@@ -152,6 +152,52 @@ internal static class LoopErrors
         return $"TLS certificate verification failed for the certificate{subject}: {string.Join(", ", reasons)}";
     }
 
+    /// <summary>A WebSocket URL whose scheme is not <c>ws</c> or <c>wss</c>, or that is not absolute.</summary>
+    public static string WebSocketUrlScheme(string url) =>
+        $"A WebSocket endpoint is named by an absolute ws:// or wss:// URL (ws://host:15674/ws, say), not \"{url}\"";
+
+    /// <summary><c>tls</c> that contradicts a WebSocket URL: its scheme says whether TLS is spoken.</summary>
+    public static string WebSocketTlsMode(string url) =>
+        $"tls => 'connect' needs a wss:// URL, and tls => 'accept' has no WebSocket counterpart, not \"{url}\": the URL's scheme decides (wss:// speaks TLS with tls_ctx and peername, ws:// does not)";
+
+    /// <summary>The headers or the TLS options of a WebSocket connect could not be set up.</summary>
+    public static string WebSocketSetupFailed(string reason) => $"WebSocket setup failed: {reason}";
+
+    /// <summary>The server answered the upgrade request with something else than 101 Switching Protocols.</summary>
+    public static string WebSocketUpgradeRefused(System.Net.HttpStatusCode status, string path) =>
+        $"WebSocket upgrade refused: the server answered HTTP {((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+        + (Enum.IsDefined(status) ? " " + System.Text.RegularExpressions.Regex.Replace(status.ToString(), "(?<=[a-z])(?=[A-Z])", " ") : string.Empty)
+        + $" to GET {path} instead of 101 Switching Protocols";
+
+    /// <summary>The server chose a subprotocol that was not offered.</summary>
+    public static string WebSocketSubprotocolRefused(IReadOnlyList<string> offered, string reason) =>
+        $"WebSocket subprotocol refused: offered {string.Join(", ", offered)}: {reason}";
+
+    /// <summary>The server completed the upgrade without choosing any of the subprotocols offered.</summary>
+    public static string WebSocketNoSubprotocol(IReadOnlyList<string> offered) =>
+        $"WebSocket subprotocol missing: the server accepted the upgrade without choosing one of {string.Join(", ", offered)} (no Sec-WebSocket-Protocol header)";
+
+    /// <summary>The upgrade failed for another reason (a malformed answer, a connection that ended during it).</summary>
+    public static string WebSocketHandshakeFailed(string reason) => $"WebSocket handshake failed: {reason}";
+
+    /// <summary>Reading or writing failed once the WebSocket was open.</summary>
+    public static string WebSocketFailed(string reason) => $"WebSocket error: {reason}";
+
+    /// <summary>The server sent a close frame: its status and reason.</summary>
+    public static string WebSocketClosed(System.Net.WebSockets.WebSocketCloseStatus? status, string? description) =>
+        status is { } code
+            ? $"WebSocket closed by the server with status {((int)code).ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+                + (Enum.IsDefined(code) ? $" ({code})" : string.Empty)
+                + (string.IsNullOrEmpty(description) ? string.Empty : $": {description}")
+            : "WebSocket closed by the server without a status";
+
+    /// <summary>The connection ended without the close frame that should end a WebSocket.</summary>
+    public static string WebSocketEndedWithoutClose() =>
+        "the connection ended without a WebSocket close frame (what the server sent last may be cut off)";
+
+    /// <summary>A read or write before the upgrade completed.</summary>
+    public static string WebSocketNotOpen() => "The WebSocket upgrade has not completed";
+
     private static string DescribeChainStatus(System.Security.Cryptography.X509Certificates.X509ChainStatus status)
     {
         var meaning = status.Status switch

@@ -199,6 +199,27 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     }
 
     /// <summary>
+    /// A snapshot of every node, taken on the loop: which is active, whether its session is
+    /// up, and how fresh its heart-beats are (one entry for a single server; a cluster's
+    /// nodes in the order given). Beyond the original, for health checks; it sends nothing.
+    /// </summary>
+    public async Task<IReadOnlyList<StompNodeStatus>> GetNodeStatusAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        IReadOnlyList<StompNodeStatus> snapshot = [];
+        await Bridge.RunAsync(() =>
+        {
+            snapshot = Engine switch
+            {
+                StomperCluster cluster => [.. cluster.Nodes().Select(node => NodeStatus(node, ReferenceEquals(node, cluster.ActiveNode)))],
+                var single => [NodeStatus((IStomperClient)single, active: true)],
+            };
+        }).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return snapshot;
+    }
+
+    /// <summary>
     /// DISCONNECT, completing when its RECEIPT arrives and the connection has closed; every
     /// subscription then ends (its enumeration finishes, after the messages it buffered).
     /// A pause for a full buffer ends with the DISCONNECT: its RECEIPT is read, and what
@@ -540,6 +561,15 @@ public sealed class AsyncStomperClient : IAsyncDisposable
         _resume = cluster.ResumeReading;
         _isConnected = () => cluster.ActiveNode.IsConnected;
     }
+
+    private static StompNodeStatus NodeStatus(IStomperClient node, bool active) => new(node.Host, node.Port)
+    {
+        IsActive = active,
+        IsConnected = node.IsConnected,
+        IsReadingPaused = node is StomperClient { IsReadingPaused: true },
+        Silence = (node as StomperClient)?.Silence,
+        ReadTimeout = (node as StomperClient)?.ReadTimeout ?? TimeSpan.Zero,
+    };
 
     /// <summary>On the loop: the login ended, well (null) or not; <see cref="ConnectAsync(CancellationToken)"/> hears of it.</summary>
     private void ConnectionEnded(StompError? error)

@@ -43,6 +43,13 @@ public sealed class ClusterOptions
     /// <summary><c>handle_params</c>.</summary>
     public HandleParams? HandleParams { get; init; }
 
+    /// <summary>
+    /// The upgrade request of the nodes named by a <see cref="ClusterNode.Url"/>: subprotocols,
+    /// HTTP headers and the hook that refreshes them before each connect (called with the
+    /// node's URL). Not in the original; see docs/websocket.md.
+    /// </summary>
+    public WebSocketOptions? WebSocket { get; init; }
+
     /// <summary><c>default_headers</c>.</summary>
     public IReadOnlyDictionary<string, string>? DefaultHeaders { get; init; }
 

@@ -88,6 +88,11 @@ public sealed class StomperCluster : CommandMethods, IDisposable
             throw Errors.NodePortInvalid(invalid.Host, invalid.Port);
         }
 
+        if (nodes.FirstOrDefault(n => n.Url is { } url && (url.Host != n.Host || url.Port != n.Port)) is { } renamed)
+        {
+            throw Errors.NodeUrlMismatch(renamed.Host, renamed.Port, renamed.Url!);
+        }
+
         if (options.SendJournal is { } journal)
         {
             _journal = journal.MaxCount < 1 ? throw Errors.ClusterOptionNotPositive("SendJournal.MaxCount")
@@ -751,6 +756,8 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         {
             Host = address.Host,
             Port = address.Port,
+            Url = address.Url,
+            WebSocket = options.WebSocket,
             Login = options.Login,
             Passcode = options.Passcode,
             Vhost = options.Vhost,

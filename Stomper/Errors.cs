@@ -51,6 +51,15 @@ internal static class Errors
     internal static ArgumentException HostNotValid() =>
         new("\"host\" must be a host name or an IP address");
 
+    internal static ArgumentException UrlNotWebSocket(Uri url) =>
+        new($"\"url\" must be an absolute ws:// or wss:// URL (ws://host:15674/ws, say), not \"{url.OriginalString}\"");
+
+    internal static ArgumentException UrlWithTlsMode(Uri url) =>
+        new($"\"tls\" in handle_params contradicts the WebSocket URL \"{url.OriginalString}\": tls => 'connect' needs wss://, and the URL's scheme decides (wss:// speaks TLS with tls_ctx and peername, ws:// does not)");
+
+    internal static ArgumentException NodeUrlMismatch(string host, int port, Uri url) =>
+        new($"A node's Url names its host and port: {host}:{port.ToString(CultureInfo.InvariantCulture)} is not the host and port of \"{url.OriginalString}\" (make the node with new ClusterNode(url))");
+
     internal static ArgumentException PortOutOfRange(int port) =>
         new($"\"port\" must be an integer from 1 to 65535, not {port.ToString(CultureInfo.InvariantCulture)}");
 
@@ -173,8 +182,12 @@ internal static class Errors
     /// <summary>A socket error; the text is the system's own, as in Perl's <c>$!</c>.</summary>
     internal static StompError Io(string systemText) => new(systemText, E_IO);
 
-    internal static StompError ConnectionClosedByRemoteHost() =>
-        new("Connection closed by remote host.", E_CONN_CLOSED_BY_REMOTE_HOST);
+    /// <summary>
+    /// The server ended the stream. <paramref name="reason"/>: what its transport said beyond
+    /// an end-of-file (a WebSocket close frame's status and reason), added in parentheses.
+    /// </summary>
+    internal static StompError ConnectionClosedByRemoteHost(string? reason = null) =>
+        new(reason is null ? "Connection closed by remote host." : $"Connection closed by remote host ({reason}).", E_CONN_CLOSED_BY_REMOTE_HOST);
 
     internal static StompError ConnectionClosedByClient() =>
         new("Connection closed by client prematurely.", E_CONN_CLOSED_BY_CLIENT);
@@ -313,6 +326,53 @@ internal static class Errors
 
     /// <summary>What a disposed async client hands each command it was still running: the cluster's text and code.</summary>
     internal static StompError AsyncClientDisposed(string commandName) => ClusterDestroyed(commandName);
+
+    // ---- Hosting (Stomper.Hosting): configuration errors name the configuration key --------
+    // A value is shown only where it cannot be a secret: never a login, passcode or key password.
+
+    internal static string SettingHostAndNodes(string hostKey, string nodesKey) =>
+        $"{hostKey} and {nodesKey}: set either Host/Port (one server) or Nodes (a cluster), not both";
+
+    internal static string SettingHostEmpty(string key) => $"{key}: must name a host, not be empty";
+
+    internal static string SettingNodeNotHostPort(string key, string value) =>
+        $"{key}: \"{value}\" is not host:port (for example 127.0.0.1:61613)";
+
+    internal static string SettingPortOutOfRange(string key, string value) =>
+        $"{key}: {value} is not a port: it must be from 1 to 65535";
+
+    internal static string SettingHeartbeatShape(string key) =>
+        $"{key}: must be two intervals in milliseconds, [cx, cy], each 0 or more";
+
+    internal static string SettingSecondsInvalid(string key) => $"{key}: must be a number of seconds, 0 or more";
+
+    internal static string SettingSecondsNotPositive(string key) => $"{key}: must be a number of seconds above 0";
+
+    internal static string SettingNotPositive(string key) => $"{key}: must be 1 or more";
+
+    internal static string SettingNegative(string key) => $"{key}: must be 0 or more";
+
+    internal static string SettingLineBreak(string key) =>
+        $"{key}: must not contain a line break (CONNECT headers are never escaped)";
+
+    internal static string SettingHeadersEmpty(string key) => $"{key}: must hold header names and values";
+
+    internal static string SettingFileMissing(string key, string path) => $"{key}: no file at \"{path}\"";
+
+    internal static string SettingDirectoryMissing(string key, string path) => $"{key}: no directory at \"{path}\"";
+
+    internal static string SettingClusterOnly(string key) => $"{key}: only a cluster (Nodes) takes it";
+
+    internal static string SettingNeedsOther(string key, string otherKey) => $"{key} is set, so {otherKey} must be set too";
+
+    /// <summary>A value the key checks let through and the client itself refused (its own text).</summary>
+    internal static string SettingRefused(string sectionKey, string reason) => $"{sectionKey}: {reason}";
+
+    internal static ArgumentException HostingNameTaken(string name) =>
+        new($"A Stomper client named \"{name}\" is already registered");
+
+    internal static InvalidOperationException HostingNameUnknown(string name) =>
+        new($"No Stomper client named \"{name}\" is registered: call services.AddStomper(\"{name}\", configuration) first");
 
     private static StompError Malformed(string detail) => new(MalformedFramePrefix + detail, E_UNEXPECTED_DATA);
 

@@ -1,3 +1,4 @@
+using EventLoop;
 namespace Stomper;
 
 /// <summary>
@@ -38,7 +39,19 @@ internal static class OptionChecks
         }
 
         ReceiptTimeoutSeconds(options.ReceiptTimeout, "ReceiptTimeout");
-        if (string.IsNullOrWhiteSpace(options.Host))
+        if (options.Url is { } url)
+        {
+            if (!WebSocketTransport.IsWebSocketUrl(url))
+            {
+                throw Errors.UrlNotWebSocket(url);
+            }
+
+            if (options.HandleParams is { Tls: TlsMode.Accept } || (options.HandleParams is { Tls: TlsMode.Connect } && url.Scheme != Uri.UriSchemeWss))
+            {
+                throw Errors.UrlWithTlsMode(url);
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(options.Host))
         {
             throw Errors.HostNotValid();
         }

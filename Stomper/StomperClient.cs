@@ -28,6 +28,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private readonly Loop _loop;
     private readonly StomperOptions _options;
+    private readonly WebSocketOptions? _webSocket;
     private readonly int _cx;
     private readonly int _cy;
     private readonly (string Name, string Value)[] _defaultHeaders;
@@ -87,8 +88,14 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         ReconnectInterval = options.ReconnectInterval;
         _options = options;
         _defaultHeaders = options.DefaultHeaders is { } defaults ? [.. defaults.Select(kv => (kv.Key, kv.Value))] : [];
-        Host = options.Host;
-        Port = options.Port;
+        Host = options.Url?.Host ?? options.Host;
+        Port = options.Url?.Port ?? options.Port;
+        _webSocket = options.Url is null ? null : new WebSocketOptions
+        {
+            Subprotocols = options.WebSocket?.Subprotocols ?? StompVersions.Subprotocols,
+            Headers = options.WebSocket?.Headers,
+            OnPrepareHeaders = options.WebSocket?.OnPrepareHeaders,
+        };
         OnConnect = options.OnConnect;
         OnDisconnect = options.OnDisconnect;
         OnError = options.OnError;
@@ -121,11 +128,32 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// <summary>The server's port (<c>$stomper-&gt;port</c>).</summary>
     public int Port { get; }
 
+    /// <summary>The WebSocket URL connected to (<see cref="StomperOptions.Url"/>); null over TCP and TLS.</summary>
+    public Uri? Url => _options.Url;
+
     /// <summary>The loop the client runs on.</summary>
     public Loop Loop => _loop;
 
     /// <summary>True while the session is up (CONNECTED received, connection alive).</summary>
     public bool IsConnected => _state == State.Connected;
+
+    /// <summary>
+    /// How long the server has been silent on this session, counted as the heart-beat read
+    /// timeout counts it (from the last bytes read, a heart-beat included, or from the end of
+    /// a <see cref="PauseReading"/>); null while the session is not up. Not in the original:
+    /// with <see cref="ReadTimeout"/> it tells a health check whether beats are fresh before
+    /// the timeout ends the session. Read it on the loop's thread.
+    /// </summary>
+    public TimeSpan? Silence =>
+        _state == State.Connected && _handle is { } handle ? TimeSpan.FromSeconds(handle.ReadIdle) : null;
+
+    /// <summary>
+    /// The <see cref="Silence"/> after which the session ends with <c>Read timed out.</c>:
+    /// three of the agreed intervals of the server's heart-beats; zero while the session is
+    /// not up or no beats from the server were agreed.
+    /// </summary>
+    public TimeSpan ReadTimeout =>
+        _state == State.Connected && _handle is { } handle ? TimeSpan.FromSeconds(handle.RTimeout) : TimeSpan.Zero;
 
     /// <summary>The protocol version the server chose; 1.0 until connected.</summary>
     public StompVersion Version => _version;
@@ -365,10 +393,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             Tls = handleParams.Tls,
             TlsCtx = handleParams.TlsCtx,
             Peername = handleParams.Peername,
+            Url = _options.Url,
+            WebSocket = _webSocket,
             OnConnect = (h, _, _) => TcpConnected(h),
             OnConnectError = (h, reason) => Fail(h, Errors.CantConnect(Host, Port, reason)),
             OnError = (h, _, message) => FailAfterRead(h, Errors.Io(message)),
-            OnEof = h => FailAfterRead(h, Errors.ConnectionClosedByRemoteHost()),
+            OnEof = h => FailAfterRead(h, Errors.ConnectionClosedByRemoteHost(h.EndReason)),
             OnRead = Read,
             OnRTimeout = h => Fail(h, Errors.ReadTimedOut()),
         });

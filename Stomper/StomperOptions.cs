@@ -15,6 +15,22 @@ public sealed class StomperOptions
     /// <summary>Server port, 1 to 65535 (default 61613); Perl's <c>port =&gt; 0</c> meant the default, here it is refused by the constructor.</summary>
     public int Port { get; init; } = 61613;
 
+    /// <summary>
+    /// STOMP over WebSocket: a <c>ws://</c> or <c>wss://</c> URL (<c>ws://broker:15674/ws</c>)
+    /// to connect to instead of <see cref="Host"/> and <see cref="Port"/>, which are then
+    /// ignored (the client's come from the URL). Not in the original. <c>wss://</c> speaks TLS
+    /// with <see cref="HandleParams"/>' <c>tls_ctx</c> and <c>peername</c>, whose <c>tls</c>
+    /// must stay unset; <see cref="Transport"/> is not used. See docs/websocket.md.
+    /// </summary>
+    public Uri? Url { get; init; }
+
+    /// <summary>
+    /// The upgrade request of a <see cref="Url"/>: subprotocols (default <c>v12.stomp</c>,
+    /// <c>v11.stomp</c>, <c>v10.stomp</c>), extra HTTP headers, and a hook that refreshes
+    /// them before each connect. Unused without a <see cref="Url"/>.
+    /// </summary>
+    public WebSocketOptions? WebSocket { get; init; }
+
     /// <summary>CONNECT's <c>login</c>; no line breaks, since CONNECT is never escaped.</summary>
     public string? Login { get; init; }
 

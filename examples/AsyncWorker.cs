@@ -1,82 +1,126 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Stomper.Async;
+using Stomper.Hosting;
 
 namespace Stomper.Examples;
 
 /// <summary>
-/// A worker service: a <see cref="BackgroundService"/> that consumes a queue with
-/// <c>client-individual</c> acks, acknowledging each message once handled, and stops
-/// cleanly on SIGTERM (or Ctrl+C): the host cancels <c>stoppingToken</c>, the loop ends,
-/// the subscription is taken back (UNSUBSCRIBE) and the session closed (DISCONNECT).
-/// A message not acknowledged by then is delivered again by the broker, to this worker's
-/// next run or to another one.
+/// A worker service with everything a service in production has (docs/hosting.md): the
+/// client configured from appsettings.json and the environment
+/// (<c>Stomper__Work__Passcode=guest</c>, <c>Stomper__Work__Nodes__0=10.0.0.5:61613</c>),
+/// started and stopped with the host, logs on the console, the client's metrics and
+/// traces (the meter and activity source named "Stomper") on the console through
+/// OpenTelemetry, and the health check at <c>http://127.0.0.1:5080/healthz</c>.
+/// The worker consumes /queue/work with <c>client-individual</c> acks, acknowledging each
+/// message once handled, while a second loop publishes a job every two seconds. On SIGTERM
+/// (or Ctrl+C) the host cancels <c>stoppingToken</c>, the subscription is taken back
+/// (UNSUBSCRIBE), and the hosting library closes the session (DISCONNECT) and the client.
+/// A message not acknowledged by then is delivered again by the broker.
 /// </summary>
 internal static partial class AsyncWorker
 {
     public static async Task Run(string[] args)
     {
-        var builder = Host.CreateApplicationBuilder(args);
-        builder.Services.AddSingleton(_ => new AsyncStomperClient(new()
-        {
-            Client = new()
-            {
-                Host = Settings.Server.Host,
-                Port = Settings.Server.Port,
-                Login = Settings.Login,
-                Passcode = Settings.Passcode,
-                Heartbeat = [5000, 5000],
-                ReconnectInterval = 1,
-            },
-            MessageBufferSize = 100,                 // with BrokerPrefetch (on by default): at most 100 unacknowledged messages from the broker
-        }));
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Services.AddStomper("work", builder.Configuration.GetSection("Stomper:Work"));
+        builder.Services.AddHealthChecks().AddStomper("work");
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("stomper-worker"))
+            .WithTracing(tracing => tracing.AddSource(StomperDiagnostics.ActivitySourceName).AddConsoleExporter())
+            .WithMetrics(metrics => metrics.AddMeter(StomperDiagnostics.MeterName).AddConsoleExporter());
         builder.Services.AddHostedService<QueueWorker>();
-        await builder.Build().RunAsync();
+
+        var app = builder.Build();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealth });
+        await app.RunAsync();
     }
 
-    /// <summary>Takes each message of /queue/work, handles it, and acknowledges it.</summary>
-    private sealed partial class QueueWorker(AsyncStomperClient stomper, ILogger<QueueWorker> logger) : BackgroundService
+    /// <summary>The status, what it means, and each node as the check saw it: one line each.</summary>
+    private static Task WriteHealth(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "text/plain";
+        var lines = report.Entries.SelectMany(entry => new[] { $"{entry.Key}: {entry.Value.Status}: {entry.Value.Description}" }
+            .Concat(entry.Value.Data.Select(node => $"  {node.Key}: {node.Value}")));
+        return context.Response.WriteAsync($"{report.Status}\n{string.Join('\n', lines)}\n");
+    }
+
+    /// <summary>Publishes a job every two seconds, and takes each message of /queue/work, handles it, and acknowledges it.</summary>
+    private sealed partial class QueueWorker([FromKeyedServices("work")] AsyncStomperClient stomper, ILogger<QueueWorker> logger) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
-            await stomper.ConnectAsync(stoppingToken);
+            var publishing = PublishAsync(stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await ConsumeAsync(stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    // SIGTERM: stop taking messages; the unacknowledged ones go back to the broker.
+                    break;
+                }
+                catch (StompException e)
+                {
+                    // Every node failed the subscription (the health check says so meanwhile).
+                    Failed(logger, e.Message);
+                }
+
+                // Subscribe again in a while rather than end the worker; WhenAny ends the wait
+                // at SIGTERM without throwing.
+                await Task.WhenAny(Task.Delay(TimeSpan.FromSeconds(2), stoppingToken));
+            }
+
+            await publishing;
+        }
+
+        private async Task ConsumeAsync(CancellationToken stoppingToken)
+        {
             await using var subscription = await stomper.SubscribeAsync(
                 new() { ["destination"] = "/queue/work", ["ack"] = "client-individual" }, stoppingToken);
-            try
+            await foreach (var message in subscription.WithCancellation(stoppingToken))
             {
-                await foreach (var message in subscription.WithCancellation(stoppingToken))
+                Handled(logger, message.Headers["message-id"], message.Body);
+                await stomper.AckAsync(message, stoppingToken);
+            }
+        }
+
+        private async Task PublishAsync(CancellationToken stoppingToken)
+        {
+            for (var job = 1; !stoppingToken.IsCancellationRequested; job++)
+            {
+                try
                 {
-                    Handled(logger, message.Headers["message-id"], message.Body);
-                    await stomper.AckAsync(message, stoppingToken);
+                    await stomper.SendAsync(new() { ["destination"] = "/queue/work", Body = $"job {job}", ["receipt"] = "auto" }, stoppingToken);
+                    await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+                }
+                catch (StompException e)
+                {
+                    Failed(logger, e.Message);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
                 }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                // SIGTERM: stop taking messages; the unacknowledged ones go back to the broker.
-            }
         }
-
-        public override async Task StopAsync(CancellationToken cancellationToken)
-        {
-            await base.StopAsync(cancellationToken);
-            try
-            {
-                await stomper.DisconnectAsync(cancellationToken);
-            }
-            catch (StompException e)
-            {
-                // The broker went first: nothing is left to close gracefully.
-                Closing(logger, e.Message);
-            }
-
-            await stomper.DisposeAsync();
-        }
-
-        [LoggerMessage(Level = LogLevel.Warning, Message = "DISCONNECT failed: {Reason}")]
-        private static partial void Closing(ILogger logger, string reason);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Handled {MessageId}: {Body}")]
         private static partial void Handled(ILogger logger, string? messageId, string body);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "{Reason}")]
+        private static partial void Failed(ILogger logger, string reason);
     }
 }

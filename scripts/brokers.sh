@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real STOMP brokers for the integration tests, all on 127.0.0.1:
 #   a RabbitMQ 3.10 cluster of three nodes (rabbit1..3@localhost, STOMP 61613-61615,
-#   STOMP over TLS 61623-61625) and ActiveMQ 5.17 (STOMP 61620, STOMP over TLS 61621,
+#   STOMP over TLS 61623-61625, STOMP over WebSocket ws://127.0.0.1:15674-15676/ws and
+#   wss://localhost:15684-15686/ws through the rabbitmq_web_stomp plugin) and ActiveMQ 5.17 (STOMP 61620, STOMP over TLS 61621,
 #   STOMP over TLS with a client certificate required 61622). The TLS files (a local CA,
 #   server and client certificates) are made once, under $STOMPER_BROKERS_DIR/tls.
 #   See docs/brokers.md.
@@ -23,6 +24,8 @@
 #   STOMPER_RABBIT_NODE_PREFIX     ""  (Erlang node names are <prefix>rabbitN@localhost:
 #                                  a prefix and other ports let two checkouts' brokers run at once)
 #   STOMPER_RABBIT_STOMP_TLS_PORTS "61623 61624 61625"
+#   STOMPER_RABBIT_WS_PORTS        "15674 15675 15676" (Web-STOMP, path /ws)
+#   STOMPER_RABBIT_WSS_PORTS       "15684 15685 15686" (Web-STOMP over TLS, path /ws)
 #   STOMPER_ACTIVEMQ_STOMP_PORT    61620
 #   STOMPER_ACTIVEMQ_STOMP_TLS_PORT  61621
 #   STOMPER_ACTIVEMQ_STOMP_MTLS_PORT 61622 (a client certificate is required)
@@ -39,6 +42,8 @@ read -r -a STOMP_PORTS <<<"${STOMPER_RABBIT_STOMP_PORTS:-61613 61614 61615}"
 read -r -a AMQP_PORTS <<<"${STOMPER_RABBIT_AMQP_PORTS:-5672 5673 5674}"
 read -r -a DIST_PORTS <<<"${STOMPER_RABBIT_DIST_PORTS:-25672 25673 25674}"
 read -r -a TLS_PORTS <<<"${STOMPER_RABBIT_STOMP_TLS_PORTS:-61623 61624 61625}"
+read -r -a WS_PORTS <<<"${STOMPER_RABBIT_WS_PORTS:-15674 15675 15676}"
+read -r -a WSS_PORTS <<<"${STOMPER_RABBIT_WSS_PORTS:-15684 15685 15686}"
 AMQ_STOMP_PORT=${STOMPER_ACTIVEMQ_STOMP_PORT:-61620}
 AMQ_TLS_PORT=${STOMPER_ACTIVEMQ_STOMP_TLS_PORT:-61621}
 AMQ_MTLS_PORT=${STOMPER_ACTIVEMQ_STOMP_MTLS_PORT:-61622}
@@ -62,6 +67,7 @@ die() { say "ERROR: $*"; exit 1; }
 idx_of() { case $1 in rabbit1) echo 0 ;; rabbit2) echo 1 ;; rabbit3) echo 2 ;; *) return 1 ;; esac; }
 stomp_port_of() { if [ "$1" = activemq ]; then echo "$AMQ_STOMP_PORT"; else echo "${STOMP_PORTS[$(idx_of "$1")]}"; fi; }
 tls_ports_of() { if [ "$1" = activemq ]; then echo "$AMQ_TLS_PORT $AMQ_MTLS_PORT"; else echo "${TLS_PORTS[$(idx_of "$1")]}"; fi; }
+ws_ports_of() { if [ "$1" = activemq ]; then :; else echo "${WS_PORTS[$(idx_of "$1")]} ${WSS_PORTS[$(idx_of "$1")]}"; fi; }
 erl_name() { echo "$NODE_PREFIX$1@localhost"; }   # rabbitN -> its Erlang node name
 check_node() { case ${1:-} in rabbit1|rabbit2|rabbit3|activemq) ;; *) die "unknown node '${1:-}' (rabbit1, rabbit2, rabbit3 or activemq)" ;; esac; }
 
@@ -104,6 +110,8 @@ unready_port() { # node seconds
   local p
   stomp_probe "$(stomp_port_of "$1")" "$2" || { stomp_port_of "$1"; return 0; }
   for p in $(tls_ports_of "$1"); do tls_probe "$p" "$2" || { echo "$p"; return 0; }; done
+  # Web-STOMP starts with the node's plugins, after the STOMP listeners: its ports must take connections too.
+  for p in $(ws_ports_of "$1"); do port_in_use "$p" || { echo "$p"; return 0; }; done
   return 1
 }
 
@@ -251,7 +259,7 @@ start_rabbit() { # node [fresh]
   local node=$1 fresh=${2:-} i d
   i=$(idx_of "$node"); d=$DIR/$node
   local p
-  for p in "${STOMP_PORTS[$i]}" "${TLS_PORTS[$i]}" "${AMQP_PORTS[$i]}" "${DIST_PORTS[$i]}"; do
+  for p in "${STOMP_PORTS[$i]}" "${TLS_PORTS[$i]}" "${WS_PORTS[$i]}" "${WSS_PORTS[$i]}" "${AMQP_PORTS[$i]}" "${DIST_PORTS[$i]}"; do
     port_in_use "$p" && die "$node: port 127.0.0.1:$p is already in use by another process (another checkout's brokers? stop them, or see the port overrides in scripts/brokers.sh)"
   done
   if epmd -names 2>/dev/null | grep -q "^name $NODE_PREFIX$node at"; then
@@ -275,13 +283,21 @@ ssl_options.verify = verify_none
 ssl_options.fail_if_no_peer_cert = false
 ssl_options.versions.1 = tlsv1.3
 ssl_options.versions.2 = tlsv1.2
+# STOMP over WebSocket (rabbitmq_web_stomp), path /ws, plain and over TLS with the same files.
+web_stomp.tcp.ip = 127.0.0.1
+web_stomp.tcp.port = ${WS_PORTS[$i]}
+web_stomp.ssl.ip = 127.0.0.1
+web_stomp.ssl.port = ${WSS_PORTS[$i]}
+web_stomp.ssl.cacertfile = $TLS/ca.pem
+web_stomp.ssl.certfile = $TLS/server.pem
+web_stomp.ssl.keyfile = $TLS/server-key.pem
 loopback_users = none
 # A paused (SIGSTOP) node can leave the others with a partition: heal it by itself.
 cluster_partition_handling = autoheal
 log.file.level = info
 log.console = false
 EOF
-  echo '[rabbitmq_stomp].' >"$d/enabled_plugins"
+  echo '[rabbitmq_stomp,rabbitmq_web_stomp].' >"$d/enabled_plugins"
   : >"$d/rabbitmq-env.conf"
   rm -f "$d/$node.pid"
   chown -R rabbitmq:rabbitmq "$d"
@@ -514,7 +530,7 @@ cmd_start() {
   ensure_joined rabbit3
   wait_cluster "$deadline"
   wait_ready "$deadline" "${RABBIT_NODES[@]}" activemq
-  say "ready in $(($(date +%s) - t0))s: RabbitMQ STOMP 127.0.0.1:${STOMP_PORTS[*]}, TLS ${TLS_PORTS[*]} (one cluster), ActiveMQ STOMP 127.0.0.1:$AMQ_STOMP_PORT, TLS $AMQ_TLS_PORT, TLS with client certificate $AMQ_MTLS_PORT; TLS files in $TLS; state in $DIR"
+  say "ready in $(($(date +%s) - t0))s: RabbitMQ STOMP 127.0.0.1:${STOMP_PORTS[*]}, TLS ${TLS_PORTS[*]}, Web-STOMP ws ${WS_PORTS[*]} wss ${WSS_PORTS[*]} (one cluster), ActiveMQ STOMP 127.0.0.1:$AMQ_STOMP_PORT, TLS $AMQ_TLS_PORT, TLS with client certificate $AMQ_MTLS_PORT; TLS files in $TLS; state in $DIR"
 }
 
 stop_all() {
@@ -554,6 +570,9 @@ cmd_status() {
       else tls+=" tls 127.0.0.1:$p -"; fi
     done
     [ "$node" = activemq ] && tls+=" (client certificate required on $AMQ_MTLS_PORT)"
+    for p in $(ws_ports_of "$node"); do
+      if [ "$state" = running ] && port_in_use "$p"; then tls+=" web-stomp 127.0.0.1:$p open"; else tls+=" web-stomp 127.0.0.1:$p -"; fi
+    done
     printf '%-9s %-8s pid %-8s stomp 127.0.0.1:%s %s%s\n' "$node" "$state" "${pids:--}" "$(stomp_port_of "$node")" "$stomp" "$tls"
   done
   for node in "${RABBIT_NODES[@]}"; do

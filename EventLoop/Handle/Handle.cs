@@ -72,20 +72,31 @@ public sealed class Handle : IDisposable
     {
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(options);
-        if (transport is null && string.IsNullOrEmpty(options.Host))
+        var url = transport is null ? options.Url : null;
+        if (url is not null && !WebSocketTransport.IsWebSocketUrl(url))
+        {
+            throw new ArgumentException(LoopErrors.WebSocketUrlScheme(url.OriginalString), nameof(options));
+        }
+
+        if (url is not null && (options.Tls == TlsMode.Accept || (options.Tls == TlsMode.Connect && url.Scheme != Uri.UriSchemeWss)))
+        {
+            throw new ArgumentException(LoopErrors.WebSocketTlsMode(url.OriginalString), nameof(options));
+        }
+
+        if (transport is null && url is null && string.IsNullOrEmpty(options.Host))
         {
             throw new ArgumentException("A host to connect to (or a connected transport) is required", nameof(options));
         }
 
-        if (transport is null && (options.Port <= 0 || options.Port > 65535))
+        if (transport is null && url is null && (options.Port <= 0 || options.Port > 65535))
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.Port, "Port must be between 1 and 65535");
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.ReadSize);
         _loop = loop;
-        Host = options.Host ?? string.Empty;
-        Port = options.Port;
+        Host = url?.Host ?? options.Host ?? string.Empty;
+        Port = url?.Port ?? options.Port;
         OnConnect = options.OnConnect;
         OnConnectError = options.OnConnectError;
         OnError = options.OnError;
@@ -124,6 +135,11 @@ public sealed class Handle : IDisposable
             _transport = new TlsTransport(loop, transport, options.Tls, options.TlsCtx, options.Peername, innerConnected: true);
             StartConnect(options.OnPrepare);
         }
+        else if (url is not null)
+        {
+            _transport = new WebSocketTransport(loop, url, options.WebSocket, options.TlsCtx, options.Peername);
+            StartConnect(options.OnPrepare);
+        }
         else
         {
             var inner = options.Transport?.Invoke(loop) ?? new SocketTransport(loop);
@@ -145,6 +161,13 @@ public sealed class Handle : IDisposable
 
     /// <summary>The port given to connect to.</summary>
     public int Port { get; }
+
+    /// <summary>
+    /// Why the peer ended the stream, when its transport says more than an end-of-file: a
+    /// WebSocket close frame's status and reason (<see cref="WebSocketTransport.EndReason"/>).
+    /// Null over TCP and TLS. Read it in <see cref="OnEof"/>.
+    /// </summary>
+    public string? EndReason => (_transport as WebSocketTransport)?.EndReason;
 
     /// <summary>True once connected and until destroyed.</summary>
     public bool IsConnected => _state == State.Connected;
@@ -248,6 +271,15 @@ public sealed class Handle : IDisposable
             ArmReadTimer();
         }
     }
+
+    /// <summary>
+    /// Seconds the read timeout has counted so far, on the time cached for this loop pass
+    /// (<see cref="Loop.Now"/>'s pass): since the last bytes read, or since the last restart
+    /// of the count (setting <see cref="RTimeout"/>, <see cref="RTimeoutReset"/>,
+    /// <see cref="StartRead"/>). Not in AnyEvent::Handle, which keeps it to itself; a health
+    /// check reads it to tell a quiet peer from a fresh one before the timeout fires.
+    /// </summary>
+    public double ReadIdle => Math.Max(0, _loop.NowMonotonic - _lastRead);
 
     /// <summary><c>wtimeout</c> in seconds; setting it restarts the count.</summary>
     public double WTimeout

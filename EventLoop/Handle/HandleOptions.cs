@@ -7,7 +7,7 @@ namespace EventLoop;
 /// </summary>
 public sealed class HandleOptions
 {
-    /// <summary>Host to connect to (a name, an IPv4 or an IPv6 address). Null for a handle over an existing transport.</summary>
+    /// <summary>Host to connect to (a name, an IPv4 or an IPv6 address). Null for a handle over an existing transport, or one given a <see cref="Url"/>.</summary>
     public string? Host { get; init; }
 
     /// <summary>TCP port to connect to.</summary>
@@ -85,4 +85,17 @@ public sealed class HandleOptions
     /// host connected to (an IP address is checked against the certificate's IP entries and sends no SNI).
     /// </summary>
     public string? Peername { get; init; }
+
+    /// <summary>
+    /// A <c>ws://</c> or <c>wss://</c> URL to connect to instead of <see cref="Host"/> and
+    /// <see cref="Port"/> (which then come from it): the handle reads and writes the byte
+    /// stream carried in WebSocket messages, through a <see cref="WebSocketTransport"/>. Not
+    /// in AnyEvent::Handle. <c>wss://</c> speaks TLS with <see cref="TlsCtx"/> and
+    /// <see cref="Peername"/>; <see cref="Tls"/> stays <see cref="TlsMode.None"/>, and
+    /// <see cref="Transport"/> is not used (the WebSocket makes its own connection).
+    /// </summary>
+    public Uri? Url { get; init; }
+
+    /// <summary>The subprotocols and HTTP headers of a <see cref="Url"/>'s upgrade; null offers no subprotocol and adds no header.</summary>
+    public WebSocketOptions? WebSocket { get; init; }
 }

@@ -86,9 +86,15 @@ public sealed class SocketTransport : ITransport
     {
         if (_socket is { } socket)
         {
-            socket.NoDelay = noDelay;
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, keepAlive);
+            Configure(socket, noDelay, keepAlive);
         }
+    }
+
+    /// <summary>AnyEvent::Handle's <c>no_delay</c> and <c>keepalive</c> on a connected socket (a WebSocket's too).</summary>
+    internal static void Configure(Socket socket, bool noDelay, bool keepAlive)
+    {
+        socket.NoDelay = noDelay;
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, keepAlive);
     }
 
     /// <summary>Stops watching and closes the socket; a connect still running is cancelled and never reports.</summary>

@@ -574,7 +574,7 @@ public sealed class TlsTransport : ITransport
     }
 
     /// <summary>Every message down the exception's chain, for SslStream's wrap the OpenSSL reason in inner exceptions.</summary>
-    private static string Describe(Exception e)
+    internal static string Describe(Exception e)
     {
         var parts = new List<string>();
         for (var current = e; current is not null; current = current.InnerException)

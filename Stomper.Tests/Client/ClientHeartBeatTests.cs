@@ -7,7 +7,7 @@ namespace Stomper.Tests.Client;
 [TestFixture]
 public sealed class ClientHeartBeatTests
 {
-    private static ClientHarness Harness(int cx, int cy) => new(o => o.ConnectionWith(new()
+    internal static ClientHarness Harness(int cx, int cy) => new(o => o.ConnectionWith(new()
     {
         OnError = o.OnError, OnDisconnect = o.OnDisconnect,
         OnConnect = o.OnConnect, Heartbeat = [cx, cy],

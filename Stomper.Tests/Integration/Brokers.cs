@@ -39,6 +39,18 @@ public static class Brokers
     public static IReadOnlyList<Endpoint> RabbitTlsNodes { get; } =
         Endpoints("STOMPER_RABBIT_TLS_NODES", "127.0.0.1:61623,127.0.0.1:61624,127.0.0.1:61625");
 
+    /// <summary>The three nodes' Web-STOMP listeners (ws://, path /ws), node 1 first: STOMPER_RABBIT_WS_NODES.</summary>
+    public static IReadOnlyList<Endpoint> RabbitWebSocketNodes { get; } =
+        Endpoints("STOMPER_RABBIT_WS_NODES", "127.0.0.1:15674,127.0.0.1:15675,127.0.0.1:15676");
+
+    /// <summary>The three nodes' Web-STOMP listeners over TLS (wss://, path /ws): STOMPER_RABBIT_WSS_NODES.</summary>
+    public static IReadOnlyList<Endpoint> RabbitSecureWebSocketNodes { get; } =
+        Endpoints("STOMPER_RABBIT_WSS_NODES", "localhost:15684,localhost:15685,localhost:15686");
+
+    /// <summary>The URL of a Web-STOMP endpoint: <c>ws://host:port/ws</c>, or <c>wss://</c>.</summary>
+    public static Uri WebSocketUrl(Endpoint endpoint, bool secure = false, string path = "/ws") =>
+        new($"{(secure ? "wss" : "ws")}://{endpoint.Host}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}{path}");
+
     public static Endpoint ActiveMq { get; } = Endpoint.Parse(Env("STOMPER_ACTIVEMQ", "127.0.0.1:61620"));
 
     /// <summary>ActiveMQ's STOMP over TLS listener, no client certificate asked for.</summary>

@@ -18,12 +18,15 @@ public abstract class ClusterFailoverTests : BrokerFixture
     /// <summary>The cluster's <c>handle_params</c> (every node's).</summary>
     protected virtual HandleParams? HandleParams => null;
 
+    /// <summary>How the cluster names a node of <see cref="Nodes"/>: host and port, or a WebSocket URL.</summary>
+    protected virtual ClusterNode Node(Endpoint endpoint) => new(endpoint.Host, endpoint.Port);
+
     private string NodeName(IStomperClient node) => "rabbit" + (Nodes.ToList().FindIndex(n => n.Port == node.Port) + 1);
 
     private StomperCluster Cluster(int seed, int[]? heartbeat = null, List<string>? trace = null, double? reconnectInterval = null) => new(new ClusterOptions
     {
         ReconnectInterval = reconnectInterval,
-        Nodes = [.. Nodes.Select(n => new ClusterNode(n.Host, n.Port))],
+        Nodes = [.. Nodes.Select(Node)],
         Login = Brokers.Login,
         Passcode = Brokers.Passcode,
         Heartbeat = heartbeat,

@@ -30,6 +30,13 @@ public static class StompVersions
     public const string AcceptAll = "1.0,1.1,1.2";
 
     /// <summary>
+    /// The WebSocket subprotocols of the versions in <see cref="AcceptAll"/>, newest first
+    /// (<c>v12.stomp</c>, <c>v11.stomp</c>, <c>v10.stomp</c>): what a client offers in its
+    /// upgrade request unless <see cref="EventLoop.WebSocketOptions.Subprotocols"/> says otherwise.
+    /// </summary>
+    public static IReadOnlyList<string> Subprotocols { get; } = ["v12.stomp", "v11.stomp", "v10.stomp"];
+
+    /// <summary>
     /// Reads CONNECTED's <c>version</c> header. An absent header means 1.0, as in the
     /// specification and in Perl's <c>$headers-&gt;{version} || 1.0</c>.
     /// </summary>

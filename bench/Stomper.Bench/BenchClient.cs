@@ -53,6 +53,16 @@ internal sealed record BenchTarget(string Client, ClientFactory Create)
             OnError = error => Console.Error.WriteLine($"bench client error: {error.Message}"),
         })));
 
+    /// <summary>The single-node client over STOMP-over-WebSocket to <paramref name="url"/>; the workload's handle parameters.</summary>
+    public static BenchTarget SingleWebSocket(Uri url) =>
+        new("Stomper+ws", (loop, handleParams) => new SingleNode(new StomperClient(new StomperOptions
+        {
+            Url = url,
+            Loop = loop,
+            HandleParams = handleParams,
+            OnError = error => Console.Error.WriteLine($"bench client error: {error.Message}"),
+        })));
+
     /// <summary>The cluster client over one node, so that its own cost shows against the single-node client's.</summary>
     /// <param name="journal">With issue 14's send journal (every SEND receipted and kept until its RECEIPT): the client is named "+journal".</param>
     public static BenchTarget Cluster(string host, int port, bool journal = false) =>

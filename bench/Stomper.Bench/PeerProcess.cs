@@ -7,24 +7,30 @@ namespace Stomper.Bench;
 /// The <see cref="StompPeer"/> in a child process of this bench, so that the client's
 /// process CPU time is the client's alone. The child lives until its standard input closes.
 /// It listens twice: in plain TCP on <see cref="Port"/> and behind TLS on <see cref="TlsPort"/>,
-/// with a server certificate for 127.0.0.1 signed by a CA made for the run (<see cref="CaFile"/>).
+/// with a server certificate for 127.0.0.1 signed by a CA made for the run (<see cref="CaFile"/>);
+/// and the test kit's <see cref="Stomper.Testing.WebSocketGateway"/> relays STOMP over WebSocket
+/// to the plain listener from <see cref="WebSocketUrl"/>, in the same child process.
 /// </summary>
 internal sealed class PeerProcess : IDisposable
 {
     private readonly Process _process;
     private readonly DirectoryInfo _certificates;
 
-    private PeerProcess(Process process, int port, int tlsPort, DirectoryInfo certificates)
+    private PeerProcess(Process process, int port, int tlsPort, Uri webSocketUrl, DirectoryInfo certificates)
     {
         _process = process;
         Port = port;
         TlsPort = tlsPort;
+        WebSocketUrl = webSocketUrl;
         _certificates = certificates;
     }
 
     public int Port { get; }
 
     public int TlsPort { get; }
+
+    /// <summary>The gateway's <c>ws://</c> URL, in front of <see cref="Port"/>.</summary>
+    public Uri WebSocketUrl { get; }
 
     /// <summary>The PEM file of the CA that signed the TLS listener's certificate: the client's <c>ca_file</c>.</summary>
     public string CaFile => Path.Combine(_certificates.FullName, "ca.pem");
@@ -56,7 +62,7 @@ internal sealed class PeerProcess : IDisposable
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the peer");
         var line = process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("The peer said nothing");
         var words = line.Split(' ');
-        return new PeerProcess(process, int.Parse(words[1], CultureInfo.InvariantCulture), int.Parse(words[2], CultureInfo.InvariantCulture), certificates);
+        return new PeerProcess(process, int.Parse(words[1], CultureInfo.InvariantCulture), int.Parse(words[2], CultureInfo.InvariantCulture), new Uri(words[3]), certificates);
     }
 
     /// <summary>The child's side: serve until the parent closes our standard input.</summary>
@@ -66,7 +72,8 @@ internal sealed class PeerProcess : IDisposable
         using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(
             Path.Combine(certificates, "server.pem"), Path.Combine(certificates, "server-key.pem"));
         using var tlsPeer = new StompPeer(readBuffer: readBuffer, certificate: certificate);
-        Console.WriteLine($"PEER {peer.Port} {tlsPeer.Port}");
+        using var gateway = new Stomper.Testing.WebSocketGateway("127.0.0.1", peer.Port).Start();
+        Console.WriteLine($"PEER {peer.Port} {tlsPeer.Port} {gateway.Url}");
         Console.Out.Flush();
         while (Console.In.Read() >= 0)
         {

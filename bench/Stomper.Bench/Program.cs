@@ -3,8 +3,9 @@ using Stomper.Bench;
 
 // Benchmarks are programs, not tests: they measure and print, they assert nothing.
 //   all [scale]      loop benchmarks, workloads 1-5 (Stomper and stomp.py), the TLS workloads, the scale workload, micro-benchmarks
-//   local [scale]    workloads 1-4 against the local peer only, and the TLS workloads
+//   local [scale]    workloads 1-4 against the local peer only, and the TLS and WebSocket workloads
 //   tls [scale]      the TLS workloads only, beside the same workloads in plaintext
+//   ws [scale]       the WebSocket workloads only (consume, autocork publish), beside the same over TCP
 //   brokers [scale]  workload 5 against RabbitMQ and ActiveMQ only
 //   async [scale]    the async face's workloads (issue 12) against the local peer only
 //   obs [scale]      issue 13: publish, consume, round trip with the diagnostics off, idle, metered, traced
@@ -56,6 +57,11 @@ if (what is "all" or "local" or "tls")
 if (what is "all" or "obs")
 {
     suite.Observability();
+}
+
+if (what is "all" or "local" or "ws")
+{
+    suite.WebSocket();
 }
 
 if (what is "all" or "scale")

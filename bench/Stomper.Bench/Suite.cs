@@ -190,6 +190,35 @@ internal sealed class Suite
         }
     }
 
+    /// <summary>
+    /// The WebSocket workloads (issue 15): consume and autocork publish through the
+    /// WebSocket gateway in front of the local peer, each beside the same workload over plain
+    /// TCP in this run. The gateway relays in the peer's process, so the client's CPU figures
+    /// are the client's own; its hop adds latency the TCP run does not have.
+    /// </summary>
+    public void WebSocket()
+    {
+        using var peer = PeerProcess.Start();
+        var plain = BenchTarget.Single("127.0.0.1", peer.Port);
+        var ws = BenchTarget.SingleWebSocket(peer.WebSocketUrl);
+        var million = Count(1_000_000);
+        foreach (var target in new[] { plain, ws })
+        {
+            Workloads.Publish("warmup", target, new HandleParams { Autocork = true }, million / 2, "/queue/bench");
+            Workloads.Consume("warmup", target, million / 2);
+        }
+
+        foreach (var target in new[] { plain, ws })
+        {
+            Add(Workloads.Consume("ws-cmp-consume", target, million));
+        }
+
+        foreach (var target in new[] { plain, ws })
+        {
+            Add(Workloads.Publish("ws-cmp-publish", target with { Client = target.Client + "-autocork" }, new HandleParams { Autocork = true }, million, "/queue/bench"));
+        }
+    }
+
     /// <summary>The async face's workloads alone, against the local peer (with the callback API's round trip to compare).</summary>
     public void Async()
     {
@@ -298,10 +327,11 @@ internal sealed class Suite
             var py = _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == "stomp.py");
             var raw = _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == "raw");
 
-            // A TLS client ("Stomper+tls-autocork") beside the same client in plaintext
-            // ("Stomper-autocork"); a cluster with the journal or dedup beside it without; a
-            // diagnostics mode ("Stomper-obs-tracing") beside the same client with them off.
-            var option = new[] { "+tls", "+journal", "+dedup" }.FirstOrDefault(o => r.Client.Contains(o, StringComparison.Ordinal));
+            // A TLS or WebSocket client ("Stomper+tls-autocork", "Stomper+ws") beside the same
+            // client in plaintext TCP ("Stomper-autocork"); a cluster with the journal or dedup
+            // beside it without; a diagnostics mode ("Stomper-obs-tracing") beside the same
+            // client with them off.
+            var option = new[] { "+tls", "+ws", "+journal", "+dedup" }.FirstOrDefault(o => r.Client.Contains(o, StringComparison.Ordinal));
             var obs = r.Client.IndexOf("-obs-", StringComparison.Ordinal);
             var plain = option is not null
                 ? _results.FirstOrDefault(o => o.Workload == r.Workload && o.Client == r.Client.Replace(option, string.Empty, StringComparison.Ordinal))
@@ -311,7 +341,7 @@ internal sealed class Suite
             var ratio = py is null || r.Client == "stomp.py" ? "" : (r.MsgsPerSecond / py.MsgsPerSecond).ToString("F1", inv);
             var ofRaw = plain is not null
                 ? (100 * r.MsgsPerSecond / plain.MsgsPerSecond).ToString(obs > 0 ? "F1" : "F0", inv)
-                    + (option == "+tls" ? "% of plaintext" : obs > 0 ? "% of obs-off" : "% of off")
+                    + (option == "+tls" ? "% of plaintext" : option == "+ws" ? "% of TCP" : obs > 0 ? "% of obs-off" : "% of off")
                 : raw is null || r.Client == "raw" ? "" : (100 * r.MsgsPerSecond / raw.MsgsPerSecond).ToString("F0", inv) + "%";
             var alloc = double.IsNaN(r.AllocBytesPerMsg) ? "n/a" : r.AllocBytesPerMsg.ToString("F1", inv);
             var extra = string.Join(" ", r.Extra.Select(e => string.Format(inv, "{0}={1:F1}", e.Key, e.Value)));
