@@ -8,6 +8,8 @@
 #   See docs/brokers.md.
 #
 # Usage: scripts/brokers.sh start|stop|status|kill NODE|pause NODE|resume NODE|restart NODE
+#        scripts/brokers.sh restart-rabbits   (starts every RabbitMQ node that is down, with its
+#        data, all at once: after all three were killed, one node alone would wait for the others)
 #        scripts/brokers.sh close-connections RABBIT_NODE   (rabbitmqctl close_all_connections:
 #        the node ends every STOMP session with an ERROR frame and stays up)
 #        NODE = rabbit1 | rabbit2 | rabbit3 | activemq
@@ -616,6 +618,25 @@ cmd_restart() {
   say "$node: restarted"
 }
 
+# After all three nodes died (make chaos's full outage): each node waits at boot for the
+# others it last ran with, so one restarted alone never answers; all start together, keeping
+# their data (start would make a new, empty cluster when no node runs).
+cmd_restart_rabbits() {
+  local deadline node
+  deadline=$(($(date +%s) + TIMEOUT))
+  with_lock
+  prepare_common
+  for node in "${RABBIT_NODES[@]}"; do
+    [ -n "$(node_pids "$node")" ] && continue
+    say "$node: starting with its data"
+    start_rabbit "$node"
+  done
+  wait_ready "$deadline" "${RABBIT_NODES[@]}"
+  wait_cluster "$deadline"
+  wait_ready "$deadline" "${RABBIT_NODES[@]}"
+  say "RabbitMQ nodes restarted"
+}
+
 main() {
   local cmd=${1:-}
   case $cmd in
@@ -626,6 +647,7 @@ main() {
     pause) check_node "${2:-}"; cmd_signal STOP "$2" ;;
     resume) check_node "${2:-}"; cmd_signal CONT "$2" ;;
     restart) check_node "${2:-}"; cmd_restart "$2" ;;
+    restart-rabbits) cmd_restart_rabbits ;;
     close-connections)
       case ${2:-} in rabbit1|rabbit2|rabbit3) ;; *) die "close-connections takes a RabbitMQ node (rabbit1, rabbit2 or rabbit3), not '${2:-}'" ;; esac
       ctl -n "$(erl_name "$2")" close_all_connections "closed by scripts/brokers.sh" >/dev/null || die "$2: close_all_connections failed"

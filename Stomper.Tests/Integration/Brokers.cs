@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Authentication;
-using System.Text;
 using EventLoop;
 using NUnit.Framework;
 
@@ -146,79 +144,13 @@ public static class Brokers
     }
 
     /// <summary>The folder holding stomper.sln, found by walking up from the test assembly.</summary>
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "stomper.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException($"no stomper.sln above {AppContext.BaseDirectory}");
-    }
+    public static string RepositoryRoot { get; } = Stomper.Chaos.ChaosSettings.FindRepositoryRoot(AppContext.BaseDirectory);
 
     private static string Run(TimeSpan timeout, params string[] args)
     {
-        var script = Path.Combine(RepositoryRoot, "scripts", "brokers.sh");
-        var info = new ProcessStartInfo("bash")
-        {
-            WorkingDirectory = RepositoryRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(script);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        process.Start();
-        process.StandardInput.Close();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var command = $"scripts/brokers.sh {string.Join(' ', args)}";
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"{command} did not finish within {timeout}:\n{Text(output)}");
-        }
-        process.WaitForExit(); // drains the output events
-        var text = Text(output);
+        var text = new Stomper.Chaos.BrokerControl(RepositoryRoot).Run(timeout, args);
         TestContext.Progress.WriteLine(text);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{command} failed (exit code {process.ExitCode}):\n{text}");
-        }
         return text;
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (output)
-        {
-            output.AppendLine(line);
-        }
-    }
-
-    private static string Text(StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
     }
 
     private static Endpoint[] Endpoints(string variable, string fallback) =>
