@@ -750,11 +750,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         }
 
         var (command, subscription) = entry;
-        _telemetry.ReceiptAnswered(id, command.Name, null);
-        if (command.Timeout > 0)
-        {
-            _deadlines.Answered(command.Sequence);
-        }
+        ReceiptAnswered(id, command, null);
 
         switch (command.Name)
         {
@@ -787,16 +783,22 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// <summary>Removes this very subscription from under its id, leaving any other that shares the id.</summary>
     private void Unlink(Subscription subscription) => SubscriptionChain.Unlink(_subscriptions, subscription.Id, subscription);
 
+    /// <summary>A command awaiting a receipt got its answer (a RECEIPT, or an ERROR naming it): its deadline, if it had one, stops being watched.</summary>
+    private void ReceiptAnswered(string id, PendingCommand command, StompError? error)
+    {
+        _telemetry.ReceiptAnswered(id, command.Name, error);
+        if (command.Timeout > 0)
+        {
+            _deadlines.Answered(command.Sequence);
+        }
+    }
+
     private void ServerError(Frame frame)
     {
         if (_state == State.Connected && frame.Headers["receipt-id"] is { } receiptId && _awaitingReceipt.Remove(receiptId, out var entry))
         {
             var error = Errors.ErrorFrame(frame);
-            _telemetry.ReceiptAnswered(receiptId, entry.Command.Name, error);
-            if (entry.Command.Timeout > 0)
-            {
-                _deadlines.Answered(entry.Command.Sequence);
-            }
+            ReceiptAnswered(receiptId, entry.Command, error);
 
             if (entry.Command.Name == StompCommands.Subscribe && entry.Subscription is { } refused)
             {
