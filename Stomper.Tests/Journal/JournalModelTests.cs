@@ -48,7 +48,7 @@ public sealed class JournalModelTests
                     }
 
                     break;
-                case < 6 when PendingSend(node) is { } index:
+                case < 6 when JournalPolicyModelTests.Pending(node, "SEND") is { } index:
                     var sendId = node.Commands[index].Params[SendJournalOptions.IdHeader]!;
                     written.Add(sendId);
                     receipted.Add(sendId);
@@ -57,7 +57,7 @@ public sealed class JournalModelTests
                     node.Commands.RemoveAt(index);
                     callback(new Frame("RECEIPT"), null);
                     break;
-                case 6 when PendingSend(node) is { } refused:
+                case 6 when JournalPolicyModelTests.Pending(node, "SEND") is { } refused:
                     var refusedCallback = node.Commands[refused].Callback!;
                     node.Commands.RemoveAt(refused);
                     refusedCallback(null, new StompError("refused", E_OPRN_ERROR, new Frame("ERROR")));
@@ -126,12 +126,6 @@ public sealed class JournalModelTests
 
         Assert.That(receipted.IsSubsetOf(idOf.Values), Is.True);
         Assert.That(application.Count + cluster.DuplicatesDropped, Is.EqualTo(deliveries), $"seed {seed}: every delivery reached the application or was counted as dropped");
-    }
-
-    private static int? PendingSend(MockNodes.Node node)
-    {
-        var index = node.Commands.FindIndex(c => c.Name == "SEND");
-        return index < 0 ? null : index;
     }
 
     /// <summary>The message callback of the subscription's newest attempt, on whichever node holds it.</summary>

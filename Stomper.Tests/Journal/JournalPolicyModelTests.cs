@@ -276,7 +276,8 @@ public sealed class JournalPolicyModelTests
         }
     }
 
-    private static int? Pending(MockNodes.Node node, string name)
+    /// <summary>The index of the first command <paramref name="name"/> among those the node holds, if any.</summary>
+    internal static int? Pending(MockNodes.Node node, string name)
     {
         var index = node.Commands.FindIndex(c => c.Name == name);
         return index < 0 ? null : index;
