@@ -12,6 +12,8 @@
 #        data, all at once: after all three were killed, one node alone would wait for the others)
 #        scripts/brokers.sh close-connections RABBIT_NODE   (rabbitmqctl close_all_connections:
 #        the node ends every STOMP session with an ERROR frame and stays up)
+#        scripts/brokers.sh settle-queue QUEUE   (waits until the quorum queue QUEUE, vhost /, has a leader and
+#        three members, each registered on disk and caught up: before a fault, so that it hits a healthy queue)
 #        NODE = rabbit1 | rabbit2 | rabbit3 | activemq
 #
 # All state (configs, mnesia, logs, pid files, Erlang cookie) lives under one folder,
@@ -488,6 +490,58 @@ healthy() {
   ! unready_port "$node" 5 >/dev/null
 }
 
+
+# ---------------------------------------------------------------- quorum queues
+
+# One line per member of quorum queue $1 (vhost /), "node state commit-index", as the
+# first RabbitMQ node that answers sees it; nothing when none answers or the queue is unknown.
+queue_members() {
+  local node
+  for node in "${RABBIT_NODES[@]}"; do
+    [ -n "$(node_pids "$node")" ] || continue
+    ctl -n "$(erl_name "$node")" -q eval "
+      case rabbit_quorum_queue:status(<<\"/\">>, <<\"$1\">>) of
+        S when is_list(S) -> [io:format(\"~s ~s ~p~n\", [proplists:get_value(<<\"Node Name\">>, P),
+                                proplists:get_value(<<\"Raft State\">>, P), proplists:get_value(<<\"Commit Index\">>, P)]) || P <- S], ok;
+        _ -> ok
+      end." 2>/dev/null | grep '@' && return 0
+  done
+  return 0
+}
+
+# Whether node $1 has written quorum queue $2 to disk, both where a restart looks for it:
+# the queue's record in Mnesia (whose log reaches the file up to 2 s after the declaration)
+# and its Ra member's registration (a DETS file saved about half a second after a change).
+# A node killed before that forgets the queue or restarts its member blank; when every
+# node does, the queue is gone (not_found) or never elects a leader.
+on_disk() {
+  local name mn; name=$(erl_name "$1"); mn=$DIR/$1/mnesia/$name
+  grep -qaF "$2" "$mn/LATEST.LOG" "$mn"/rabbit_durable_queue.DC* 2>/dev/null &&
+    grep -qaF "_$2" "$mn/quorum/$name/names.dets" 2>/dev/null
+}
+
+# Waits until quorum queue $1 is fully redundant: a leader, three members, each one's
+# node with the queue on disk and the member's commit index at least the leader's when the wait began (a
+# restarted member has caught up). A fault that follows then hits one member of a healthy
+# queue, not a second member while the first is still catching up.
+cmd_settle_queue() {
+  local q=$1 deadline members target= node ok
+  deadline=$(($(date +%s) + TIMEOUT))
+  while :; do
+    members=$(queue_members "$q")
+    [ -z "$target" ] && target=$(awk '$2 == "leader" { print $3 }' <<<"$members")
+    ok=
+    if [ -n "$target" ] && [ "$(grep -c . <<<"$members")" -eq 3 ] &&
+       awk -v t="$target" '!($2 == "leader" || $2 == "follower") || !($3 >= t) { bad = 1 } END { exit bad }' <<<"$members"; then
+      ok=1
+      for node in "${RABBIT_NODES[@]}"; do on_disk "$node" "$q" || { ok=; break; }; done
+    fi
+    [ -n "$ok" ] && return 0
+    [ "$(date +%s)" -ge "$deadline" ] &&
+      die "quorum queue '$q' not settled within ${TIMEOUT}s (leader's commit index then: ${target:-no leader}; members now: $(echo $members))"
+    sleep 0.2
+  done
+}
 # ---------------------------------------------------------------- commands
 
 with_lock() { mkdir -p "$DIR"; exec 9>"$DIR/.lock"; flock -w "$((TIMEOUT + 60))" 9 || die "another brokers.sh holds $DIR/.lock"; }
@@ -648,6 +702,7 @@ main() {
     resume) check_node "${2:-}"; cmd_signal CONT "$2" ;;
     restart) check_node "${2:-}"; cmd_restart "$2" ;;
     restart-rabbits) cmd_restart_rabbits ;;
+    settle-queue) [ -n "${2:-}" ] || die "settle-queue takes a quorum queue's name"; cmd_settle_queue "$2" ;;
     close-connections)
       case ${2:-} in rabbit1|rabbit2|rabbit3) ;; *) die "close-connections takes a RabbitMQ node (rabbit1, rabbit2 or rabbit3), not '${2:-}'" ;; esac
       ctl -n "$(erl_name "$2")" close_all_connections "closed by scripts/brokers.sh" >/dev/null || die "$2: close_all_connections failed"

@@ -30,6 +30,9 @@ internal sealed class BrokerControl(string repositoryRoot)
 
     public void CloseConnections(string node) => Do("close-connections", node);
 
+    /// <summary>Waits until quorum queue <paramref name="queue"/> is fully redundant: a leader, and three members each registered on disk and caught up (docs/brokers.md).</summary>
+    public void SettleQueue(string queue) => Do("settle-queue", queue);
+
     private void Do(params string[] args) => Run(s_timeout, args);
 
     /// <summary>Runs the script with <paramref name="args"/> and returns what it printed; throws when it fails or outlasts <paramref name="timeout"/>.</summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Stomper.Chaos;
 
 /// <summary>What a scenario's script works with: the workload, the brokers, and the faults it records.</summary>
-internal sealed class ScenarioContext(Workload workload, BrokerControl brokers, ChaosSettings settings, TextWriter log)
+internal sealed class ScenarioContext(Workload workload, BrokerControl brokers, ChaosSettings settings, string queue, TextWriter log)
 {
     public Workload Workload { get; } = workload;
 
@@ -12,6 +12,22 @@ internal sealed class ScenarioContext(Workload workload, BrokerControl brokers, 
     public ChaosSettings Settings { get; } = settings;
 
     public List<Fault> Faults { get; } = [];
+
+    /// <summary>
+    /// Runs the loop until the scenario's quorum queue is fully redundant again (a leader, and
+    /// every member registered on disk and caught up), so that the next fault hits one member
+    /// of a healthy queue. Without it a kill can land while the last victim's member is still
+    /// catching up, and the queue has no quorum until it has: no RECEIPT can come, whatever
+    /// the client does. A full outage within a second of the queue's declaration loses the
+    /// queue for good: Ra had not yet saved any member's registration (docs/chaos.md).
+    /// </summary>
+    public void SettleQueue()
+    {
+        var started = ChaosClock.Now;
+        Workload.Await(() => Brokers.SettleQueue(queue));
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {ChaosClock.Now:F2} s: the queue settled in {ChaosClock.Now - started:F2} s"));
+        log.Flush();
+    }
 
     /// <summary>Runs <paramref name="command"/> on the victim's node name (rabbit1..3) while the loop turns, recording the fault.</summary>
     public Fault Inflict(string what, int victimPort, Action<string> command, bool clientSeesAtOnce = true)

@@ -35,7 +35,7 @@ internal sealed class ScenarioRunner(ChaosSettings settings, BrokerControl broke
             // The queue's leader lives on the first active node, the one the faults hit first.
             var first = settings.Nodes.First(n => n.Port == workload.ActivePort);
             QueueSetup.Declare(loop, settings, first, queue);
-            var context = new ScenarioContext(workload, brokers, settings, log);
+            var context = new ScenarioContext(workload, brokers, settings, queue, log);
             if (scenario.SubscribesAtStart)
             {
                 workload.Subscribe();
@@ -44,6 +44,7 @@ internal sealed class ScenarioRunner(ChaosSettings settings, BrokerControl broke
 
             workload.StartPublishing();
             context.Require(() => workload.Ledger.Receipted >= WarmUpReceipts, 60, $"{WarmUpReceipts} receipted SENDs before the first fault");
+            context.SettleQueue();
             scenario.Run(context);
             workload.Await(brokers.EnsureHealthy);
             workload.Hold(TailSeconds);

@@ -1,6 +1,6 @@
 namespace Stomper.Chaos.Scenarios;
 
-/// <summary>kill -9 of the active node mid-stream, <paramref name="times"/> times; each victim is restarted into the cluster before the next kill.</summary>
+/// <summary>kill -9 of the active node mid-stream, <paramref name="times"/> times; each victim is restarted into the cluster, and its member of the queue has caught up, before the next kill.</summary>
 internal sealed class KillActive(int times) : Scenario
 {
     public override string Name => "kill-active";
@@ -14,6 +14,11 @@ internal sealed class KillActive(int times) : Scenario
         var workload = context.Workload;
         for (var i = 0; i < times; i++)
         {
+            if (i > 0)
+            {
+                context.SettleQueue();
+            }
+
             var victim = workload.ActivePort;
             var fault = context.Inflict("kill -9", victim, context.Brokers.Kill);
             AwaitRecovery(context, fault);
