@@ -133,22 +133,32 @@ public static class Brokers
     /// <summary>RabbitMQ node <paramref name="node"/> closes every client connection (each STOMP session ends with an ERROR frame); the node stays up.</summary>
     public static void CloseConnections(string node) => Fault("close-connections", node);
 
-    private static void Fault(string command, string node)
+    /// <summary>
+    /// Returns once quorum queue <paramref name="queue"/> has a leader and three members caught up,
+    /// on every node's disk; throws when that takes longer than <paramref name="seconds"/>.
+    /// </summary>
+    public static void SettleQueue(string queue, int seconds = 180) =>
+        Fault("settle-queue", queue, new Dictionary<string, string> { ["STOMPER_BROKERS_TIMEOUT"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+    private static void Fault(string command, string node, IReadOnlyDictionary<string, string>? environment = null)
     {
         if (SkipStart)
         {
             throw new InvalidOperationException(
                 $"'{command} {node}' needs the brokers of scripts/brokers.sh, but STOMPER_SKIP_BROKER_START=1");
         }
-        Run(TimeSpan.FromMinutes(5), command, node);
+
+        Run(TimeSpan.FromMinutes(5), environment ?? new Dictionary<string, string>(), command, node);
     }
 
     /// <summary>The folder holding stomper.sln, found by walking up from the test assembly.</summary>
     public static string RepositoryRoot { get; } = Stomper.Chaos.ChaosSettings.FindRepositoryRoot(AppContext.BaseDirectory);
 
-    private static string Run(TimeSpan timeout, params string[] args)
+    private static string Run(TimeSpan timeout, params string[] args) => Run(timeout, new Dictionary<string, string>(), args);
+
+    private static string Run(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var text = new Stomper.Chaos.BrokerControl(RepositoryRoot).Run(timeout, args);
+        var text = new Stomper.Chaos.BrokerControl(RepositoryRoot).Run(timeout, environment, args);
         TestContext.Progress.WriteLine(text);
         return text;
     }
