@@ -72,13 +72,13 @@ internal sealed class BrokerControl(string repositoryRoot)
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"{command} did not finish within {timeout}:\n{Text(output)}");
+            throw new BrokerCommandException($"{command} did not finish within {timeout}:\n{Text(output)}");
         }
 
         // Drains the output events.
         process.WaitForExit();
         var text = Text(output);
-        return process.ExitCode == 0 ? text : throw new InvalidOperationException($"{command} failed (exit code {process.ExitCode}):\n{text}");
+        return process.ExitCode == 0 ? text : throw new BrokerCommandException($"{command} failed (exit code {process.ExitCode}):\n{text}");
     }
 
     private static void Append(StringBuilder output, string? line)
