@@ -502,13 +502,13 @@ healthy() {
 # without the queue, or with a blank member, and when every node does the queue is gone
 # (not_found) or never elects a leader. The name travels as bytes, never as Erlang source.
 queue_report() {
-  local node bytes nodes n
+  local node bytes nodes n out
   bytes=$(printf '%s' "$1" | od -An -tu1 | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
   nodes=$(for n in "${RABBIT_NODES[@]}"; do printf "'%s'," "$(erl_name "$n")"; done); nodes=${nodes%,}
   for node in "${RABBIT_NODES[@]}"; do
     [ -n "$(node_pids "$node")" ] || continue
     [ "$(proc_state "$(node_pids "$node" | head -n 1)")" = T ] && continue
-    timeout 30 env HOME="$DIR/cli-home" "$RABBIT_LIB/rabbitmqctl" --erlang-cookie "$(cookie)" \
+    out=$(timeout 30 env HOME="$DIR/cli-home" "$RABBIT_LIB/rabbitmqctl" --erlang-cookie "$(cookie)" \
       -n "$(erl_name "$node")" -q eval "
       Name = list_to_binary([$bytes]),
       Q = rabbit_misc:r(<<\"/\">>, queue, Name),
@@ -537,7 +537,9 @@ queue_report() {
         end
       end,
       [io:format(\"disk ~s ~s~n\", [N, Disk(N)]) || N <- [$nodes]],
-      ok." 2>/dev/null | grep -E '^(member|disk) ' && return 0
+      ok." 2>/dev/null | grep -E '^(member|disk) ' || true)
+    # One node's view only: a node that printed part of it and then failed is not mixed with the next's.
+    [ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
   done
   return 0
 }
