@@ -179,6 +179,9 @@ internal static class Errors
     internal static StompError CantConnect(string host, int port, string reason) =>
         new($"Can't connect to {host}:{port.ToString(CultureInfo.InvariantCulture)}: {reason}", E_CANT_CONN);
 
+    /// <summary>A frame the writer refused (a header it cannot encode): the command fails with the writer's text, nothing is sent.</summary>
+    internal static StompError FrameRefused(ArgumentException refusal) => new(refusal.Message, E_OPRN_ERROR);
+
     /// <summary>No CONNECTED within <c>connection_timeout</c> of the connect.</summary>
     internal static StompError HandshakeTimedOut(string host, int port) => CantConnect(host, port, "Connection timed out");
 

@@ -888,7 +888,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         catch (ArgumentException e)
         {
             handle.Rollback(mark);
-            var refusal = new StompError(e.Message, E_OPRN_ERROR);
+            var refusal = Errors.FrameRefused(e);
             ClientTelemetry.Refused(activity, refusal);
             CompleteLater(command, refusal);
             return;
