@@ -104,13 +104,50 @@ public static class Brokers
     /// <summary>RabbitMQ node <paramref name="number"/> (1-based, as the script names them).</summary>
     public static Endpoint Rabbit(int number) => RabbitNodes[number - 1];
 
-    private static readonly Lazy<string> Started = new(() => SkipStart ? "skipped" : Run(TimeSpan.FromMinutes(5), "start"));
+    private static readonly Lazy<string> Started = new(Start);
+
+    // Set before the start, so that a start that fails half-way is cleaned up too.
+    private static bool s_stopAtEnd;
 
     /// <summary>
     /// Starts the brokers once per test run (the script reuses brokers that already run).
-    /// Throws, so the calling fixture fails, when they cannot be started.
+    /// Throws, so the calling fixture fails, when they cannot be started. Brokers this run
+    /// brought up are stopped at its end (<see cref="BrokerRun"/>).
     /// </summary>
     public static void EnsureStarted() => _ = Started.Value;
+
+    /// <summary>Stops the brokers when this run started them (<see cref="BrokerOwnership"/>); otherwise leaves them as they are.</summary>
+    public static void StopIfStartedByThisRun()
+    {
+        if (s_stopAtEnd)
+        {
+            s_stopAtEnd = false;
+            Run(TimeSpan.FromMinutes(2), "stop");
+        }
+    }
+
+    private static string Start()
+    {
+        if (SkipStart)
+        {
+            return "skipped";
+        }
+
+        s_stopAtEnd = BrokerOwnership.StartsThem(StatusOrNull());
+        return Run(TimeSpan.FromMinutes(5), "start");
+    }
+
+    private static string? StatusOrNull()
+    {
+        try
+        {
+            return new Stomper.Chaos.BrokerControl(RepositoryRoot).Run(TimeSpan.FromMinutes(1), "status");
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Runs <c>start</c> again: returns once all four answer and the cluster has its three nodes.</summary>
     public static void EnsureHealthy()
