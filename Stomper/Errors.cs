@@ -133,7 +133,7 @@ internal static class Errors
 
     /// <summary>A command that would wait for a node during a backoff while the policy's limit of waiting commands is reached.</summary>
     internal static StompError TooManyWaiting(string commandName, int limit) =>
-        new($"Operation \"{commandName}\" aborted: no node is reachable and {limit.ToString(CultureInfo.InvariantCulture)} commands already wait for one (ReconnectPolicy.MaxWaitingCommands)", E_CANT_CONN);
+        new($"Operation \"{commandName}\" aborted: no node is reachable and the commands waiting for one are at the limit of {limit.ToString(CultureInfo.InvariantCulture)} (ReconnectPolicy.MaxWaitingCommands)", E_CANT_CONN);
 
     /// <summary>A command that waited out a backoff and that the node client then refused (it was disposed on its own, say).</summary>
     internal static StompError RefusedAfterWaiting(string commandName, Exception refusal) =>

@@ -244,7 +244,7 @@ public sealed class ClusterReconnectPolicyTests
         nodes.Cluster.Loop.RunPending();
 
         Assert.That(refused?.Code, Is.EqualTo(E_CANT_CONN));
-        Assert.That(refused?.Message, Is.EqualTo("Operation \"SEND\" aborted: no node is reachable and 2 commands already wait for one (ReconnectPolicy.MaxWaitingCommands)"));
+        Assert.That(refused?.Message, Is.EqualTo("Operation \"SEND\" aborted: no node is reachable and the commands waiting for one are at the limit of 2 (ReconnectPolicy.MaxWaitingCommands)"));
         WaitOutTheBackoff(nodes);
         Assert.That(nodes.Active.Commands, Has.Count.EqualTo(3), "the two added during the outage run, after the SEND the cluster retries of its own accord (not counted)");
     }
@@ -261,7 +261,7 @@ public sealed class ClusterReconnectPolicyTests
         nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, nodes.Record("send"));
         nodes.Cluster.Loop.RunPending();
 
-        Assert.That(nodes.Trace[^1], Is.EqualTo("send: Operation \"SEND\" aborted: no node is reachable and 1 commands already wait for one (ReconnectPolicy.MaxWaitingCommands)"));
+        Assert.That(nodes.Trace[^1], Is.EqualTo("send: Operation \"SEND\" aborted: no node is reachable and the commands waiting for one are at the limit of 1 (ReconnectPolicy.MaxWaitingCommands)"));
         Assert.That(nodes.Cluster.Backoff!.WaitingCommands, Is.EqualTo(1));
         WaitOutTheBackoff(nodes);
         Assert.That(nodes.Active.Commands.Select(c => c.Params["id"]), Is.EqualTo(new[] { "s1", "s2" }));

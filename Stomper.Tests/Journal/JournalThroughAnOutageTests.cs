@@ -67,7 +67,7 @@ public sealed class JournalThroughAnOutageTests
         Send("during3");
         nodes.Cluster.Loop.RunPending();
 
-        Assert.That(answers, Is.EqualTo(new[] { "during3: Operation \"SEND\" aborted: no node is reachable and 2 commands already wait for one (ReconnectPolicy.MaxWaitingCommands)" }));
+        Assert.That(answers, Is.EqualTo(new[] { "during3: Operation \"SEND\" aborted: no node is reachable and the commands waiting for one are at the limit of 2 (ReconnectPolicy.MaxWaitingCommands)" }));
         Assert.That(nodes.Cluster.Backoff!.WaitingCommands, Is.EqualTo(MaxWaiting));
 
         // Another round fails: the two the application added still count (they have not been
