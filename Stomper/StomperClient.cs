@@ -360,7 +360,17 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         _reconnectTimer = null;
     }
 
-    private static string ClientCommand(string command) => command.ToUpperInvariant() switch
+    /// <remarks>
+    /// Callers pass the upper-case names nearly always (every SEND of a publisher): they
+    /// are matched as given, and only another spelling pays for upper-casing.
+    /// </remarks>
+    private static string ClientCommand(string command) =>
+        Executable(command) ?? Executable(command.ToUpperInvariant()) ?? throw (command.ToUpperInvariant() is StompCommands.Connect or StompCommands.Stomp
+            ? Errors.CommandNotExecutable(command.ToUpperInvariant())
+            : Errors.UnknownClientCommand(command));
+
+    /// <summary>The name of a command a client may execute, spelled exactly <paramref name="upper"/>; null for any other.</summary>
+    private static string? Executable(string upper) => upper switch
     {
         StompCommands.Send => StompCommands.Send,
         StompCommands.Subscribe => StompCommands.Subscribe,
@@ -371,8 +381,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         StompCommands.Commit => StompCommands.Commit,
         StompCommands.Abort => StompCommands.Abort,
         StompCommands.Disconnect => StompCommands.Disconnect,
-        StompCommands.Connect or StompCommands.Stomp => throw Errors.CommandNotExecutable(command.ToUpperInvariant()),
-        _ => throw Errors.UnknownClientCommand(command),
+        _ => null,
     };
 
     private void Connect()
@@ -863,7 +872,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
             var writer = new FrameWriter(handle.Writer, _version);
             writer.WriteCommand(name);
             var hasContentLength = WriteHeaderLayers(ref writer, name, parameters, receiptOverride);
-            WriteTraceContext(ref writer, activity, parameters, commandHeaders);
+            if (activity is not null)
+            {
+                // Only a sampled span has a context to write: unwatched, a SEND makes no call for it.
+                WriteTraceContext(ref writer, activity, parameters, commandHeaders);
+            }
+
             if (ackId is not null)
             {
                 WriteAckHeaders(ref writer, parameters, ackId, ackSubscription);

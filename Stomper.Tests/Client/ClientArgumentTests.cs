@@ -142,6 +142,23 @@ public sealed class ClientArgumentTests
     }
 
     [Test]
+    public void A_command_is_taken_in_any_case_and_written_in_upper_case_and_an_unknown_one_is_named_as_given()
+    {
+        var transport = new Stomper.Tests.EventLoop.ScriptedTransport();
+        using var client = new StomperClient(new() { Loop = _loop, Lazy = true, OnError = _ => { }, Transport = _ => transport.Mock.Object });
+
+        client.Execute("send", new() { ["destination"] = "/queue/a", Body = "lower" });
+        client.Execute("Send", new() { ["destination"] = "/queue/a", Body = "mixed" });
+        client.Execute("SEND", new() { ["destination"] = "/queue/a", Body = "upper" });
+        transport.ConnectCompleted!(null);
+        transport.Arrive("CONNECTED\nversion:1.2\n\n\0");
+
+        Assert.That(transport.SentText.Split("SEND\n").Length - 1, Is.EqualTo(3));
+        Assert.That(transport.SentText, Does.Contain("lower").And.Contain("mixed").And.Contain("upper").And.Not.Contain("send\n"));
+        Assert.That(() => client.Execute("sendx", new()), Throws.ArgumentException.With.Message.EqualTo("Unknown STOMP command \"sendx\""));
+    }
+
+    [Test]
     public void Host_and_port_default_to_localhost_61613_and_the_callbacks_are_read_write()
     {
         using var client = new StomperClient(new() { Loop = _loop, Lazy = true });

@@ -192,6 +192,48 @@ public sealed class ClusterDeduplicationTests
         Assert.That(filter.FirstTime("96"), Is.True);
     }
 
+    [Test]
+    public void Ids_too_long_or_not_ASCII_to_keep_inline_are_held_and_forgotten_like_short_ones()
+    {
+        var filter = new DuplicateFilter(3);
+        var longId = new string('x', 40);
+        var longer = longId + "y";
+        var accented = "idé-1";
+
+        Assert.That((filter.FirstTime(longId), filter.FirstTime(longer), filter.FirstTime(accented)), Is.EqualTo((true, true, true)));
+        Assert.That((filter.FirstTime(new string('x', 40)), filter.FirstTime(longer), filter.FirstTime("idé-1")), Is.EqualTo((false, false, false)));
+        Assert.That(filter.FirstTime("ide-1"), Is.True, "an ASCII id is not taken for the accented one it resembles");
+
+        filter.Forget(longer);
+        Assert.That(filter.FirstTime(longer), Is.True, "a forgotten long id is new again");
+        Assert.That(filter.Count, Is.LessThanOrEqualTo(3));
+        Assert.That((filter.FirstTime("ide-1"), filter.FirstTime(longer)), Is.EqualTo((false, false)));
+        Assert.That(filter.FirstTime(longId), Is.True, "the oldest long id left the window");
+    }
+
+    [Test]
+    public void An_empty_id_is_an_id_like_any_other()
+    {
+        var filter = new DuplicateFilter(2);
+
+        Assert.That((filter.FirstTime(string.Empty), filter.FirstTime(string.Empty)), Is.EqualTo((true, false)));
+        Assert.That((filter.FirstTime("a"), filter.FirstTime("b"), filter.FirstTime(string.Empty)), Is.EqualTo((true, true, true)), "it left the window of two");
+    }
+
+    [Test]
+    public void A_repeat_does_not_push_an_older_id_out_of_the_window()
+    {
+        var filter = new DuplicateFilter(2);
+        filter.FirstTime("a");
+        filter.FirstTime("b");
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.That(filter.FirstTime("b"), Is.False);
+        }
+
+        Assert.That(filter.FirstTime("a"), Is.False, "a is still among the last two ids");
+    }
+
     private static Frame Message(string id, string messageId) =>
         new("MESSAGE", new FrameHeaders(("subscription", "s1"), ("message-id", messageId), (SendJournalOptions.IdHeader, id)), id);
 }

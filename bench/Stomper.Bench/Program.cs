@@ -12,7 +12,8 @@ using Stomper.Bench;
 //   journal [scale]  issue 14: publish with the send journal, consume with dedup, each beside off (also in local)
 //   loop | micro     the loop benchmarks, or the BenchmarkDotNet micro-benchmarks
 //   scale [scale]    issue 16: round trip and consume beside 0-5,000 idle watched sockets, 1,000 clients on one loop
-//   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip; tls-<workload> over TLS)
+//   profile W [n] [scale]  one Stomper workload n times (publish, publish-autocork, consume, consume-client-ack, roundtrip; tls-<workload> over TLS; the cluster's dedup-consume[-off], journal-publish[-receipts|-off])
+//   send-floor [sends] [rounds]  the client's CPU per SEND over a sink transport (no kernel), in rounds
 //   tls-floor [trips]  the CPU of a round trip's four TLS records over an in-memory pair: SslStream alone, then TlsTransport (blocks of trips, alternately)
 //   peer             (internal) serve the minimal STOMP peer until standard input closes
 var what = args.Length > 0 ? args[0] : "all";
@@ -22,6 +23,13 @@ if (what == "profile")
     // profile <workload> [rounds] [scale]: one workload again and again, for perf record.
     var profiling = new Suite(args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 1.0);
     profiling.Profile(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
+    return;
+}
+
+if (what == "send-floor")
+{
+    // send-floor [sends] [rounds]: the client's CPU per SEND over a sink transport, no kernel.
+    SendFloor.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2_000_000, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
     return;
 }
 

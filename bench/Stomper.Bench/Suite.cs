@@ -258,10 +258,21 @@ internal sealed class Suite
                 "publish-autocork" => Workloads.Publish(workload, target, new HandleParams { Autocork = true }, Count(1_000_000), "/queue/bench"),
                 "consume" => Workloads.Consume(workload, target, Count(1_000_000)),
                 "consume-client-ack" => Workloads.Consume(workload, target, Count(1_000_000), "client-individual"),
+
+                // Issue 14's cluster workloads, each alone: the window or the journal against its own off.
+                "dedup-consume" => Workloads.Consume(workload, Clustered(peer, "+dedup"), Count(1_000_000), ids: true, window: 10_000),
+                "dedup-consume-off" => Workloads.Consume(workload, Clustered(peer, ""), Count(1_000_000), ids: true),
+                "journal-publish" => Workloads.Publish(workload, BenchTarget.Cluster("127.0.0.1", peer.Port, journal: true), new HandleParams { Autocork = true }, Count(1_000_000), "/queue/bench"),
+                "journal-publish-receipts" => Workloads.Publish(workload, Clustered(peer, "-receipts"), new HandleParams { Autocork = true }, Count(1_000_000), "/queue/bench", receipts: true),
+                "journal-publish-off" => Workloads.Publish(workload, Clustered(peer, ""), new HandleParams { Autocork = true }, Count(1_000_000), "/queue/bench"),
                 _ => WithPeerCpu(peer, Count(20_000), () => Workloads.RoundTrip(workload, target, Count(20_000))),
             });
         }
     }
+
+    /// <summary>The cluster client over the local peer alone, named with <paramref name="suffix"/>.</summary>
+    private static BenchTarget Clustered(PeerProcess peer, string suffix) =>
+        BenchTarget.Cluster("127.0.0.1", peer.Port) with { Client = "Stomper.Cluster" + suffix };
 
     /// <summary>
     /// Workload 5: publishing to the real brokers, beside raw pre-encoded frames (the broker's
