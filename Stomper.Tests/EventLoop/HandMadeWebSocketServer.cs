@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -42,6 +43,13 @@ internal sealed class HandMadeWebSocketServer : IDisposable
         var (client, request) = await AcceptAsync();
         await client.GetStream().WriteAsync(SwitchingProtocols(request, subprotocol));
         return client;
+    }
+
+    /// <summary>The next connection upgraded, with .NET's own server side of the WebSocket over it.</summary>
+    public async Task<WebSocket> AcceptWebSocketAsync(string? subprotocol = null)
+    {
+        var client = await AcceptUpgradeAsync(subprotocol);
+        return WebSocket.CreateFromStream(client.GetStream(), isServer: true, subprotocol, keepAliveInterval: Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The 101 answer to <paramref name="request"/>, choosing <paramref name="subprotocol"/> when given.</summary>
