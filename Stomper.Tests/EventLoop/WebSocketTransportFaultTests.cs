@@ -64,6 +64,9 @@ public sealed class WebSocketTransportFaultTests
     {
         var expired = false;
         using var guard = _loop.Timer(seconds, 0, () => expired = true);
+
+        // Some conditions change on the server's threads, which do not wake the loop.
+        using var poll = _loop.Timer(0.01, 0.01, () => { });
         while (!condition())
         {
             Assert.That(expired, Is.False, $"no {what} within {seconds} s");
@@ -187,6 +190,48 @@ public sealed class WebSocketTransportFaultTests
         }
 
         Assert.That(reports, Is.Empty);
+    }
+
+    [Test]
+    public void Dispose_while_messages_keep_arriving_stops_the_reading_at_once_and_closes_the_connection()
+    {
+        var accepted = _server.AcceptWebSocketAsync();
+        var (transport, _) = Connect(_server.Url);
+        using var ws = accepted.Result;
+        var flooding = Task.Run(async () =>
+        {
+            var message = new byte[4096];
+            try
+            {
+                while (true)
+                {
+                    await ws.SendAsync(message.AsMemory(), System.Net.WebSockets.WebSocketMessageType.Binary, true, CancellationToken.None);
+                }
+            }
+            catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException)
+            {
+                return e.GetType().Name;
+            }
+        });
+        var reads = 0;
+        var buffer = new byte[1024];
+        transport.WatchRead(() =>
+        {
+            reads++;
+            Assert.That(transport.Receive(buffer, 0, buffer.Length), Is.Positive);
+        });
+        RunUntil(() => reads > 10, "messages");
+
+        transport.Dispose();
+        var readsAtDispose = reads;
+        RunUntil(() => flooding.IsCompleted, "the connection's end at the server");
+        using (_loop.Timer(0.2, 0, () => { }))
+        {
+            _loop.RunOnce();
+        }
+
+        Assert.That(reads, Is.EqualTo(readsAtDispose), "nothing is read after Dispose");
+        Assert.That(() => transport.Receive(buffer, 0, buffer.Length), Throws.TypeOf<ObjectDisposedException>());
     }
 
     [Test]
