@@ -76,6 +76,7 @@ public sealed class ClientWebSocketAllocationTests
         }
 
         var perSend = (double)(GC.GetAllocatedBytesForCurrentThread() - before) / Count;
+        TestContext.Out.WriteLine($"{perSend:F1} bytes per SEND on the loop thread");
         RunUntil(loop, () => Interlocked.Read(ref received) > 11_000L * 100);
         client.Dispose();
         RunUntil(loop, () => serving.IsCompleted);
