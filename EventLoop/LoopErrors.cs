@@ -82,6 +82,46 @@ internal static class LoopErrors
     public static InvalidOperationException UnknownBackend(string name) => new(
         $"{IoPoller.BackendVariable}={name} names no event loop backend: use epoll (Linux) or select, or unset it");
 
+    /// <summary>A handle with neither a host, a URL nor a connected transport.</summary>
+    public static ArgumentException HostRequired(string parameter) =>
+        new("A host to connect to (or a connected transport) is required", parameter);
+
+    /// <summary>A TCP port outside 1..65535.</summary>
+    public static ArgumentOutOfRangeException PortOutOfRange(string parameter, int port) =>
+        new(parameter, port, "Port must be between 1 and 65535");
+
+    /// <summary><see cref="Handle"/>'s un-write to a position that is not among the bytes still queued.</summary>
+    public static ArgumentOutOfRangeException NotAnUncommittedPosition(string parameter, long position) =>
+        new(parameter, position, "Not a position among the uncommitted bytes");
+
+    /// <summary>More bytes asked of a buffer than it holds.</summary>
+    public static ArgumentOutOfRangeException TooFewBuffered(string parameter, int count, int buffered) =>
+        new(parameter, count, $"Only {buffered} bytes are buffered");
+
+    /// <summary>A buffer writer advanced past the span it was handed.</summary>
+    public static ArgumentOutOfRangeException AdvancedPastSpan(string parameter, int count) =>
+        new(parameter, count, "Advanced past the span handed out");
+
+    /// <summary>A socket transport read or written before it connected.</summary>
+    public static InvalidOperationException NotConnected() => new("Not connected");
+
+    /// <summary>The write buffer grew past <c>wbuf_max</c> (AnyEvent::Handle's ENOSPC).</summary>
+    public static string WriteBufferOverflow(int queued, int max) =>
+        $"Write buffer overflow: {queued} bytes queued, wbuf_max is {max}";
+
+    /// <summary>The read buffer reached <c>rbuf_max</c> unconsumed (AnyEvent::Handle's ENOSPC).</summary>
+    public static string ReadBufferOverflow(int unconsumed, int max) =>
+        $"Read buffer overflow: {unconsumed} bytes unconsumed, rbuf_max is {max}";
+
+    /// <summary>The peer closed the connection with no <c>on_eof</c> to take it (AnyEvent::Handle's EPIPE).</summary>
+    public static string UnexpectedEndOfFile() => "Unexpected end-of-file";
+
+    /// <summary>A connect, or a read or write, outlasted its timeout (ETIMEDOUT).</summary>
+    public static string ConnectionTimedOut() => "Connection timed out";
+
+    /// <summary>The host name resolved to no address.</summary>
+    public static string NoAddress() => "No address associated with hostname";
+
     /// <summary>A <see cref="TlsTransport"/> asked for with <see cref="TlsMode.None"/>.</summary>
     public static string TlsModeNeeded() => "TLS mode must be Connect or Accept";
 

@@ -43,6 +43,9 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     /// <summary>Held by the reconnect policy until its next round.</summary>
     public bool IsWaiting { get; set; }
 
+    /// <summary>Added by the application while no node answered: counted against the policy's MaxWaitingCommands until answered.</summary>
+    public bool CountsAsWaiting { get; set; }
+
     public NodeState Node => Session!.Node;
 
     /// <summary>With a reconnect policy: the <see cref="RingBackoff.Series"/> the attempt under way began in.</summary>
@@ -373,6 +376,7 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     private Action<Frame?, StompError?>? Answer()
     {
         _cluster.Answered(this);
+        _cluster.Backoff?.Answered(this);
         if (Journaled)
         {
             Journaled = false;

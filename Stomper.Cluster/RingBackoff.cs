@@ -43,6 +43,9 @@ internal sealed class RingBackoff : IDisposable
 
     public int MaxWaitingCommands => _policy.MaxWaitingCommands;
 
+    /// <summary>The commands counted against <see cref="MaxWaitingCommands"/> now: added by the application while no node answered, and not answered yet (for tests).</summary>
+    public int WaitingCommands => _waitingCommands;
+
     /// <summary>The wait before the next round, while it lasts (for tests).</summary>
     public TimeSpan? CurrentDelay { get; private set; }
 
@@ -67,16 +70,33 @@ internal sealed class RingBackoff : IDisposable
         _roundBegunAt = 0;
     }
 
-    /// <summary>Holds <paramref name="command"/> until the next round, arming the backoff if this is the first; false when too many wait already.</summary>
+    /// <summary>
+    /// Holds <paramref name="command"/> until the next round, arming the backoff if this is
+    /// the first; false when it would be one command too many.
+    /// </summary>
+    /// <remarks>
+    /// What counts against <see cref="MaxWaitingCommands"/> is what the application added
+    /// while no node answers: a command held before it ever reached a node. What the cluster
+    /// runs again of its own accord after a node failed it (a SEND, the send journal's
+    /// included, a BEGIN, a subscription being kept) was admitted while a node answered, and
+    /// is bounded where it was admitted (the journal's bounds, the application's own pace):
+    /// refusing it here would fail a command the cluster promised to carry through the
+    /// outage. A counted command stays counted across rounds until it is answered
+    /// (<see cref="Answered"/>), so that each failed round does not admit as many again.
+    /// </remarks>
     public bool Hold(ClusterCommand command)
     {
-        var counted = command.Name != StompCommands.Subscribe;
-        if (counted && _waitingCommands >= _policy.MaxWaitingCommands)
+        if (!command.CountsAsWaiting && command.Session is null)
         {
-            return false;
+            if (_waitingCommands >= _policy.MaxWaitingCommands)
+            {
+                return false;
+            }
+
+            _waitingCommands++;
+            command.CountsAsWaiting = true;
         }
 
-        _waitingCommands += counted ? 1 : 0;
         command.IsWaiting = true;
         _waiting.Add(command);
         if (_timer is null)
@@ -87,6 +107,16 @@ internal sealed class RingBackoff : IDisposable
         }
 
         return true;
+    }
+
+    /// <summary><paramref name="command"/> has its final answer, however it came: it no longer counts against <see cref="MaxWaitingCommands"/>.</summary>
+    public void Answered(ClusterCommand command)
+    {
+        if (command.CountsAsWaiting)
+        {
+            command.CountsAsWaiting = false;
+            _waitingCommands--;
+        }
     }
 
     /// <summary>Stops the backoff and hands back what waited, in issue order (force_disconnect answers it).</summary>
@@ -116,7 +146,6 @@ internal sealed class RingBackoff : IDisposable
         var waiting = _waiting.OrderBy(c => c.Sequence).ToList();
         waiting.ForEach(c => c.IsWaiting = false);
         _waiting.Clear();
-        _waitingCommands = 0;
         return waiting;
     }
 

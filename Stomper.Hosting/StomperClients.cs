@@ -24,7 +24,7 @@ public sealed class StomperClients
     {
         ArgumentNullException.ThrowIfNull(name);
         return _registry.Names.Contains(name, StringComparer.Ordinal)
-            ? _services.GetRequiredKeyedService<AsyncStomperClient>(name)
+            ? StomperRegistry.Client(_services, name)
             : throw Errors.HostingNameUnknown(name);
     }
 }

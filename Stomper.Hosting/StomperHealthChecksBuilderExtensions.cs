@@ -28,7 +28,7 @@ public static class StomperHealthChecksBuilderExtensions
         return builder.Add(new HealthCheckRegistration(
             checkName ?? (name.Length == 0 ? "stomper" : $"stomper-{name}"),
             provider => new StomperHealthCheck(
-                provider.GetRequiredKeyedService<AsyncStomperClient>(name),
+                StomperRegistry.Client(provider, name),
                 TimeSpan.FromSeconds(provider.GetRequiredService<IOptionsMonitor<StomperServiceOptions>>().Get(name).HealthProbeTimeout)),
             failureStatus,
             tags,

@@ -20,7 +20,7 @@ internal sealed partial class StomperHostedService(string name, IServiceProvider
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var options = services.GetRequiredService<IOptionsMonitor<StomperServiceOptions>>().Get(name);
-        _client = services.GetRequiredKeyedService<AsyncStomperClient>(name);
+        _client = StomperRegistry.Client(services, name);
         if (options.WaitForConnected && !_client.IsCluster)
         {
             // Cancelled when the host gives up starting (its token) or is stopped meanwhile:

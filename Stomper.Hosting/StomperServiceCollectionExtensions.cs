@@ -18,7 +18,8 @@ public static class StomperServiceCollectionExtensions
 {
     /// <summary>
     /// The one unnamed client: <see cref="AsyncStomperClient"/> injected as it is
-    /// (<c>services.AddStomper(builder.Configuration.GetSection("Stomper"))</c>).
+    /// (<c>services.AddStomper(builder.Configuration.GetSection("Stomper"))</c>), not keyed;
+    /// <see cref="StomperClients"/> finds it under the empty name.
     /// </summary>
     public static IServiceCollection AddStomper(this IServiceCollection services, IConfiguration configuration) =>
         services.AddStomper(Options.DefaultName, configuration);
@@ -77,10 +78,15 @@ public static class StomperServiceCollectionExtensions
         configure(options);
         options.ValidateOnStart();
         services.AddSingleton<IValidateOptions<StomperServiceOptions>>(new StomperServiceOptionsValidator(name, path));
-        services.AddKeyedSingleton(name, (provider, _) => new AsyncStomperClient(ClientOptions(provider, name)));
+        // One registration per client: the container disposes what every registration's
+        // factory returns, so the unnamed client, keyed as well, would be disposed twice.
         if (name.Length == 0)
         {
-            services.AddSingleton(provider => provider.GetRequiredKeyedService<AsyncStomperClient>(name));
+            services.AddSingleton(provider => new AsyncStomperClient(ClientOptions(provider, name)));
+        }
+        else
+        {
+            services.AddKeyedSingleton(name, (provider, _) => new AsyncStomperClient(ClientOptions(provider, name)));
         }
 
         // AddHostedService would keep one per type; every client needs its own.

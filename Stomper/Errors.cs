@@ -133,7 +133,7 @@ internal static class Errors
 
     /// <summary>A command that would wait for a node during a backoff while the policy's limit of waiting commands is reached.</summary>
     internal static StompError TooManyWaiting(string commandName, int limit) =>
-        new($"Operation \"{commandName}\" aborted: no node is reachable and {limit.ToString(CultureInfo.InvariantCulture)} commands already wait for one (ReconnectPolicy.MaxWaitingCommands)", E_CANT_CONN);
+        new($"Operation \"{commandName}\" aborted: no node is reachable and the commands waiting for one are at the limit of {limit.ToString(CultureInfo.InvariantCulture)} (ReconnectPolicy.MaxWaitingCommands)", E_CANT_CONN);
 
     /// <summary>A command that waited out a backoff and that the node client then refused (it was disposed on its own, say).</summary>
     internal static StompError RefusedAfterWaiting(string commandName, Exception refusal) =>
@@ -178,6 +178,12 @@ internal static class Errors
 
     internal static StompError CantConnect(string host, int port, string reason) =>
         new($"Can't connect to {host}:{port.ToString(CultureInfo.InvariantCulture)}: {reason}", E_CANT_CONN);
+
+    /// <summary>A frame the writer refused (a header it cannot encode): the command fails with the writer's text, nothing is sent.</summary>
+    internal static StompError FrameRefused(ArgumentException refusal) => new(refusal.Message, E_OPRN_ERROR);
+
+    /// <summary>No CONNECTED within <c>connection_timeout</c> of the connect.</summary>
+    internal static StompError HandshakeTimedOut(string host, int port) => CantConnect(host, port, "Connection timed out");
 
     /// <summary>A socket error; the text is the system's own, as in Perl's <c>$!</c>.</summary>
     internal static StompError Io(string systemText) => new(systemText, E_IO);
@@ -280,6 +286,16 @@ internal static class Errors
     internal static ArgumentException HeaderNotEncodable(string name, string command, StompVersion version) =>
         new($"Header \"{name}\" cannot be written in a {command} frame with STOMP {version.ToHeaderValue()}: "
             + "it contains a line break, or a colon in its name, that this frame cannot escape");
+
+    /// <summary>A null name among the headers a frame is built from.</summary>
+    internal static ArgumentNullException HeaderNameNull(string parameterName) => new(parameterName, "A header name is null.");
+
+    /// <summary>A null value among the headers a frame is built from.</summary>
+    internal static ArgumentNullException HeaderValueNull(string parameterName) => new(parameterName, "A header value is null.");
+
+    /// <summary>A frame writer called out of command, headers, body order (the steps named by the writer).</summary>
+    internal static InvalidOperationException FrameOutOfOrder(string expected, string at) =>
+        new($"Frame written out of order: expected {expected}, but the frame is at {at}.");
 
     // ---- Frame reader errors (E_UNEXPECTED_DATA) -------------------------------------------------
 

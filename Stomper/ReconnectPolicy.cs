@@ -38,9 +38,12 @@ public sealed class ReconnectPolicy
     public int? MaxAttempts { get; init; }
 
     /// <summary>
-    /// How many commands (other than the subscriptions being kept) may wait for a node
-    /// during a backoff; one more fails at once with <see cref="ErrorCode.E_CANT_CONN"/>.
-    /// At least 1. Default 10,000.
+    /// How many commands the application may issue while the cluster waits out a backoff
+    /// and not yet have an answer to; one more fails at once with
+    /// <see cref="ErrorCode.E_CANT_CONN"/>. What the cluster runs again of its own accord
+    /// (a SEND or BEGIN a failed node cut short, the send journal's SENDs, the subscriptions
+    /// being kept) is not counted: it was admitted when a node answered. At least 1.
+    /// Default 10,000.
     /// </summary>
     public int MaxWaitingCommands { get; init; } = 10_000;
 

@@ -418,7 +418,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         {
             // The timeout covers the whole handshake: a server that accepts and then
             // never answers CONNECT must not hang the client either.
-            _handshakeTimer = _loop.Timer(timeout, 0, () => Disconnect(Errors.CantConnect(Host, Port, "Connection timed out")));
+            _handshakeTimer = _loop.Timer(timeout, 0, () => Disconnect(Errors.HandshakeTimedOut(Host, Port)));
         }
     }
 
@@ -888,7 +888,7 @@ public sealed class StomperClient : CommandMethods, IStomperClient
         catch (ArgumentException e)
         {
             handle.Rollback(mark);
-            var refusal = new StompError(e.Message, E_OPRN_ERROR);
+            var refusal = Errors.FrameRefused(e);
             ClientTelemetry.Refused(activity, refusal);
             CompleteLater(command, refusal);
             return;

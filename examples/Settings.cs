@@ -7,6 +7,10 @@ namespace Stomper.Examples;
 /// the same environment variables as the tests (docs/brokers.md), defaulting to the
 /// brokers that <c>make brokers</c> starts.
 /// </summary>
+/// <remarks>
+/// All but the worker service: <see cref="AsyncWorker"/> shows the host's own configuration
+/// (appsettings.json and <c>Stomper__Work__*</c> variables), so it does not read these.
+/// </remarks>
 internal static class Settings
 {
     public static string Login => Environment.GetEnvironmentVariable("STOMPER_LOGIN") ?? "guest";

@@ -18,7 +18,7 @@
 #
 # All state (configs, mnesia, logs, pid files, Erlang cookie) lives under one folder,
 # $STOMPER_BROKERS_DIR (default: <repo>/artifacts/brokers). Other overrides:
-#   STOMPER_BROKERS_TIMEOUT        seconds `start`/`restart` may take (default 180)
+#   STOMPER_BROKERS_TIMEOUT        seconds `start`/`restart`/`settle-queue` may take (default 180)
 #   STOMPER_BROKERS_NO_INSTALL=1   never run apt-get; fail if a broker is missing
 #   STOMPER_RABBIT_STOMP_PORTS     "61613 61614 61615"
 #   STOMPER_RABBIT_AMQP_PORTS      "5672 5673 5674"
@@ -493,55 +493,79 @@ healthy() {
 
 # ---------------------------------------------------------------- quorum queues
 
-# One line per member of quorum queue $1 (vhost /), "node state commit-index", as the
-# first RabbitMQ node that answers sees it; nothing when none answers or the queue is unknown.
-queue_members() {
-  local node
+# What one running RabbitMQ node knows of quorum queue $1 (vhost /), one line each:
+#   member NODE STATE LOG-INDEX COMMIT-INDEX   (each member, as its Ra server reports it)
+#   disk NODE ok|no_record|not_registered|unreachable
+# "disk ok": the node holds the queue's durable record and its Ra member's registration,
+# and has just flushed both to disk (Mnesia's log and Ra's DETS registry). RabbitMQ flushes
+# them on its own a few seconds after the declaration; a node killed before that restarts
+# without the queue, or with a blank member, and when every node does the queue is gone
+# (not_found) or never elects a leader. The name travels as bytes, never as Erlang source.
+queue_report() {
+  local node bytes nodes n out
+  bytes=$(printf '%s' "$1" | od -An -tu1 | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
+  nodes=$(for n in "${RABBIT_NODES[@]}"; do printf "'%s'," "$(erl_name "$n")"; done); nodes=${nodes%,}
   for node in "${RABBIT_NODES[@]}"; do
     [ -n "$(node_pids "$node")" ] || continue
-    ctl -n "$(erl_name "$node")" -q eval "
-      case rabbit_quorum_queue:status(<<\"/\">>, <<\"$1\">>) of
-        S when is_list(S) -> [io:format(\"~s ~s ~p~n\", [proplists:get_value(<<\"Node Name\">>, P),
-                                proplists:get_value(<<\"Raft State\">>, P), proplists:get_value(<<\"Commit Index\">>, P)]) || P <- S], ok;
+    [ "$(proc_state "$(node_pids "$node" | head -n 1)")" = T ] && continue
+    out=$(timeout 30 env HOME="$DIR/cli-home" "$RABBIT_LIB/rabbitmqctl" --erlang-cookie "$(cookie)" \
+      -n "$(erl_name "$node")" -q eval "
+      Name = list_to_binary([$bytes]),
+      Q = rabbit_misc:r(<<\"/\">>, queue, Name),
+      case rabbit_quorum_queue:status(<<\"/\">>, Name) of
+        S when is_list(S) ->
+          [io:format(\"member ~s ~s ~p ~p~n\", [proplists:get_value(<<\"Node Name\">>, P),
+             proplists:get_value(<<\"Raft State\">>, P), proplists:get_value(<<\"Log Index\">>, P),
+             proplists:get_value(<<\"Commit Index\">>, P)]) || P <- S];
         _ -> ok
-      end." 2>/dev/null | grep '@' && return 0
+      end,
+      Disk = fun(N) ->
+        case rpc:call(N, mnesia, dirty_read, [rabbit_durable_queue, Q], 5000) of
+          [Rec] ->
+            {RaName, _} = amqqueue:get_pid(Rec),
+            case rpc:call(N, ra_directory, uid_of, [quorum_queues, RaName], 5000) of
+              UId when is_binary(UId) ->
+                case {rpc:call(N, mnesia, sync_log, [], 5000), rpc:call(N, dets, sync, [ra_directory_reverse], 5000)} of
+                  {ok, ok} -> ok;
+                  _ -> unreachable
+                end;
+              undefined -> not_registered;
+              _ -> unreachable
+            end;
+          [] -> no_record;
+          _ -> unreachable
+        end
+      end,
+      [io:format(\"disk ~s ~s~n\", [N, Disk(N)]) || N <- [$nodes]],
+      ok." 2>/dev/null | grep -E '^(member|disk) ' || true)
+    # One node's view only: a node that printed part of it and then failed is not mixed with the next's.
+    [ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
   done
   return 0
 }
 
-# Whether node $1 has written quorum queue $2 to disk, both where a restart looks for it:
-# the queue's record in Mnesia (whose log reaches the file up to 2 s after the declaration)
-# and its Ra member's registration (a DETS file saved about half a second after a change).
-# A node killed before that forgets the queue or restarts its member blank; when every
-# node does, the queue is gone (not_found) or never elects a leader.
-on_disk() {
-  local name mn; name=$(erl_name "$1"); mn=$DIR/$1/mnesia/$name
-  grep -qaF "$2" "$mn/LATEST.LOG" "$mn"/rabbit_durable_queue.DC* 2>/dev/null &&
-    grep -qaF "_$2" "$mn/quorum/$name/names.dets" 2>/dev/null
-}
-
-# Waits until quorum queue $1 is fully redundant: a leader, three members, each one's
-# node with the queue on disk and the member's commit index at least the leader's when the wait began (a
-# restarted member has caught up). A fault that follows then hits one member of a healthy
-# queue, not a second member while the first is still catching up.
+# Waits until quorum queue $1 is fully redundant: a leader, and three members each holding
+# the log up to the leader's commit index when the wait began (a member restarted after a
+# kill has caught up: until then a second kill leaves the queue without quorum, and no
+# publish is confirmed on any node), each node with the queue on its disk.
 cmd_settle_queue() {
-  local q=$1 deadline members target= node ok
+  local q=$1 deadline report members target=
   deadline=$(($(date +%s) + TIMEOUT))
   while :; do
-    members=$(queue_members "$q")
-    [ -z "$target" ] && target=$(awk '$2 == "leader" { print $3 }' <<<"$members")
-    ok=
+    report=$(queue_report "$q")
+    members=$(grep '^member ' <<<"$report" || true)
+    [ -z "$target" ] && target=$(awk '$3 == "leader" { print $5; exit }' <<<"$members")
     if [ -n "$target" ] && [ "$(grep -c . <<<"$members")" -eq 3 ] &&
-       awk -v t="$target" '!($2 == "leader" || $2 == "follower") || !($3 >= t) { bad = 1 } END { exit bad }' <<<"$members"; then
-      ok=1
-      for node in "${RABBIT_NODES[@]}"; do on_disk "$node" "$q" || { ok=; break; }; done
+       awk -v t="$target" '!($3 == "leader" || $3 == "follower") || !($4 + 0 >= t + 0) { bad = 1 } END { exit bad }' <<<"$members" &&
+       [ "$(grep -c '^disk .* ok$' <<<"$report")" -eq 3 ]; then
+      return 0
     fi
-    [ -n "$ok" ] && return 0
     [ "$(date +%s)" -ge "$deadline" ] &&
-      die "quorum queue '$q' not settled within ${TIMEOUT}s (leader's commit index then: ${target:-no leader}; members now: $(echo $members))"
+      die "quorum queue '$q' not settled within ${TIMEOUT}s (leader's commit index then: ${target:-no leader}; now: $(echo $report))"
     sleep 0.2
   done
 }
+
 # ---------------------------------------------------------------- commands
 
 with_lock() { mkdir -p "$DIR"; exec 9>"$DIR/.lock"; flock -w "$((TIMEOUT + 60))" 9 || die "another brokers.sh holds $DIR/.lock"; }

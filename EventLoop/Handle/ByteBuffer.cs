@@ -38,7 +38,7 @@ internal sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
     {
         if ((uint)count > (uint)Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(count), count, $"Only {Length} bytes are buffered");
+            throw LoopErrors.TooFewBuffered(nameof(count), count, Length);
         }
 
         _start += count;
@@ -55,7 +55,7 @@ internal sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
     {
         if ((uint)length > (uint)Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"Only {Length} bytes are buffered");
+            throw LoopErrors.TooFewBuffered(nameof(length), length, Length);
         }
 
         _end = _start + length;
@@ -77,7 +77,7 @@ internal sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
     {
         if ((uint)count > (uint)(_array.Length - _end))
         {
-            throw new ArgumentOutOfRangeException(nameof(count), count, "Advanced past the span handed out");
+            throw LoopErrors.AdvancedPastSpan(nameof(count), count);
         }
 
         _end += count;

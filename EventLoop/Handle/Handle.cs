@@ -85,12 +85,12 @@ public sealed class Handle : IDisposable
 
         if (transport is null && url is null && string.IsNullOrEmpty(options.Host))
         {
-            throw new ArgumentException("A host to connect to (or a connected transport) is required", nameof(options));
+            throw LoopErrors.HostRequired(nameof(options));
         }
 
         if (transport is null && url is null && (options.Port <= 0 || options.Port > 65535))
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Port, "Port must be between 1 and 65535");
+            throw LoopErrors.PortOutOfRange(nameof(options), options.Port);
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.ReadSize);
@@ -350,7 +350,7 @@ public sealed class Handle : IDisposable
 
         if (WbufMax > 0 && _wbuf.Length > WbufMax)
         {
-            Fatal($"Write buffer overflow: {_wbuf.Length} bytes queued, wbuf_max is {WbufMax}");
+            Fatal(LoopErrors.WriteBufferOverflow(_wbuf.Length, WbufMax));
             return;
         }
 
@@ -386,7 +386,7 @@ public sealed class Handle : IDisposable
         var keep = bytesQueued - _bytesWritten;
         if (keep < 0 || keep > _wbuf.Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(bytesQueued), bytesQueued, "Not a position among the uncommitted bytes");
+            throw LoopErrors.NotAnUncommittedPosition(nameof(bytesQueued), bytesQueued);
         }
 
         _wbuf.Truncate((int)keep);
@@ -491,7 +491,7 @@ public sealed class Handle : IDisposable
         var timeout = onPrepare?.Invoke(this) ?? 0;
         if (timeout > 0)
         {
-            _connectTimer = _loop.Timer(timeout, 0, () => ConnectFailed("Connection timed out"));
+            _connectTimer = _loop.Timer(timeout, 0, () => ConnectFailed(LoopErrors.ConnectionTimedOut()));
         }
 
         _transport.Connect(Host, Port, error =>
@@ -565,7 +565,7 @@ public sealed class Handle : IDisposable
         {
             if (RbufMax > 0 && _rbuf.Length >= RbufMax)
             {
-                Fatal($"Read buffer overflow: {_rbuf.Length} bytes unconsumed, rbuf_max is {RbufMax}");
+                Fatal(LoopErrors.ReadBufferOverflow(_rbuf.Length, RbufMax));
                 return;
             }
 
@@ -612,7 +612,7 @@ public sealed class Handle : IDisposable
         }
         else
         {
-            Fatal("Unexpected end-of-file");
+            Fatal(LoopErrors.UnexpectedEndOfFile());
         }
     }
 
@@ -749,7 +749,7 @@ public sealed class Handle : IDisposable
         }
         else
         {
-            Fatal("Connection timed out");
+            Fatal(LoopErrors.ConnectionTimedOut());
         }
     }
 

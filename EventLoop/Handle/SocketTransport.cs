@@ -58,7 +58,7 @@ public sealed class SocketTransport : ITransport
     /// <inheritdoc/>
     public int Receive(byte[] buffer, int offset, int count)
     {
-        var socket = _socket ?? throw new InvalidOperationException("Not connected");
+        var socket = _socket ?? throw LoopErrors.NotConnected();
         var n = socket.Receive(buffer.AsSpan(offset, count), SocketFlags.None, out var error);
         return error switch
         {
@@ -71,7 +71,7 @@ public sealed class SocketTransport : ITransport
     /// <inheritdoc/>
     public int Send(byte[] buffer, int offset, int count)
     {
-        var socket = _socket ?? throw new InvalidOperationException("Not connected");
+        var socket = _socket ?? throw LoopErrors.NotConnected();
         var n = socket.Send(buffer.AsSpan(offset, count), SocketFlags.None, out var error);
         return error switch
         {
@@ -147,7 +147,7 @@ public sealed class SocketTransport : ITransport
             return;
         }
 
-        PostOrDrop(() => ConnectNext(addresses, 0, port, "No address associated with hostname", completed));
+        PostOrDrop(() => ConnectNext(addresses, 0, port, LoopErrors.NoAddress(), completed));
     }
 
     private void PostOrDrop(Action action)

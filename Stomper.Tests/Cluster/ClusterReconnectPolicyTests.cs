@@ -24,7 +24,7 @@ public sealed class ClusterReconnectPolicyTests
     private static CommandParams S1(MockNodes nodes) => new() { ["id"] = "s1", ["destination"] = "/queue/a", OnReceipt = nodes.Record("s1") };
 
     /// <summary>Every node refuses once, in turn: one failed round.</summary>
-    private static void EveryNodeRefuses(MockNodes nodes)
+    internal static void EveryNodeRefuses(MockNodes nodes)
     {
         for (var i = 0; i < nodes.Nodes.Count; i++)
         {
@@ -33,7 +33,7 @@ public sealed class ClusterReconnectPolicyTests
     }
 
     /// <summary>Lets the backoff under way run out, and the loop act on it.</summary>
-    private static void WaitOutTheBackoff(MockNodes nodes)
+    internal static void WaitOutTheBackoff(MockNodes nodes)
     {
         var delay = nodes.Cluster.Backoff!.CurrentDelay ?? throw new AssertionException("no backoff under way");
         nodes.Clock.Advance(delay.TotalSeconds + 0.001);
@@ -239,13 +239,34 @@ public sealed class ClusterReconnectPolicyTests
         StompError? refused = null;
 
         nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, nodes.Record("send2"));
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, nodes.Record("send3"));
         nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, (_, err) => refused = err);
         nodes.Cluster.Loop.RunPending();
 
         Assert.That(refused?.Code, Is.EqualTo(E_CANT_CONN));
-        Assert.That(refused?.Message, Is.EqualTo("Operation \"SEND\" aborted: no node is reachable and 2 commands already wait for one (ReconnectPolicy.MaxWaitingCommands)"));
+        Assert.That(refused?.Message, Is.EqualTo("Operation \"SEND\" aborted: no node is reachable and the commands waiting for one are at the limit of 2 (ReconnectPolicy.MaxWaitingCommands)"));
         WaitOutTheBackoff(nodes);
-        Assert.That(nodes.Active.Commands, Has.Count.EqualTo(2), "the two that waited run");
+        Assert.That(nodes.Active.Commands, Has.Count.EqualTo(3), "the two added during the outage run, after the SEND the cluster retries of its own accord (not counted)");
+    }
+
+    [Test]
+    public void A_SUBSCRIBE_issued_during_the_outage_counts_against_MaxWaitingCommands_and_a_kept_one_does_not()
+    {
+        var nodes = WithPolicy(new ReconnectPolicy { MaxWaitingCommands = 1 });
+        nodes.Cluster.Subscribe(S1(nodes), _ => { });
+        nodes.Active.Receipt(0);
+        EveryNodeRefuses(nodes);
+
+        nodes.Cluster.Subscribe(new() { ["id"] = "s2", ["destination"] = "/queue/b", OnReceipt = nodes.Record("s2") }, _ => { });
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, nodes.Record("send"));
+        nodes.Cluster.Loop.RunPending();
+
+        Assert.That(nodes.Trace[^1], Is.EqualTo("send: Operation \"SEND\" aborted: no node is reachable and the commands waiting for one are at the limit of 1 (ReconnectPolicy.MaxWaitingCommands)"));
+        Assert.That(nodes.Cluster.Backoff!.WaitingCommands, Is.EqualTo(1));
+        WaitOutTheBackoff(nodes);
+        Assert.That(nodes.Active.Commands.Select(c => c.Params["id"]), Is.EqualTo(new[] { "s1", "s2" }));
+        nodes.Active.Receipt(1);
+        Assert.That(nodes.Cluster.Backoff.WaitingCommands, Is.Zero, "uncounted by its RECEIPT");
     }
 
     [Test]

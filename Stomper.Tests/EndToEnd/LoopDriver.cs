@@ -54,24 +54,34 @@ internal sealed class LoopDriver : IDisposable
     }
 
     /// <summary>
-    /// Runs a blocking wait of the fake broker on a pool thread while the client's loop
-    /// runs here, so that the client keeps writing what the broker waits for.
+    /// Runs a blocking wait of the fake broker on a thread of its own while the client's loop
+    /// runs here, so that the client keeps writing what the broker waits for. Not a pool
+    /// thread: on two cores a blocked pool thread starves the work that needs the pool (the
+    /// WebSocket transport's reads and writes) until the pool grows.
     /// </summary>
     public void WhileBrokerWaits(Action brokerWait, string what, double seconds = Patience + 1)
     {
         var cv = Loop.Cv();
-        _ = Task.Run(() =>
+        var waiter = new Thread(() =>
         {
             try
             {
                 brokerWait();
-                Loop.Post(() => cv.Send());
+                Loop.TryPost(() => cv.Send());
             }
-            catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+            catch (Exception e)
             {
-                Loop.Post(() => cv.Croak(e));
+                // Any failure reaches the test through the condvar: an exception left on this
+                // thread would end the test host. TryPost: once the test has given up waiting
+                // and disposed the loop, nobody is left to tell.
+                Loop.TryPost(() => cv.Croak(e));
             }
-        });
+        })
+        {
+            IsBackground = true,
+            Name = $"LoopDriver: {what}",
+        };
+        waiter.Start();
         Wait(cv, what, seconds);
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using NUnit.Framework;
 using Stomper.Async;
@@ -157,6 +158,39 @@ public sealed class HostingLifecycleTests : HostingFixture
 
         Assert.That(host.Services.GetRequiredService<AsyncStomperClient>().IsConnected, Is.True);
         Assert.That(host.Services.GetRequiredService<StomperClients>().Get(""), Is.SameAs(host.Services.GetRequiredService<AsyncStomperClient>()));
+    }
+
+    [Test]
+    public async Task The_unnamed_client_is_one_registration_resolved_the_same_every_way_and_disposed_with_the_container()
+    {
+        // The container disposes what each registration's factory returns: a second
+        // registration of the same client would have it disposed twice.
+        var broker = H.Broker();
+        var services = new ServiceCollection();
+        services.AddStomper(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Stomper:Host"] = broker.Host,
+            ["Stomper:Port"] = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }).Build().GetSection("Stomper"));
+        services.AddLogging();
+        services.AddHealthChecks().AddStomper();
+        var provider = services.BuildServiceProvider();
+
+        var client = provider.GetRequiredService<AsyncStomperClient>();
+        var hosted = provider.GetServices<IHostedService>().OfType<StomperHostedService>().Single();
+        await hosted.StartAsync(CancellationToken.None);
+
+        Assert.That(services.Count(d => d.ServiceType == typeof(AsyncStomperClient)), Is.EqualTo(1));
+        Assert.That(provider.GetRequiredService<StomperClients>().Get(""), Is.SameAs(client));
+        Assert.That(provider.GetRequiredService<AsyncStomperClient>(), Is.SameAs(client));
+        Assert.That(client.IsConnected, Is.True, "the hosted service started the same client");
+        var health = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        Assert.That(health.Status, Is.EqualTo(HealthStatus.Healthy), "the health check watches the same, connected client");
+
+        await provider.DisposeAsync();
+
+        Assert.ThrowsAsync<ObjectDisposedException>(() => client.ConnectAsync());
+        broker.WaitFor(b => b.Connections.All(c => !c.IsOpen), "the connection closed");
     }
 
     [Test]

@@ -78,4 +78,20 @@ public class BrokerFaultTests
             Brokers.EnsureHealthy(); // a pause may leave the others seeing a partition: wait until it healed
         }
     }
+
+    [Test]
+    public async Task Settle_queue_returns_for_a_new_quorum_queue_named_in_any_characters_and_fails_naming_one_that_does_not_exist()
+    {
+        // A quote and a non-ASCII letter: the name reaches the broker's Erlang as its UTF-8 bytes.
+        var queue = $"stomper-settle-\"\u00e9-{Guid.NewGuid():N}";
+        using (var client = await RawStomp.ConnectAsync(Brokers.Rabbit(2), Wait))
+        {
+            await client.SubscribeAsync("/queue/" + queue, "s1", ("x-queue-type", "quorum"), ("receipt", "sub"));
+            await client.ExpectAsync("RECEIPT", Wait);
+        }
+
+        Assert.That(() => Brokers.SettleQueue(queue, seconds: 60), Throws.Nothing);
+        var missing = Assert.Catch<InvalidOperationException>(() => Brokers.SettleQueue(queue + "-not-declared", seconds: 2));
+        Assert.That(missing!.Message, Does.Contain($"'{queue}-not-declared' not settled within 2s"));
+    }
 }

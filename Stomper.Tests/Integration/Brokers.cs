@@ -104,13 +104,50 @@ public static class Brokers
     /// <summary>RabbitMQ node <paramref name="number"/> (1-based, as the script names them).</summary>
     public static Endpoint Rabbit(int number) => RabbitNodes[number - 1];
 
-    private static readonly Lazy<string> Started = new(() => SkipStart ? "skipped" : Run(TimeSpan.FromMinutes(5), "start"));
+    private static readonly Lazy<string> Started = new(Start);
+
+    // Set before the start, so that a start that fails half-way is cleaned up too.
+    private static bool s_stopAtEnd;
 
     /// <summary>
     /// Starts the brokers once per test run (the script reuses brokers that already run).
-    /// Throws, so the calling fixture fails, when they cannot be started.
+    /// Throws, so the calling fixture fails, when they cannot be started. Brokers this run
+    /// brought up are stopped at its end (<see cref="BrokerRun"/>).
     /// </summary>
     public static void EnsureStarted() => _ = Started.Value;
+
+    /// <summary>Stops the brokers when this run started them (<see cref="BrokerOwnership"/>); otherwise leaves them as they are.</summary>
+    public static void StopIfStartedByThisRun()
+    {
+        if (s_stopAtEnd)
+        {
+            s_stopAtEnd = false;
+            Run(TimeSpan.FromMinutes(2), "stop");
+        }
+    }
+
+    private static string Start()
+    {
+        if (SkipStart)
+        {
+            return "skipped";
+        }
+
+        s_stopAtEnd = BrokerOwnership.StartsThem(StatusOrNull());
+        return Run(TimeSpan.FromMinutes(5), "start");
+    }
+
+    private static string? StatusOrNull()
+    {
+        try
+        {
+            return new Stomper.Chaos.BrokerControl(RepositoryRoot).Run(TimeSpan.FromMinutes(1), "status");
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Runs <c>start</c> again: returns once all four answer and the cluster has its three nodes.</summary>
     public static void EnsureHealthy()
@@ -133,22 +170,32 @@ public static class Brokers
     /// <summary>RabbitMQ node <paramref name="node"/> closes every client connection (each STOMP session ends with an ERROR frame); the node stays up.</summary>
     public static void CloseConnections(string node) => Fault("close-connections", node);
 
-    private static void Fault(string command, string node)
+    /// <summary>
+    /// Returns once quorum queue <paramref name="queue"/> has a leader and three members caught up,
+    /// on every node's disk; throws when that takes longer than <paramref name="seconds"/>.
+    /// </summary>
+    public static void SettleQueue(string queue, int seconds = 180) =>
+        Fault("settle-queue", queue, new Dictionary<string, string> { ["STOMPER_BROKERS_TIMEOUT"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+    private static void Fault(string command, string node, IReadOnlyDictionary<string, string>? environment = null)
     {
         if (SkipStart)
         {
             throw new InvalidOperationException(
                 $"'{command} {node}' needs the brokers of scripts/brokers.sh, but STOMPER_SKIP_BROKER_START=1");
         }
-        Run(TimeSpan.FromMinutes(5), command, node);
+
+        Run(TimeSpan.FromMinutes(5), environment ?? new Dictionary<string, string>(), command, node);
     }
 
     /// <summary>The folder holding stomper.sln, found by walking up from the test assembly.</summary>
     public static string RepositoryRoot { get; } = Stomper.Chaos.ChaosSettings.FindRepositoryRoot(AppContext.BaseDirectory);
 
-    private static string Run(TimeSpan timeout, params string[] args)
+    private static string Run(TimeSpan timeout, params string[] args) => Run(timeout, new Dictionary<string, string>(), args);
+
+    private static string Run(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var text = new Stomper.Chaos.BrokerControl(RepositoryRoot).Run(timeout, args);
+        var text = new Stomper.Chaos.BrokerControl(RepositoryRoot).Run(timeout, environment, args);
         TestContext.Progress.WriteLine(text);
         return text;
     }

@@ -12,7 +12,10 @@ namespace Stomper.Tests.Journal;
 /// waiting list), with node failures by reset or by receipt timeout, whole outages and their
 /// backoffs stepped by hand, force_disconnect, NACKs, and callbacks that throw or issue
 /// SENDs. After every step: no callback twice, the journal within its bounds, no repeat to
-/// the application but a redelivery it asked for; at the end (Dispose): every callback once,
+/// the application but a redelivery it asked for, MaxWaitingCommands counting exactly the
+/// SENDs the application added during a backoff and has not heard back about (never one the
+/// cluster sends again of its own accord, so that only a SEND issued during a backoff is
+/// ever refused as one too many); at the end (Dispose): every callback once,
 /// a success had its RECEIPT, "certainly not delivered" was never written, and nothing runs
 /// after Dispose.
 /// </summary>
@@ -68,6 +71,11 @@ public sealed class JournalPolicyModelTests
         var disposed = false;
         var afterDispose = 0;
         var issued = 0;
+
+        // The SENDs held when issued, counted against MaxWaitingCommands until answered; and
+        // those issued while the cluster waited out a backoff, the only ones it may refuse so.
+        var counted = new HashSet<int>();
+        var issuedInBackoff = new HashSet<int>();
         var deliveries = 0;
         var context = $"seed {seed} (nodes {nodeCount}, max attempts {policy.MaxAttempts?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, waiting {policy.MaxWaitingCommands})";
 
@@ -77,6 +85,12 @@ public sealed class JournalPolicyModelTests
             answers[n] = [];
             var throws = random.Next(8) == 0;
             var chained = depth < 2 && random.Next(6) == 0;
+            if (cluster.Backoff!.MustWait)
+            {
+                issuedInBackoff.Add(n);
+            }
+
+            var countedBefore = cluster.Backoff.WaitingCommands;
             cluster.Send(new() { ["destination"] = "/q", Body = new string('x', random.Next(0, 12)) }, (_, e) =>
             {
                 if (disposed && answers[n].Count > 0)
@@ -95,6 +109,10 @@ public sealed class JournalPolicyModelTests
                     throw new UserCallbackException();
                 }
             });
+            if (cluster.Backoff.WaitingCommands > countedBefore)
+            {
+                counted.Add(n);
+            }
         }
 
         var subscribeAnswers = new List<StompError?>();
@@ -176,6 +194,15 @@ public sealed class JournalPolicyModelTests
             Assert.That(cluster.JournalBytes, Is.InRange(0, MaxBytes), $"{context} step {step}: journal bytes");
             Assert.That(answers.Where(a => a.Value.Count > 1).Select(a => a.Key), Is.Empty, $"{context} step {step}: a callback called twice");
             Assert.That(application.Where(id => !nacked.Contains(id)), Is.Unique, $"{context} step {step}: a message delivered twice to the application");
+            var backoff = cluster.Backoff!;
+            Assert.That(backoff.WaitingCommands, Is.EqualTo(counted.Count(n => answers[n].Count == 0)).And.InRange(0, policy.MaxWaitingCommands),
+                $"{context} step {step}: MaxWaitingCommands counts exactly the unanswered SENDs added during a backoff");
+            Assert.That(answers.Where(a => a.Value.Any(TooManyWaiting) && !issuedInBackoff.Contains(a.Key)).Select(a => a.Key), Is.Empty,
+                $"{context} step {step}: a SEND issued while a node answered (journaled, re-sent by the cluster) was refused as one too many waiting");
+            if (stats is not null && backoff.WaitingCommands > 0)
+            {
+                Count(stats, "steps with counted waiting SENDs");
+            }
         }
 
         // Let every backoff and put-off answer run, then end.
@@ -192,6 +219,7 @@ public sealed class JournalPolicyModelTests
 
         Assert.That(answers.Where(a => a.Value.Count != 1).Select(a => $"SEND {a.Key}: {a.Value.Count}"), Is.Empty, $"{context}: callbacks not called exactly once (unanswered before Dispose: {unanswered.Count})");
         Assert.That(cluster.JournalCount, Is.Zero, $"{context}: the journal empty after Dispose");
+        Assert.That(cluster.Backoff!.WaitingCommands, Is.Zero, $"{context}: nothing counted as waiting after Dispose");
 
         // Nothing runs after Dispose, whatever the nodes still report.
         foreach (var leftover in nodes.Nodes.SelectMany(n => n.Commands).ToList())
@@ -217,6 +245,8 @@ public sealed class JournalPolicyModelTests
 
         Assert.That(application.Count + cluster.DuplicatesDropped, Is.EqualTo(deliveries), $"{context}: every delivery reached the application or was counted as dropped");
     }
+
+    private static bool TooManyWaiting(StompError? error) => error?.Message.EndsWith("(ReconnectPolicy.MaxWaitingCommands)", StringComparison.Ordinal) == true;
 
     /// <summary>The node fails as a real client reports it: each command it held was written or not; a written SEND may have reached the broker.</summary>
     private static void Fail(MockNodes.Node node, Random random, HashSet<string> written, List<string> delivered, StompError error)

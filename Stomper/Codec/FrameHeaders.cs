@@ -24,8 +24,8 @@ public sealed class FrameHeaders : IReadOnlyList<KeyValuePair<string, string>>
         _pairs = headers.Length == 0 ? [] : new string[headers.Length * 2];
         for (int i = 0; i < headers.Length; i++)
         {
-            _pairs[2 * i] = headers[i].Name ?? throw new ArgumentNullException(nameof(headers), "A header name is null.");
-            _pairs[(2 * i) + 1] = headers[i].Value ?? throw new ArgumentNullException(nameof(headers), "A header value is null.");
+            _pairs[2 * i] = headers[i].Name ?? throw Errors.HeaderNameNull(nameof(headers));
+            _pairs[(2 * i) + 1] = headers[i].Value ?? throw Errors.HeaderValueNull(nameof(headers));
         }
     }
 
@@ -37,8 +37,8 @@ public sealed class FrameHeaders : IReadOnlyList<KeyValuePair<string, string>>
         var pairs = new List<string>();
         foreach (var (name, value) in headers)
         {
-            pairs.Add(name ?? throw new ArgumentNullException(nameof(headers), "A header name is null."));
-            pairs.Add(value ?? throw new ArgumentNullException(nameof(headers), "A header value is null."));
+            pairs.Add(name ?? throw Errors.HeaderNameNull(nameof(headers)));
+            pairs.Add(value ?? throw Errors.HeaderValueNull(nameof(headers)));
         }
 
         _pairs = [.. pairs];

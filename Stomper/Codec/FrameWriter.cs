@@ -185,8 +185,7 @@ public ref struct FrameWriter
     {
         if (_step != step)
         {
-            throw new InvalidOperationException(
-                $"Frame written out of order: expected {Describe(step)}, but the frame is at {Describe(_step)}.");
+            throw Errors.FrameOutOfOrder(Describe(step), Describe(_step));
         }
     }
 

@@ -36,7 +36,10 @@ internal sealed class BrokerControl(string repositoryRoot)
     private void Do(params string[] args) => Run(s_timeout, args);
 
     /// <summary>Runs the script with <paramref name="args"/> and returns what it printed; throws when it fails or outlasts <paramref name="timeout"/>.</summary>
-    public string Run(TimeSpan timeout, params string[] args)
+    public string Run(TimeSpan timeout, params string[] args) => Run(timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>The same, with <paramref name="environment"/> added to the script's (its STOMPER_BROKERS_TIMEOUT, say).</summary>
+    public string Run(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("bash")
         {
@@ -47,6 +50,11 @@ internal sealed class BrokerControl(string repositoryRoot)
             UseShellExecute = false,
         };
         info.ArgumentList.Add(Path.Combine(repositoryRoot, "scripts", "brokers.sh"));
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -64,13 +72,13 @@ internal sealed class BrokerControl(string repositoryRoot)
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"{command} did not finish within {timeout}:\n{Text(output)}");
+            throw new BrokerCommandException($"{command} did not finish within {timeout}:\n{Text(output)}");
         }
 
         // Drains the output events.
         process.WaitForExit();
         var text = Text(output);
-        return process.ExitCode == 0 ? text : throw new InvalidOperationException($"{command} failed (exit code {process.ExitCode}):\n{text}");
+        return process.ExitCode == 0 ? text : throw new BrokerCommandException($"{command} failed (exit code {process.ExitCode}):\n{text}");
     }
 
     private static void Append(StringBuilder output, string? line)

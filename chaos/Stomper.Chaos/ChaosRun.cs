@@ -38,7 +38,7 @@ internal static class ChaosRun
                 {
                     figures = runner.Run(scenario, mode);
                 }
-                catch (ChaosRunException e)
+                catch (Exception e) when (e is ChaosRunException or BrokerCommandException)
                 {
                     failures.Add($"{scenario.Name} in {mode} mode: {e.Message}");
                     log.WriteLine($"   COULD NOT BE RUN: {e.Message}");

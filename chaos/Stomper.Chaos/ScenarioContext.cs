@@ -14,12 +14,13 @@ internal sealed class ScenarioContext(Workload workload, BrokerControl brokers, 
     public List<Fault> Faults { get; } = [];
 
     /// <summary>
-    /// Runs the loop until the scenario's quorum queue is fully redundant again (a leader, and
-    /// every member registered on disk and caught up), so that the next fault hits one member
-    /// of a healthy queue. Without it a kill can land while the last victim's member is still
-    /// catching up, and the queue has no quorum until it has: no RECEIPT can come, whatever
-    /// the client does. A full outage within a second of the queue's declaration loses the
-    /// queue for good: Ra had not yet saved any member's registration (docs/chaos.md).
+    /// Runs the loop until the scenario's quorum queue is fully redundant again (a leader, every
+    /// member holding the log up to the leader's commit index, every node with the queue on its
+    /// disk), so that the next fault hits one member of a healthy queue. Without it a kill could
+    /// land while the last victim's member was still catching up, leaving the queue without
+    /// quorum: no RECEIPT on any node until it has caught up, whatever the client does. And a
+    /// full outage within seconds of the declaration lost the queue: its record and its Ra
+    /// members' registration were not yet on disk (docs/chaos.md).
     /// </summary>
     public void SettleQueue()
     {
