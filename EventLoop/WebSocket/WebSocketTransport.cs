@@ -65,6 +65,7 @@ public sealed class WebSocketTransport : ITransport
     private Action? _onWritable;
     private Task? _sendTask;
     private Exception? _writeFailure;
+    private int _connects;
     private bool _sending;
     private bool _flushQueued;
     private bool _refireQueued;
@@ -333,6 +334,14 @@ public sealed class WebSocketTransport : ITransport
     /// <summary>The TCP connect, ours so that the socket's options can be set once connected and its own error text reported.</summary>
     private async ValueTask<Stream> ConnectSocketAsync(SocketsHttpConnectionContext context, CancellationToken cancel)
     {
+        if (Interlocked.Increment(ref _connects) > 1)
+        {
+            // An upgrade is one connection: a second is the HTTP stack retrying after the
+            // server hung up before answering (it cannot tell that from a stale pooled
+            // connection), and the retry would meet the same server, or one that never answers.
+            throw new IOException(LoopErrors.WebSocketHungUpBeforeAnswer());
+        }
+
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
