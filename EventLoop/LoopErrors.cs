@@ -220,6 +220,9 @@ internal static class LoopErrors
     /// <summary>The upgrade failed for another reason (a malformed answer, a connection that ended during it).</summary>
     public static string WebSocketHandshakeFailed(string reason) => $"WebSocket handshake failed: {reason}";
 
+    /// <summary>The server ended the upgrade's connection before any answer (what the HTTP stack would otherwise retry on a new one).</summary>
+    public static string WebSocketHungUpBeforeAnswer() => "the server hung up before answering the upgrade request";
+
     /// <summary>Reading or writing failed once the WebSocket was open.</summary>
     public static string WebSocketFailed(string reason) => $"WebSocket error: {reason}";
 

@@ -49,6 +49,7 @@ public sealed class WebSocketTransport : ITransport
     private readonly string? _peername;
     private readonly IReadOnlyList<string> _subprotocols;
     private readonly CancellationTokenSource _cancel = new();
+    private readonly CancellationToken _token;
     private readonly WebSocketInbox _inbox = new(InboxLimit);
     private readonly Action _onWake;
     private readonly Action _refire;
@@ -64,6 +65,7 @@ public sealed class WebSocketTransport : ITransport
     private Action? _onWritable;
     private Task? _sendTask;
     private Exception? _writeFailure;
+    private int _connects;
     private bool _sending;
     private bool _flushQueued;
     private bool _refireQueued;
@@ -91,6 +93,9 @@ public sealed class WebSocketTransport : ITransport
         _subprotocols = _options.Subprotocols ?? [];
         _tls = tls ?? new TlsContext();
         _peername = peername;
+        // Taken once: the source is disposed on a runtime thread at the end of a close, when
+        // reading its Token would throw.
+        _token = _cancel.Token;
         _onWake = Woken;
         _refire = () =>
         {
@@ -130,10 +135,10 @@ public sealed class WebSocketTransport : ITransport
         ArgumentNullException.ThrowIfNull(completed);
         ObjectDisposedException.ThrowIf(_disposed, this);
         _connected = completed;
-        ClientWebSocket ws;
+        var ws = new ClientWebSocket();
+        _ws = ws;
         try
         {
-            ws = new ClientWebSocket();
             ws.Options.KeepAliveInterval = TimeSpan.Zero;
             ws.Options.CollectHttpResponseDetails = true;
             foreach (var subprotocol in _subprotocols)
@@ -144,14 +149,11 @@ public sealed class WebSocketTransport : ITransport
             SetHeaders(ws.Options, _options.Headers);
             SetHeaders(ws.Options, PrepareHeaders());
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+#pragma warning disable CA1031 // Headers come from the user (a hook, a dictionary of theirs): whatever fails fails this connect.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            FailSoon(LoopErrors.WebSocketSetupFailed(e.Message));
-            return;
-        }
-        catch (HookException e)
-        {
-            FailSoon(LoopErrors.WebSocketSetupFailed(e.InnerException!.Message));
+            FailSoon(LoopErrors.WebSocketSetupFailed((e is HookException ? e.InnerException! : e).Message));
             return;
         }
 
@@ -159,15 +161,15 @@ public sealed class WebSocketTransport : ITransport
         {
             _invoker = new HttpMessageInvoker(MakeHandler(), disposeHandler: true);
         }
-        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+#pragma warning disable CA1031 // tls_ctx's files and certificates: whatever fails to load fails this connect.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            ws.Dispose();
             FailSoon(LoopErrors.TlsSetupFailed(TlsTransport.Describe(e)));
             return;
         }
 
-        _ws = ws;
-        _ = ConnectAsync(ws, _invoker, _cancel.Token);
+        _ = ConnectAsync(ws, _invoker, _token);
     }
 
     /// <inheritdoc/>
@@ -259,7 +261,6 @@ public sealed class WebSocketTransport : ITransport
             return;
         }
 
-        _cancel.Cancel();
         Release(_ws, _outbox, _inFlight);
     }
 
@@ -333,6 +334,14 @@ public sealed class WebSocketTransport : ITransport
     /// <summary>The TCP connect, ours so that the socket's options can be set once connected and its own error text reported.</summary>
     private async ValueTask<Stream> ConnectSocketAsync(SocketsHttpConnectionContext context, CancellationToken cancel)
     {
+        if (Interlocked.Increment(ref _connects) > 1)
+        {
+            // An upgrade is one connection: a second is the HTTP stack retrying after the
+            // server hung up before answering (it cannot tell that from a stale pooled
+            // connection), and the retry would meet the same server, or one that never answers.
+            throw new IOException(LoopErrors.WebSocketHungUpBeforeAnswer());
+        }
+
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -356,13 +365,16 @@ public sealed class WebSocketTransport : ITransport
             await ws.ConnectAsync(_url, invoker, cancel).ConfigureAwait(false);
             error = ws.SubProtocol is { Length: > 0 } || _subprotocols.Count == 0 ? null : LoopErrors.WebSocketNoSubprotocol(_subprotocols);
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+#pragma warning disable CA1031 // Whatever the runtime throws fails the connect: an exception let through would leave it unreported for ever.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            return;
-        }
-        catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException or AuthenticationException or SocketException or InvalidOperationException or ObjectDisposedException)
-        {
-            // Also what a connect abandoned by Dispose ends with: Opened drops it.
+            if (cancel.IsCancellationRequested)
+            {
+                // Abandoned by Dispose, which released everything: nobody is listening.
+                return;
+            }
+
             error = DescribeConnectFailure(ws, e);
         }
 
@@ -407,7 +419,7 @@ public sealed class WebSocketTransport : ITransport
         if (error is null)
         {
             _established = true;
-            _ = ReceiveAsync(_ws!, _cancel.Token);
+            _ = ReceiveAsync(_ws!, _token);
         }
 
         Report(error);
@@ -446,17 +458,19 @@ public sealed class WebSocketTransport : ITransport
                 }
             }
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+#pragma warning disable CA1031 // Whatever the runtime throws ends the stream: an exception let through would leave the handle waiting for ever.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            return;
-        }
-        catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
-        {
-            wake = _inbox.End(LoopErrors.WebSocketEndedWithoutClose());
-        }
-        catch (Exception e) when (e is WebSocketException or IOException or SocketException or ObjectDisposedException or InvalidOperationException)
-        {
-            wake = _inbox.Fail(LoopErrors.WebSocketFailed(TlsTransport.Describe(e)));
+            if (cancel.IsCancellationRequested)
+            {
+                // The transport's end (Dispose) is what failed the receive: nobody is reading.
+                return;
+            }
+
+            wake = e is WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely }
+                ? _inbox.End(LoopErrors.WebSocketEndedWithoutClose())
+                : _inbox.Fail(LoopErrors.WebSocketFailed(TlsTransport.Describe(e)));
         }
         finally
         {
@@ -518,9 +532,11 @@ public sealed class WebSocketTransport : ITransport
             ValueTask send;
             try
             {
-                send = _ws!.SendAsync(_inFlight.Array.AsMemory(_inFlight.Start, n), WebSocketMessageType.Binary, endOfMessage: true, _cancel.Token);
+                send = _ws!.SendAsync(_inFlight.Array.AsMemory(_inFlight.Start, n), WebSocketMessageType.Binary, endOfMessage: true, _token);
             }
-            catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+#pragma warning disable CA1031 // A send that fails in any way fails the stream: Send throws it to the handle.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
                 Sent(e);
                 return;
@@ -544,7 +560,9 @@ public sealed class WebSocketTransport : ITransport
             send.GetAwaiter().GetResult();
             return null;
         }
-        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+#pragma warning disable CA1031 // As FlushOutbox: any failure is the stream's.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
             return e;
         }
@@ -557,7 +575,9 @@ public sealed class WebSocketTransport : ITransport
         {
             await send.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+#pragma warning disable CA1031 // As FlushOutbox: any failure is the stream's, and the loop must hear of the send's end whatever it was.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
             failure = e;
         }
@@ -572,12 +592,14 @@ public sealed class WebSocketTransport : ITransport
 
     private void Sent(Exception? failure)
     {
-        _inFlight.Clear();
-        _writeFailure ??= failure;
         if (_disposed)
         {
+            // The buffers are CloseAsync's now, on another thread, or already returned.
             return;
         }
+
+        _inFlight.Clear();
+        _writeFailure ??= failure;
 
         if (_onWritable is { } writable && (_outbox.Length < OutboxLimit || _writeFailure is not null))
         {
@@ -608,19 +630,27 @@ public sealed class WebSocketTransport : ITransport
 
             await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+#pragma warning disable CA1031 // Nobody is left to tell: the loop let go of this transport.
+        catch (Exception)
+#pragma warning restore CA1031
         {
             // Closing anyway: the peer is gone or will not take the rest.
         }
         finally
         {
-            _cancel.Cancel();
             Release(ws, outbox, inFlight);
         }
     }
 
+    /// <summary>
+    /// The end of everything this transport owns, once, after the loop let go: the upgrade or
+    /// receive still running is cancelled (and returns its pooled buffer as it unwinds), the
+    /// socket closed, the buffers returned to their pool.
+    /// </summary>
     private void Release(ClientWebSocket? ws, ByteBuffer outbox, ByteBuffer inFlight)
     {
+        _cancel.Cancel();
+        _cancel.Dispose();
         ws?.Dispose();
         _invoker?.Dispose();
         _inbox.Dispose();

@@ -6,6 +6,7 @@ using EventLoop;
 using NUnit.Framework;
 using Stomper.Cluster;
 using Stomper.Testing;
+using Stomper.Tests.EventLoop;
 using static Stomper.ErrorCode;
 
 namespace Stomper.Tests.EndToEnd;
@@ -225,6 +226,24 @@ public sealed class ClientWebSocketTests
 
         Assert.That(FirstError(), Is.EqualTo($"on_error: {E_CANT_CONN} Can't connect to 127.0.0.1:{_gateway.Port}: Connection timed out"));
         Assert.That(_gateway.Requests, Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public void A_server_that_answers_the_upgrade_with_garbage_fails_the_connect_with_E_CANT_CONN()
+    {
+        using var server = new HandMadeWebSocketServer();
+        var answered = Task.Run(async () =>
+        {
+            var (client, _) = await server.AcceptAsync();
+            await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes("220 smtp.example ESMTP\r\n\r\n"));
+            return client;
+        });
+
+        Client(server.Url);
+        WaitForError();
+
+        using var client = answered.Result;
+        Assert.That(FirstError(), Does.StartWith($"on_error: {E_CANT_CONN} Can't connect to 127.0.0.1:{server.Port}: WebSocket handshake failed: "));
     }
 
     [Test]

@@ -1,10 +1,8 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
-using System.Security.Cryptography;
-using System.Text;
 using EventLoop;
 using NUnit.Framework;
+using Stomper.Tests.EventLoop;
 
 namespace Stomper.Tests.Review;
 
@@ -16,10 +14,9 @@ public sealed class WebSocketCloseReviewTests
     [CancelAfter(60_000)]
     public void Dispose_while_a_send_is_stuck_on_a_peer_that_stopped_reading_gives_the_connection_up_within_the_close_timeout()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var accepted = AcceptUpgradeAsync(listener);
+        using var peer = new HandMadeWebSocketServer();
+        var port = peer.Port;
+        var accepted = AcceptNotReadingAsync(peer);
 
         using var loop = new Loop();
         using var ticking = loop.Timer(0.02, 0.02, () => { });
@@ -87,30 +84,10 @@ public sealed class WebSocketCloseReviewTests
     }
 
     /// <summary>A peer that answers the upgrade by hand and then reads nothing.</summary>
-    private static async Task<TcpClient> AcceptUpgradeAsync(TcpListener listener)
+    private static async Task<TcpClient> AcceptNotReadingAsync(HandMadeWebSocketServer peer)
     {
-        var client = await listener.AcceptTcpClientAsync();
+        var client = await peer.AcceptUpgradeAsync();
         client.ReceiveBufferSize = 64 * 1024;
-        var stream = client.GetStream();
-        var request = new StringBuilder();
-        var one = new byte[1];
-        while (!request.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
-        {
-            if (await stream.ReadAsync(one) == 0)
-            {
-                throw new IOException("upgrade request cut short");
-            }
-
-            request.Append((char)one[0]);
-        }
-
-        var key = request.ToString().Split("\r\n")
-            .First(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))["Sec-WebSocket-Key:".Length..].Trim();
-#pragma warning disable CA5350 // RFC 6455 names SHA-1 for the accept key.
-        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
-#pragma warning restore CA5350
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"));
         return client;
     }
 }
