@@ -94,6 +94,60 @@ public sealed class DuplicateFilterModelTests
         Assert.That(filter.Count, Is.EqualTo(4));
     }
 
+    [Test]
+    public void A_full_window_larger_than_its_first_ring_allocates_nothing_for_ids_of_any_kind_their_repeats_or_forgets()
+    {
+        const int window = 5000;
+        var filter = new DuplicateFilter(window);
+        var random = new Random(7);
+        var pool = new List<string>();
+        var fresh = 0;
+        for (var i = 0; i < 4 * window; i++)
+        {
+            AddTo(pool, random, ref fresh);
+        }
+
+        var ids = pool.ToArray();
+        for (var i = 0; i < 2 * window; i++)
+        {
+            filter.FirstTime(ids[i]);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 2 * window; i < ids.Length; i++)
+        {
+            filter.FirstTime(ids[i]);
+            filter.FirstTime(ids[i - random.Next(1, 2 * window)]);
+            if (i % 10 == 0)
+            {
+                filter.Forget(ids[i - random.Next(1, 2 * window)]);
+            }
+        }
+
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        Assert.That(filter.Count, Is.LessThanOrEqualTo(window));
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void A_full_window_holds_the_documented_70_bytes_an_id_or_80_with_long_ids_besides_their_own_strings(bool someLong)
+    {
+        const int window = 100_000;
+        var ids = Enumerable.Range(0, window).Select(i => (someLong && i % 10 == 0 ? new string('L', 40) : "id-") + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var filter = new DuplicateFilter(window);
+        foreach (var id in ids)
+        {
+            filter.FirstTime(id);
+        }
+
+        var perId = (double)(GC.GetTotalMemory(forceFullCollection: true) - before) / window;
+        GC.KeepAlive(ids);
+        Assert.That(filter.Count, Is.EqualTo(window));
+        TestContext.Out.WriteLine($"{perId:F1} bytes an id");
+        Assert.That(perId, Is.LessThanOrEqualTo(someLong ? 80 : 75), $"{perId:F1} bytes an id");
+    }
+
     private static IEnumerable<int> Seeds(int first, int count) =>
         Environment.GetEnvironmentVariable("DEDUP_SEED") is { } one ? [int.Parse(one, CultureInfo.InvariantCulture)] : Enumerable.Range(first, count);
 
