@@ -696,11 +696,28 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     /// </summary>
     private void Refused(Frame? message)
     {
-        if (message?.Headers[SendJournalOptions.IdHeader] is { } id && (message.Headers["subscription"] ?? message.Headers["destination"]) is { } key
-            && _subscriptions.TryGetValue(key, out var subscription))
+        if (message?.Headers[SendJournalOptions.IdHeader] is { } id && Receiver(message) is { } subscription)
         {
             subscription.Duplicates?.Forget(id);
         }
+    }
+
+    /// <summary>
+    /// The subscription a MESSAGE was delivered to, found as the node client found it: the
+    /// key it stamped on the frame, else the one the subscription header names, else the
+    /// one keyed by the destination. A subscription made without an id is keyed by its
+    /// destination, while the broker may name one of its own in the MESSAGE (RabbitMQ's
+    /// <c>T_/queue/...</c>): looked up by that header alone, its NACKed message would
+    /// still be in the window, and its redelivery dropped and acknowledged.
+    /// </summary>
+    private ClusterCommand? Receiver(Frame message)
+    {
+        if ((message.SubscriptionKey ?? message.Headers["subscription"]) is { } key && _subscriptions.TryGetValue(key, out var subscription))
+        {
+            return subscription;
+        }
+
+        return message.Headers["destination"] is { } destination && _subscriptions.TryGetValue(destination, out subscription) ? subscription : null;
     }
 
     /// <summary>

@@ -130,6 +130,28 @@ public sealed class ClusterDeduplicationTests
     }
 
     [Test]
+    public void A_NACKed_message_of_a_subscription_made_without_an_id_is_redelivered_though_the_broker_names_a_subscription_of_its_own()
+    {
+        var nodes = new MockNodes(1);
+        var received = new List<Frame>();
+        nodes.Cluster.Subscribe(new() { ["destination"] = "/q", ["ack"] = "client-individual", DeduplicationWindow = 10 }, received.Add);
+        var node = nodes.Active;
+        node.Receipt(0);
+        var deliver = node.Commands[0].Params.OnMessage!;
+
+        // As RabbitMQ does for a SUBSCRIBE without an id: the MESSAGE names a subscription the
+        // client never made, and the node client finds the subscription by its destination.
+        Frame Delivery(string messageId) => new("MESSAGE", new FrameHeaders(("subscription", "T_/q"), ("destination", "/q"), ("message-id", messageId), (SendJournalOptions.IdHeader, "a")), "a");
+        deliver(Delivery("m1"));
+        nodes.Cluster.Nack(new() { Message = received[0] });
+        deliver(Delivery("m2"));
+
+        Assert.That(received.Select(m => m.Headers["message-id"]), Is.EqualTo(new[] { "m1", "m2" }), "the application asked to see it again");
+        Assert.That(nodes.Cluster.DuplicatesDropped, Is.Zero);
+        Assert.That(node.Commands.Count(c => c.Name == "ACK"), Is.Zero, "an ACK of the redelivery would lose the message the application refused");
+    }
+
+    [Test]
     public void A_forgotten_id_is_taken_as_new_and_the_filter_still_holds_no_more_ids_than_its_window()
     {
         var filter = new DuplicateFilter(3);
