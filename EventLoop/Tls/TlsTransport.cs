@@ -40,6 +40,7 @@ public sealed class TlsTransport : ITransport
     private readonly Action _onInnerReadable;
     private readonly Action _onInnerWritable;
     private readonly Action _refire;
+    private readonly LoadedCertificates _certificates = new();
     private SslStream? _ssl;
     private TlsVerifier? _verifier;
     private Task? _handshake;
@@ -114,6 +115,9 @@ public sealed class TlsTransport : ITransport
     /// write timeout counts this progress as it counts a partial send over TCP.
     /// </summary>
     internal long CiphertextSent { get; private set; }
+
+    /// <summary>What this connection loaded from tls_ctx's files, disposed with it (for tests that check the release).</summary>
+    internal LoadedCertificates LoadedCertificates => _certificates;
 
     /// <summary>The SslStream, once the handshake has started: the peer's certificate, the cipher, the protocol.</summary>
     public SslStream? SslStream => _ssl;
@@ -350,6 +354,9 @@ public sealed class TlsTransport : ITransport
         _inner.Dispose();
         _ssl?.Dispose();
         _stream.Dispose();
+
+        // After the SslStream: its handshake (abandoned or not) is over with them.
+        _certificates.Dispose();
     }
 
     private void StartHandshake(string peername)
@@ -360,12 +367,12 @@ public sealed class TlsTransport : ITransport
             if (_mode == TlsMode.Connect)
             {
                 _verifier = new TlsVerifier(_context, peername, clientCertOptional: false);
-                _handshake = _ssl.AuthenticateAsClientAsync(TlsOptions.Client(_context, peername, _verifier));
+                _handshake = _ssl.AuthenticateAsClientAsync(TlsOptions.Client(_context, peername, _verifier, _certificates));
             }
             else
             {
                 _verifier = new TlsVerifier(_context, peername, clientCertOptional: !_context.VerifyRequireClientCert);
-                _handshake = _ssl.AuthenticateAsServerAsync(TlsOptions.Server(_context, _verifier));
+                _handshake = _ssl.AuthenticateAsServerAsync(TlsOptions.Server(_context, _verifier, _certificates));
             }
         }
 #pragma warning disable CA1031 // tls_ctx's files and certificates, options SslStream refuses: whatever fails fails this connect.
