@@ -3,18 +3,22 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace EventLoop;
 
-/// <summary>Turns a <see cref="TlsContext"/> (AnyEvent::TLS's keys) into SslStream's options.</summary>
+/// <summary>
+/// Turns a <see cref="TlsContext"/> (AnyEvent::TLS's keys) into SslStream's options. What
+/// it loads from files goes into the connection's <see cref="LoadedCertificates"/>, which
+/// the connection disposes when it ends.
+/// </summary>
 internal static class TlsOptions
 {
     /// <summary>The connecting side's options: the context's keys, then whatever <see cref="TlsContext.Options"/> sets.</summary>
-    public static SslClientAuthenticationOptions Client(TlsContext context, string peername, TlsVerifier verifier)
+    public static SslClientAuthenticationOptions Client(TlsContext context, string peername, TlsVerifier verifier, LoadedCertificates loaded)
     {
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = peername,
             EnabledSslProtocols = context.Protocols,
             RemoteCertificateValidationCallback = verifier.Validate,
-            CertificateChainPolicy = ChainPolicy(context),
+            CertificateChainPolicy = ChainPolicy(context, loaded),
 
             // A renegotiation the server starts would make SslStream's next synchronous
             // write wait for the handshake under way, on the loop thread that must feed it.
@@ -24,9 +28,9 @@ internal static class TlsOptions
         {
             options.ClientCertificateContext = SslStreamCertificateContext.Create(given, null, offline: true);
         }
-        else if (LoadCertificate(context) is { } loaded)
+        else if (LoadCertificate(context, loaded) is { } certificate)
         {
-            options.ClientCertificateContext = SslStreamCertificateContext.Create(loaded, Intermediates(context), offline: true);
+            options.ClientCertificateContext = SslStreamCertificateContext.Create(certificate, Intermediates(context, loaded), offline: true);
         }
 
         if (context.Options is { } overrides)
@@ -38,13 +42,13 @@ internal static class TlsOptions
     }
 
     /// <summary>The accepting side's options (AnyEvent::Handle's <c>tls =&gt; 'accept'</c>).</summary>
-    public static SslServerAuthenticationOptions Server(TlsContext context, TlsVerifier verifier)
+    public static SslServerAuthenticationOptions Server(TlsContext context, TlsVerifier verifier, LoadedCertificates loaded)
     {
         var certificateContext = context.ServerCertificate is { } given
             ? SslStreamCertificateContext.Create(given, null, offline: true)
             : SslStreamCertificateContext.Create(
-                LoadCertificate(context) ?? throw new ArgumentException(LoopErrors.TlsAcceptNeedsCertificate()),
-                Intermediates(context),
+                LoadCertificate(context, loaded) ?? throw new ArgumentException(LoopErrors.TlsAcceptNeedsCertificate()),
+                Intermediates(context, loaded),
                 offline: true);
         return new SslServerAuthenticationOptions
         {
@@ -52,7 +56,7 @@ internal static class TlsOptions
             EnabledSslProtocols = context.Protocols,
             ClientCertificateRequired = context.VerifyRequireClientCert,
             RemoteCertificateValidationCallback = verifier.Validate,
-            CertificateChainPolicy = ChainPolicy(context),
+            CertificateChainPolicy = ChainPolicy(context, loaded),
         };
     }
 
@@ -64,7 +68,7 @@ internal static class TlsOptions
     /// missing intermediate (AIA) or of revocation data would stop the loop for as long as
     /// the fetch takes. OpenSSL under AnyEvent::TLS never fetches either.
     /// </summary>
-    private static X509ChainPolicy ChainPolicy(TlsContext context)
+    private static X509ChainPolicy ChainPolicy(TlsContext context, LoadedCertificates loaded)
     {
         var roots = new X509Certificate2Collection();
         if (context.CaCertificates is { } given)
@@ -74,14 +78,14 @@ internal static class TlsOptions
 
         if (context.CaFile is { } file)
         {
-            roots.ImportFromPemFile(file);
+            roots.AddRange(loaded.ImportPemFile(file));
         }
 
         if (context.CaPath is { } folder)
         {
             foreach (var path in Directory.EnumerateFiles(folder).Where(IsPem).Order(StringComparer.Ordinal))
             {
-                roots.ImportFromPemFile(path);
+                roots.AddRange(loaded.ImportPemFile(path));
             }
         }
 
@@ -110,28 +114,28 @@ internal static class TlsOptions
     private static bool IsPem(string path) =>
         path.EndsWith(".pem", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".crt", StringComparison.OrdinalIgnoreCase);
 
-    private static X509Certificate2? LoadCertificate(TlsContext context)
+    private static X509Certificate2? LoadCertificate(TlsContext context, LoadedCertificates loaded)
     {
         if (context.CertFile is not { } certFile)
         {
             return context.KeyFile is null ? null : throw new ArgumentException(LoopErrors.TlsKeyWithoutCertificate());
         }
 
-        return context.Passwd is { } passwd
+        return loaded.Add(context.Passwd is { } passwd
             ? X509Certificate2.CreateFromEncryptedPemFile(certFile, passwd, context.KeyFile)
-            : X509Certificate2.CreateFromPemFile(certFile, context.KeyFile);
+            : X509Certificate2.CreateFromPemFile(certFile, context.KeyFile));
     }
 
     /// <summary>The certificates after the first in <c>cert_file</c>: the chain to send with it.</summary>
-    private static X509Certificate2Collection? Intermediates(TlsContext context)
+    private static X509Certificate2Collection? Intermediates(TlsContext context, LoadedCertificates loaded)
     {
         if (context.CertFile is not { } certFile)
         {
             return null;
         }
 
-        var all = new X509Certificate2Collection();
-        all.ImportFromPemFile(certFile);
+        // All of them loaded, the leaf again too (LoadCertificate made it with its key): all disposed.
+        var all = loaded.ImportPemFile(certFile);
         if (all.Count <= 1)
         {
             return null;

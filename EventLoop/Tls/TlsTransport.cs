@@ -40,6 +40,7 @@ public sealed class TlsTransport : ITransport
     private readonly Action _onInnerReadable;
     private readonly Action _onInnerWritable;
     private readonly Action _refire;
+    private readonly LoadedCertificates _certificates = new();
     private SslStream? _ssl;
     private TlsVerifier? _verifier;
     private Task? _handshake;
@@ -114,6 +115,9 @@ public sealed class TlsTransport : ITransport
     /// write timeout counts this progress as it counts a partial send over TCP.
     /// </summary>
     internal long CiphertextSent { get; private set; }
+
+    /// <summary>What this connection loaded from tls_ctx's files, disposed with it (for tests that check the release).</summary>
+    internal LoadedCertificates LoadedCertificates => _certificates;
 
     /// <summary>The SslStream, once the handshake has started: the peer's certificate, the cipher, the protocol.</summary>
     public SslStream? SslStream => _ssl;
@@ -203,8 +207,7 @@ public sealed class TlsTransport : ITransport
                     break;
                 }
 
-                _sslRead = _ssl!.ReadAsync(_plain.AsMemory());
-                _sslReading = true;
+                StartRead();
             }
 
             if (!_sslRead.IsCompleted)
@@ -277,7 +280,9 @@ public sealed class TlsTransport : ITransport
         {
             _ssl!.Write(buffer, offset, chunk);
         }
-        catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException)
+#pragma warning disable CA1031 // Whatever SslStream throws fails the stream: the handle hears it as an I/O error.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
             throw new IOException(LoopErrors.TlsFailed(Describe(e)), e);
         }
@@ -315,7 +320,9 @@ public sealed class TlsTransport : ITransport
             // Completes at once: the ciphertext stream takes every write.
             _ssl!.ShutdownAsync().GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException)
+#pragma warning disable CA1031 // Whatever failed, the next send reports it (and a Dispose closes anyway).
+        catch (Exception e)
+#pragma warning restore CA1031
         {
             _writeFailure = e;
             return;
@@ -347,6 +354,9 @@ public sealed class TlsTransport : ITransport
         _inner.Dispose();
         _ssl?.Dispose();
         _stream.Dispose();
+
+        // After the SslStream: its handshake (abandoned or not) is over with them.
+        _certificates.Dispose();
     }
 
     private void StartHandshake(string peername)
@@ -357,15 +367,17 @@ public sealed class TlsTransport : ITransport
             if (_mode == TlsMode.Connect)
             {
                 _verifier = new TlsVerifier(_context, peername, clientCertOptional: false);
-                _handshake = _ssl.AuthenticateAsClientAsync(TlsOptions.Client(_context, peername, _verifier));
+                _handshake = _ssl.AuthenticateAsClientAsync(TlsOptions.Client(_context, peername, _verifier, _certificates));
             }
             else
             {
                 _verifier = new TlsVerifier(_context, peername, clientCertOptional: !_context.VerifyRequireClientCert);
-                _handshake = _ssl.AuthenticateAsServerAsync(TlsOptions.Server(_context, _verifier));
+                _handshake = _ssl.AuthenticateAsServerAsync(TlsOptions.Server(_context, _verifier, _certificates));
             }
         }
-        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+#pragma warning disable CA1031 // tls_ctx's files and certificates, options SslStream refuses: whatever fails fails this connect.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
             Report(LoopErrors.TlsSetupFailed(Describe(e)));
             return;
@@ -378,7 +390,9 @@ public sealed class TlsTransport : ITransport
     /// <summary>Feeds the handshake what the socket has, sends what it wrote, and reports once it is over.</summary>
     private void AdvanceHandshake()
     {
-        while (true)
+        // After the outcome was reported (or the transport disposed, by a callback SslStream
+        // ran inside the last pull) there is nothing to advance: the handle lets go of us.
+        while (_connected is not null && !_disposed)
         {
             bool completed;
             var progressed = false;
@@ -391,9 +405,11 @@ public sealed class TlsTransport : ITransport
                     progressed = PullCiphertext();
                 }
             }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+#pragma warning disable CA1031 // Whatever the socket throws fails the connect: an exception let through would leave it unreported.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
-                Report(LoopErrors.TlsHandshakeFailed(e.Message));
+                FailHandshake(LoopErrors.TlsHandshakeFailed(Describe(e)));
                 return;
             }
 
@@ -414,9 +430,18 @@ public sealed class TlsTransport : ITransport
     private void FinishHandshake()
     {
         _inner.WatchRead(null);
-        if (_handshake!.Exception is { } failure)
+        try
         {
-            Report(_verifier?.Rejection ?? LoopErrors.TlsHandshakeFailed(Describe(failure.InnerException ?? failure)));
+            // Cancelled fails too: an OperationCanceledException from a callback inside
+            // SslStream (verify_cb, the certificate selection) ends the handshake cancelled
+            // rather than faulted, and a check of its Exception alone would count a success.
+            _handshake!.GetAwaiter().GetResult();
+        }
+#pragma warning disable CA1031 // The handshake's exception is its failure, whatever its type.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            FailHandshake(_verifier?.Rejection ?? LoopErrors.TlsHandshakeFailed(Describe(e)));
             return;
         }
 
@@ -426,6 +451,15 @@ public sealed class TlsTransport : ITransport
         _mayHaveMore = true;
         UpdateWriteWatch();
         Report(null);
+    }
+
+    /// <summary>Reports a failed handshake and stops watching a socket nobody will read again.</summary>
+    private void FailHandshake(string error)
+    {
+        _inner.WatchRead(null);
+        _inner.WatchWrite(null);
+        _watchingWrite = false;
+        Report(error);
     }
 
     private void Report(string? error)
@@ -445,7 +479,16 @@ public sealed class TlsTransport : ITransport
     private bool PullInbound()
     {
         var space = _stream.InboundSpace();
-        var n = _inner.Receive(space.Array!, space.Offset, space.Count);
+        int n;
+        try
+        {
+            n = _inner.Receive(space.Array!, space.Offset, space.Count);
+        }
+        catch (Exception e) when (e is not (IOException or System.Net.Sockets.SocketException))
+        {
+            throw InnerFailure(e);
+        }
+
         if (n < 0)
         {
             return false;
@@ -470,12 +513,44 @@ public sealed class TlsTransport : ITransport
         {
             return _sslRead.GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException)
+#pragma warning disable CA1031 // Whatever SslStream throws ends the stream: the handle hears it as an I/O error.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            _closed = true;
-            throw new IOException(LoopErrors.TlsFailed(Describe(e)), e);
+            throw ReadFailed(e);
         }
     }
+
+    /// <summary>Asks SslStream for the next plaintext; what it throws at once ends the stream as a failed read does.</summary>
+    private void StartRead()
+    {
+        try
+        {
+            _sslRead = _ssl!.ReadAsync(_plain.AsMemory());
+        }
+#pragma warning disable CA1031 // As TakeRead.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            throw ReadFailed(e);
+        }
+
+        _sslReading = true;
+    }
+
+    private IOException ReadFailed(Exception e)
+    {
+        _closed = true;
+        return new IOException(LoopErrors.TlsFailed(Describe(e)), e);
+    }
+
+    /// <summary>
+    /// A failure of the transport underneath of a type the handle does not take (it takes
+    /// I/O and socket errors, which pass as they are, in the socket's own words as over TCP):
+    /// the same words as an I/O error, so that the stream ends with them rather than the
+    /// exception escaping into the loop.
+    /// </summary>
+    private static IOException InnerFailure(Exception e) => new(Describe(e), e);
 
     private void InnerReadable()
     {
@@ -533,7 +608,16 @@ public sealed class TlsTransport : ITransport
         var outbound = _stream.Outbound;
         while (outbound.Length > 0)
         {
-            var n = _inner.Send(outbound.Array, outbound.Start, outbound.Length);
+            int n;
+            try
+            {
+                n = _inner.Send(outbound.Array, outbound.Start, outbound.Length);
+            }
+            catch (Exception e) when (e is not (IOException or System.Net.Sockets.SocketException))
+            {
+                throw InnerFailure(e);
+            }
+
             if (n <= 0)
             {
                 return;
@@ -556,7 +640,9 @@ public sealed class TlsTransport : ITransport
         {
             FlushOutbound();
         }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+#pragma warning disable CA1031 // Kept for the next send to report, whatever it was.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
             _writeFailure = e;
         }

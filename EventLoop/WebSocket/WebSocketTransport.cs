@@ -54,6 +54,7 @@ public sealed class WebSocketTransport : ITransport
     private readonly Action _onWake;
     private readonly Action _refire;
     private readonly Action _flush;
+    private readonly LoadedCertificates _certificates = new();
     private ByteBuffer _outbox = new(MaxMessage);
     private ByteBuffer _inFlight = new(MaxMessage);
     private ClientWebSocket? _ws;
@@ -302,7 +303,7 @@ public sealed class WebSocketTransport : ITransport
         {
             var peername = string.IsNullOrEmpty(_peername) ? _url.IdnHost : _peername;
             _verifier = new TlsVerifier(_tls, peername, clientCertOptional: false);
-            var ssl = TlsOptions.Client(_tls, peername, _verifier);
+            var ssl = TlsOptions.Client(_tls, peername, _verifier, _certificates);
             if (!string.Equals(peername, _url.IdnHost, StringComparison.OrdinalIgnoreCase))
             {
                 // The HTTP stack names the URL's host to TLS whatever TargetHost says: check
@@ -642,10 +643,14 @@ public sealed class WebSocketTransport : ITransport
         }
     }
 
+    /// <summary>What a <c>wss://</c> connect loaded from tls_ctx's files, disposed when the transport lets go (for tests that check the release).</summary>
+    internal LoadedCertificates LoadedCertificates => _certificates;
+
     /// <summary>
     /// The end of everything this transport owns, once, after the loop let go: the upgrade or
     /// receive still running is cancelled (and returns its pooled buffer as it unwinds), the
-    /// socket closed, the buffers returned to their pool.
+    /// socket closed, the certificates loaded from tls_ctx's files disposed, the buffers
+    /// returned to their pool.
     /// </summary>
     private void Release(ClientWebSocket? ws, ByteBuffer outbox, ByteBuffer inFlight)
     {
@@ -653,6 +658,7 @@ public sealed class WebSocketTransport : ITransport
         _cancel.Dispose();
         ws?.Dispose();
         _invoker?.Dispose();
+        _certificates.Dispose();
         _inbox.Dispose();
         outbox.Dispose();
         inFlight.Dispose();

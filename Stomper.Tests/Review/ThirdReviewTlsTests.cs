@@ -106,6 +106,7 @@ public sealed class ThirdReviewTlsTests
     [Test]
     public void A_revocation_mode_set_in_Options_is_kept_beside_a_ca_file()
     {
+        using var loaded = new LoadedCertificates();
         var options = TlsOptions.Client(
             new TlsContext
             {
@@ -113,7 +114,8 @@ public sealed class ThirdReviewTlsTests
                 Options = new System.Net.Security.SslClientAuthenticationOptions { CertificateRevocationCheckMode = X509RevocationMode.Offline },
             },
             "localhost",
-            new TlsVerifier(new TlsContext(), "localhost", clientCertOptional: false));
+            new TlsVerifier(new TlsContext(), "localhost", clientCertOptional: false),
+            loaded);
 
         // With a chain policy present SslStream reads the revocation mode from the policy only.
         Assert.That(options.CertificateChainPolicy!.RevocationMode, Is.EqualTo(X509RevocationMode.Offline));

@@ -8,7 +8,8 @@ namespace Stomper.Tests.EventLoop.Tls;
 internal sealed class TlsPair : IDisposable
 {
     public TlsPair(TlsContext? serverContext = null, TlsContext? clientContext = null, string host = "localhost", string? peername = null,
-        Func<Handle, double>? onPrepare = null, int readSize = 64 * 1024, int wbufMax = 0, bool autocork = false, bool startServer = true)
+        Func<Handle, double>? onPrepare = null, int readSize = 64 * 1024, int wbufMax = 0, bool autocork = false, bool startServer = true,
+        Func<ITransport, ITransport>? wrapClient = null)
     {
         Loop = new Loop(new FakeClock());
         Pipe = new MemoryPipe(Loop);
@@ -33,7 +34,7 @@ internal sealed class TlsPair : IDisposable
             Tls = TlsMode.Connect,
             TlsCtx = clientContext ?? TestCertificates.Shared.ClientContext(),
             Peername = peername,
-            Transport = _ => Pipe.Client,
+            Transport = _ => wrapClient is null ? Pipe.Client : wrapClient(Pipe.Client),
             OnPrepare = onPrepare,
             ReadSize = readSize,
             WbufMax = wbufMax,
