@@ -576,8 +576,9 @@ public sealed class Handle : IDisposable
             {
                 n = _transport.Receive(_rbuf.Array, _rbuf.End, free);
             }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+            catch (Exception e)
             {
+                // Any type: ITransport is public, and a transport of one's own may throw what it likes.
                 Fatal(e.Message);
                 return;
             }
@@ -638,7 +639,7 @@ public sealed class Handle : IDisposable
             {
                 n = _transport.Send(_wbuf.Array, _wbuf.Start, _wbuf.Length);
             }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+            catch (Exception e)
             {
                 if (_state == State.Lingering)
                 {

@@ -210,6 +210,32 @@ public sealed class HandleMockTests
     }
 
     [Test]
+    public void A_transport_of_ones_own_that_fails_with_any_exception_on_read_or_write_reports_a_fatal_error_with_its_message()
+    {
+        // ITransport is public: a transport of the user's own may throw what it likes, and the
+        // failure must reach on_error like a socket's, never escape into the loop.
+        var errors = new List<(bool, string)>();
+        using var reading = new Handle(_loop, _transport.Options(new() { OnError = (_, fatal, message) => errors.Add((fatal, message)) }));
+        _transport.ConnectCompleted!(null);
+        _transport.Mock.Setup(t => t.Receive(It.IsAny<byte[]>(), It.IsAny<int>(), It.IsAny<int>()))
+            .Throws(new InvalidOperationException("the tunnel went away"));
+
+        Assert.That(() => _transport.Readable!(), Throws.Nothing);
+        Assert.That(errors, Is.EqualTo(new[] { (true, "the tunnel went away") }));
+        Assert.That(reading.IsDestroyed, Is.True);
+
+        var writer = new ScriptedTransport();
+        var writeErrors = new List<(bool, string)>();
+        using var writing = new Handle(_loop, writer.Options(new() { OnError = (_, fatal, message) => writeErrors.Add((fatal, message)) }));
+        writer.ConnectCompleted!(null);
+        writer.Mock.Setup(t => t.Send(It.IsAny<byte[]>(), It.IsAny<int>(), It.IsAny<int>()))
+            .Throws(new NotSupportedException("no sends on this tunnel"));
+
+        Assert.That(() => writing.PushWrite("SEND\n\n\0"), Throws.Nothing);
+        Assert.That(writeErrors, Is.EqualTo(new[] { (true, "no sends on this tunnel") }));
+    }
+
+    [Test]
     public void A_fatal_error_with_no_on_error_is_thrown_out_of_the_loop_rather_than_lost()
     {
         using var handle = new Handle(_loop, _transport.Options(new()));
