@@ -14,7 +14,9 @@ namespace Stomper.Async;
 /// <para>Messages wait in a buffer of <see cref="AsyncStomperOptions.MessageBufferSize"/>
 /// messages. When it is full the client stops reading from the server until the consumer
 /// has taken half of them: nothing is dropped, memory stays bounded, and the broker holds
-/// the rest. The pause is the connection's (TCP has one stream), so it holds back the
+/// the rest. While a command's RECEIPT is awaited (which may be what this consumer waits
+/// for, behind the messages) a full buffer keeps reading, up to
+/// <see cref="AsyncStomperOptions.MessageBufferLimit"/>. The pause is the connection's (TCP has one stream), so it holds back the
 /// other subscriptions and RECEIPTs on that connection too. With <c>client</c> or
 /// <c>client-individual</c> acks, <see cref="AsyncStomperOptions.BrokerPrefetch"/> (on by
 /// default) has the broker hold a slow consumer back before its buffer fills; with

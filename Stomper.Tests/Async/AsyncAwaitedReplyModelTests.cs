@@ -155,6 +155,41 @@ public sealed class AsyncAwaitedReplyModelTests
     }
 
     [Test]
+    public void Cancelling_the_wait_for_a_reply_that_never_comes_brings_the_pause_back_at_the_buffers_size()
+    {
+        var (server, loop, client) = Start();
+        var subscription = Subscribe(loop, client);
+        var messages = subscription.GetAsyncEnumerator();
+        server.Receipts = ReceiptMode.Hold;
+        using var giveUp = new CancellationTokenSource();
+        var send = client.SendAsync(new() { ["destination"] = "/queue/out", ["receipt"] = "auto" }, giveUp.Token).AsTask();
+        for (var i = 0; i < 3 * Limit; i++)
+        {
+            server.Connection.PushMessage(Destination, "m");
+        }
+
+        Settle(loop);
+        Assert.That(subscription.Buffered, Is.EqualTo(Limit));
+
+        giveUp.Cancel();
+        Settle(loop);
+        Assert.That(send.IsCanceled, Is.True);
+
+        // The consumer goes on: drained to half its size, the buffer refills to its size
+        // and no further, as with no reply awaited.
+        for (var i = 0; i < Limit - (Buffer / 2); i++)
+        {
+            var next = messages.MoveNextAsync();
+            Assert.That(next.IsCompletedSuccessfully && next.Result, Is.True);
+        }
+
+        Settle(loop);
+        Assert.That(subscription.Buffered, Is.EqualTo(Buffer));
+        Assert.That(((StomperClient)client.Engine).IsReadingPaused, Is.True);
+        Close(loop, client);
+    }
+
+    [Test]
     public void A_handler_awaiting_a_reply_gets_it_while_another_subscriptions_full_buffer_holds_reading_back()
     {
         var (server, loop, client) = Start();

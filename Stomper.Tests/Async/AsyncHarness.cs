@@ -19,14 +19,13 @@ internal sealed class AsyncHarness : IAsyncDisposable
         return broker;
     }
 
-    public AsyncStomperClient Client(FakeBroker broker, Func<StomperOptions, StomperOptions>? configure = null, int bufferSize = 1000, int? bufferLimit = null)
+    public AsyncStomperClient Client(FakeBroker broker, Func<StomperOptions, StomperOptions>? configure = null, int bufferSize = 1000)
     {
         var options = new StomperOptions { Host = broker.Host, Port = broker.Port, OnError = _ => { } };
         var client = new AsyncStomperClient(new AsyncStomperOptions
         {
             Client = configure?.Invoke(options) ?? options,
             MessageBufferSize = bufferSize,
-            MessageBufferLimit = bufferLimit,
         });
         _clients.Add(client);
         return client;
