@@ -105,15 +105,7 @@ public sealed class AsyncAwaitedReplyModelTests
     public void A_reply_that_never_comes_holds_a_full_buffer_at_its_limit_until_the_receipt_timeout_fails_it()
     {
         var (server, loop, client) = Start(receiptTimeout: TimeSpan.FromSeconds(5));
-        var subscription = Subscribe(loop, client);
-        server.Receipts = ReceiptMode.Hold;
-        var send = client.SendAsync(new() { ["destination"] = "/queue/out", ["receipt"] = "auto" }).AsTask();
-        for (var i = 0; i < 3 * Limit; i++)
-        {
-            server.Connection.PushMessage(Destination, "m");
-        }
-
-        Settle(loop);
+        var (subscription, send) = AwaitingAReplyThatNeverComes(server, loop, client, CancellationToken.None);
         Assert.That(subscription.Buffered, Is.EqualTo(Limit), "read past the buffer's size while the reply was awaited, up to the limit");
         Assert.That(((StomperClient)client.Engine).IsReadingPaused, Is.True);
         loop.Advance(4);
@@ -136,15 +128,7 @@ public sealed class AsyncAwaitedReplyModelTests
     public void A_reply_that_never_comes_ends_when_the_client_is_disposed()
     {
         var (server, loop, client) = Start();
-        var subscription = Subscribe(loop, client);
-        server.Receipts = ReceiptMode.Hold;
-        var send = client.SendAsync(new() { ["destination"] = "/queue/out", ["receipt"] = "auto" }).AsTask();
-        for (var i = 0; i < 3 * Limit; i++)
-        {
-            server.Connection.PushMessage(Destination, "m");
-        }
-
-        Settle(loop);
+        var (subscription, send) = AwaitingAReplyThatNeverComes(server, loop, client, CancellationToken.None);
         Assert.That(subscription.Buffered, Is.EqualTo(Limit));
 
         Close(loop, client);
@@ -158,22 +142,14 @@ public sealed class AsyncAwaitedReplyModelTests
     public void Cancelling_the_wait_for_a_reply_that_never_comes_brings_the_pause_back_at_the_buffers_size()
     {
         var (server, loop, client) = Start();
-        var subscription = Subscribe(loop, client);
-        var messages = subscription.GetAsyncEnumerator();
-        server.Receipts = ReceiptMode.Hold;
         using var giveUp = new CancellationTokenSource();
-        var send = client.SendAsync(new() { ["destination"] = "/queue/out", ["receipt"] = "auto" }, giveUp.Token).AsTask();
-        for (var i = 0; i < 3 * Limit; i++)
-        {
-            server.Connection.PushMessage(Destination, "m");
-        }
-
-        Settle(loop);
+        var (subscription, send) = AwaitingAReplyThatNeverComes(server, loop, client, giveUp.Token);
+        var messages = subscription.GetAsyncEnumerator();
         Assert.That(subscription.Buffered, Is.EqualTo(Limit));
 
         giveUp.Cancel();
         Settle(loop);
-        Assert.That(send.IsCanceled, Is.True);
+        Assert.That(SpinWait.SpinUntil(() => send.IsCompleted, 5000) && send.IsCanceled, Is.True);
 
         // The consumer goes on: drained to half its size, the buffer refills to its size
         // and no further, as with no reply awaited.
@@ -220,6 +196,21 @@ public sealed class AsyncAwaitedReplyModelTests
         Assert.That(stalled.Buffered, Is.EqualTo(Buffer + 4), "read past the stalled buffer's size while the reply was awaited");
         Assert.That(((StomperClient)client.Engine).IsReadingPaused, Is.True, "and paused again once it came");
         Close(loop, client);
+    }
+
+    /// <summary>A subscription, a receipted SEND whose RECEIPT the server holds, and three times the limit of messages pushed.</summary>
+    private static (AsyncSubscription Subscription, Task Send) AwaitingAReplyThatNeverComes(ScriptedStompServer server, Loop loop, AsyncStomperClient client, CancellationToken cancellationToken)
+    {
+        var subscription = Subscribe(loop, client);
+        server.Receipts = ReceiptMode.Hold;
+        var send = client.SendAsync(new() { ["destination"] = "/queue/out", ["receipt"] = "auto" }, cancellationToken).AsTask();
+        for (var i = 0; i < 3 * Limit; i++)
+        {
+            server.Connection.PushMessage(Destination, "m");
+        }
+
+        Settle(loop);
+        return (subscription, send);
     }
 
     private static void StepUntil(Loop loop, Task task)
