@@ -34,6 +34,10 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     private readonly List<TaskCompletionSource> _connectWaiters = [];
     private readonly HashSet<AsyncSubscription> _subscriptions = [];
     private readonly Action _release;
+    private readonly Action _releaseAtLimit;
+    private readonly Action _replyGone;
+    private readonly int _bufferLimit;
+    private readonly HashSet<string> _receiptByDefault = [];
     private CommandMethods? _engine;
     private Exception? _buildFailure;
     private Action _pause = null!;
@@ -42,6 +46,9 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     private bool _connecting;
     private StompError? _loginFailure;
     private int _holds;
+    private int _holdsAtLimit;
+    private int _awaitedReplies;
+    private bool _paused;
     private long _ids;
     private int _disposed;
     private Task? _closing;
@@ -61,7 +68,7 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     /// On a loop of yours, called from another thread than the loop's, the engine is built on
     /// the loop's next pass; a cluster option it refuses then fails the first command.
     /// </summary>
-    /// <exception cref="ArgumentException">Neither or both of Client and Cluster set, a <see cref="AsyncStomperOptions.MessageBufferSize"/> below 1, or an option the engine refuses (the callback API's texts).</exception>
+    /// <exception cref="ArgumentException">Neither or both of Client and Cluster set, a <see cref="AsyncStomperOptions.MessageBufferSize"/> below 1, a <see cref="AsyncStomperOptions.MessageBufferLimit"/> below it, or an option the engine refuses (the callback API's texts).</exception>
     public AsyncStomperClient(AsyncStomperOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -75,8 +82,23 @@ public sealed class AsyncStomperClient : IAsyncDisposable
             throw Errors.MessageBufferSizeNotPositive();
         }
 
+        _bufferLimit = options.MessageBufferLimit ?? (int)Math.Min(int.MaxValue, 64L * options.MessageBufferSize);
+        if (_bufferLimit < options.MessageBufferSize)
+        {
+            throw Errors.MessageBufferLimitBelowSize(_bufferLimit, options.MessageBufferSize);
+        }
+
         _options = options;
         _release = Release;
+        _releaseAtLimit = ReleaseAtLimit;
+        _replyGone = ReplyCame;
+        foreach (var (command, headers) in options.Client?.CommandHeaders ?? options.Cluster?.CommandHeaders ?? new Dictionary<string, IReadOnlyDictionary<string, string>>())
+        {
+            if (headers.ContainsKey("receipt"))
+            {
+                _receiptByDefault.Add(command);
+            }
+        }
         _callbacks = new UserCallbacks(ReportUnhandled);
         Bridge = new LoopBridge(options.Client is { } single ? single.Loop : options.Cluster!.Loop);
         if (Bridge.OwnsLoop)
@@ -285,19 +307,23 @@ public sealed class AsyncStomperClient : IAsyncDisposable
             own["activemq.prefetchSize"] ??= prefetch;
         }
 
-        var subscription = new AsyncSubscription(this, id, _options.MessageBufferSize);
+        var subscription = new AsyncSubscription(this, id, _options.MessageBufferSize, _bufferLimit);
         own.OnMessage = subscription.OnMessage;
         own.OnReceipt = null;
         own.OnNodeError = parameters.OnNodeError is { } onNodeError ? OffLoop(onNodeError) : null;
         await Bridge.RunAsync(() =>
         {
             _subscriptions.Add(subscription);
+
+            // Its RECEIPT may be what the consumer of a full buffer waits for.
+            subscription.AwaitConfirmation();
             try
             {
                 Engine.Execute(StompCommands.Subscribe, own, subscription.OnReceipt);
             }
             catch
             {
+                subscription.Confirmation();
                 _subscriptions.Remove(subscription);
                 throw;
             }
@@ -399,26 +425,84 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     internal Action<StompError, string, int> OffLoop(Action<StompError, string, int> onNodeError) =>
         (error, host, port) => _callbacks.Raise(() => onNodeError(error, host, port));
 
-    /// <summary>On the loop: a subscription's buffer is full; reading stops until every full one has drained to half.</summary>
+    /// <summary>On the loop: a subscription's buffer is full; reading stops until every full one has drained to half, unless a reply is awaited.</summary>
     internal void Hold()
     {
-        if (_holds++ == 0)
-        {
-            _pause();
-        }
+        _holds++;
+        PauseOrResume();
+    }
+
+    /// <summary>On the loop: a full buffer has grown to the limit while a reply was awaited; reading stops even so.</summary>
+    internal void HoldAtLimit()
+    {
+        _holdsAtLimit++;
+        PauseOrResume();
     }
 
     /// <summary>On the loop: one full buffer has drained to half.</summary>
     internal void Release()
     {
-        if (--_holds == 0)
+        _holds--;
+        PauseOrResume();
+    }
+
+    /// <summary>On the loop: one buffer that had grown to the limit has drained to half.</summary>
+    internal void ReleaseAtLimit()
+    {
+        _holdsAtLimit--;
+        Release();
+    }
+
+    /// <summary>From a consumer's thread: <see cref="Release"/> (or <see cref="ReleaseAtLimit"/>) on the loop.</summary>
+    internal void ReleaseFromConsumer(bool atLimit) => _ = Bridge.RunAsync(atLimit ? _releaseAtLimit : _release);
+
+    /// <summary>
+    /// On the loop: a command now waits for the broker's reply. Its RECEIPT comes behind the
+    /// messages on the connection, and the consumer of a full buffer may be the one waiting
+    /// for it: until it comes, a full buffer does not stop reading (up to its limit).
+    /// </summary>
+    internal void ReplyAwaited()
+    {
+        _awaitedReplies++;
+        PauseOrResume();
+    }
+
+    /// <summary>On the loop: a reply came (or failed, or nobody waits for it any more); a full buffer stops reading again once none is awaited.</summary>
+    internal void ReplyCame()
+    {
+        _awaitedReplies--;
+        PauseOrResume();
+    }
+
+    /// <summary>From the thread of a cancelled wait: <see cref="ReplyCame"/> on the loop.</summary>
+    internal void ReplyAbandoned() => _ = Bridge.RunAsync(_replyGone);
+
+    /// <summary>On the loop: whether the broker answers <paramref name="name"/> with a RECEIPT, as the engine will write it.</summary>
+    internal bool AwaitsReply(string name, CommandParams parameters) =>
+        name is StompCommands.Subscribe or StompCommands.Unsubscribe or StompCommands.Disconnect
+        || parameters["receipt"] is not null
+        || (_receiptByDefault.Count > 0 && _receiptByDefault.Contains(name))
+        || (name == StompCommands.Send && _options.Cluster?.SendJournal is not null);
+
+    /// <summary>On the loop: reading stops while a full buffer waits and no reply is awaited, or while a buffer is at its limit.</summary>
+    private void PauseOrResume()
+    {
+        var pause = _holdsAtLimit > 0 || (_holds > 0 && _awaitedReplies == 0);
+        if (pause == _paused)
+        {
+            return;
+        }
+
+        _paused = pause;
+        if (pause)
+        {
+            _pause();
+        }
+        else
         {
             _resume();
         }
     }
-
-    /// <summary>From a consumer's thread: <see cref="Release"/> on the loop.</summary>
-    internal void ReleaseFromConsumer() => _ = Bridge.RunAsync(_release);
 
     /// <summary>
     /// On the loop: whether a SEND must wait for room in the cluster's send journal: while
@@ -696,6 +780,8 @@ public sealed class AsyncStomperClient : IAsyncDisposable
                 finally
                 {
                     _holds = 0;
+                    _holdsAtLimit = 0;
+                    _paused = false;
                 }
             }).ConfigureAwait(false);
         }

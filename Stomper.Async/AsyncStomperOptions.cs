@@ -33,6 +33,17 @@ public sealed class AsyncStomperOptions
     public int MessageBufferSize { get; init; } = 1000;
 
     /// <summary>
+    /// How far a full buffer may grow while a reply from the broker is awaited (default
+    /// null: 64 times <see cref="MessageBufferSize"/>). While a command waits for the
+    /// broker's RECEIPT (a receipted SEND, a COMMIT, a SUBSCRIBE, ...) a full buffer does not
+    /// stop reading, because that RECEIPT may be what the full buffer's own consumer waits
+    /// for, behind the messages; at this many messages reading stops all the same, and the
+    /// reply then ends by its <c>ReceiptTimeout</c>, its cancellation or the client's
+    /// disposal (docs/async.md, "Backpressure").
+    /// </summary>
+    public int? MessageBufferLimit { get; init; }
+
+    /// <summary>
     /// Also ask the broker to hold messages back: a SUBSCRIBE with <c>client</c> or
     /// <c>client-individual</c> acks gets RabbitMQ's <c>prefetch-count</c> and ActiveMQ's
     /// <c>activemq.prefetchSize</c> set to <see cref="MessageBufferSize"/>, unless the call

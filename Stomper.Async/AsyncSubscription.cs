@@ -14,7 +14,9 @@ namespace Stomper.Async;
 /// <para>Messages wait in a buffer of <see cref="AsyncStomperOptions.MessageBufferSize"/>
 /// messages. When it is full the client stops reading from the server until the consumer
 /// has taken half of them: nothing is dropped, memory stays bounded, and the broker holds
-/// the rest. The pause is the connection's (TCP has one stream), so it holds back the
+/// the rest. While a command's RECEIPT is awaited (which may be what this consumer waits
+/// for, behind the messages) a full buffer keeps reading, up to
+/// <see cref="AsyncStomperOptions.MessageBufferLimit"/>. The pause is the connection's (TCP has one stream), so it holds back the
 /// other subscriptions and RECEIPTs on that connection too. With <c>client</c> or
 /// <c>client-individual</c> acks, <see cref="AsyncStomperOptions.BrokerPrefetch"/> (on by
 /// default) has the broker hold a slow consumer back before its buffer fills; with
@@ -38,26 +40,35 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
         AllowSynchronousContinuations = false,
     });
 
+    // What the subscription holds back (_holding): nothing, a full buffer, or a buffer
+    // grown to its limit while a reply was awaited (both holds then).
+    private const int Free = 0;
+    private const int Full = 1;
+    private const int AtLimit = 2;
+
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _confirmed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly int _capacity;
+    private readonly int _limit;
 
     // Two counters, each written by one thread only (the loop delivers, the consumer takes),
     // so the per-message path has no interlocked operation on a line both threads write.
     private long _delivered;
     private long _taken;
     private int _holding;
+    private bool _awaitingConfirmation;
     private int _consuming;
     private int _disposing;
     private int _over;
     private bool _leaving;
 
-    internal AsyncSubscription(AsyncStomperClient client, string id, int capacity)
+    internal AsyncSubscription(AsyncStomperClient client, string id, int capacity, int limit)
     {
         _client = client;
         Id = id;
         _capacity = capacity;
+        _limit = limit;
         OnMessage = Deliver;
         OnReceipt = Answer;
     }
@@ -184,10 +195,7 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
             _ = _ended.Task.Exception;
         }
 
-        if (Interlocked.Exchange(ref _holding, 0) == 1)
-        {
-            _client.Release();
-        }
+        LetGo();
 
         // Asynchronously: the token's callbacks are the handler's code, never for the loop's thread.
         _ = _stopping.CancelAsync();
@@ -200,9 +208,23 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
     internal void Leave()
     {
         _leaving = true;
-        if (Interlocked.Exchange(ref _holding, 0) == 1)
+        LetGo();
+    }
+
+    /// <summary>On the loop, as the SUBSCRIBE goes out: the client counts its RECEIPT among the replies awaited until <see cref="Confirmation"/>.</summary>
+    internal void AwaitConfirmation()
+    {
+        _awaitingConfirmation = true;
+        _client.ReplyAwaited();
+    }
+
+    /// <summary>On the loop: the SUBSCRIBE's first answer, or its refusal at the call.</summary>
+    internal void Confirmation()
+    {
+        if (_awaitingConfirmation)
         {
-            _client.Release();
+            _awaitingConfirmation = false;
+            _client.ReplyCame();
         }
     }
 
@@ -254,16 +276,49 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
         _buffer.Writer.TryWrite(message);
         var delivered = _delivered + 1;
         Volatile.Write(ref _delivered, delivered);
-        if (!_leaving && delivered - Volatile.Read(ref _taken) >= _capacity && Interlocked.CompareExchange(ref _holding, 1, 0) == 0)
+        if (_leaving || delivered - Volatile.Read(ref _taken) < _capacity)
+        {
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _holding, Full, Free) == Free)
         {
             _client.Hold();
+            LetGoIfDrained(delivered, Full);
+        }
 
-            // The consumer may have emptied the buffer between the count and the flag, and
-            // seen no flag to lower: look again, or the pause would never end.
-            if (delivered - Volatile.Read(ref _taken) <= _capacity / 2 && Interlocked.CompareExchange(ref _holding, 0, 1) == 1)
-            {
-                _client.Release();
-            }
+        // Past its size only while a reply was awaited; at the limit it stops reading even so.
+        if (delivered - Volatile.Read(ref _taken) >= _limit && Interlocked.CompareExchange(ref _holding, AtLimit, Full) == Full)
+        {
+            _client.HoldAtLimit();
+            LetGoIfDrained(delivered, AtLimit);
+        }
+    }
+
+    /// <summary>
+    /// On the loop, just after holding: the consumer may have emptied the buffer between the
+    /// count and the flag, and seen no flag to lower: look again, or the pause would never end.
+    /// </summary>
+    private void LetGoIfDrained(long delivered, int state)
+    {
+        if (delivered - Volatile.Read(ref _taken) <= _capacity / 2 && Interlocked.CompareExchange(ref _holding, Free, state) == state)
+        {
+            Released(state);
+        }
+    }
+
+    /// <summary>On the loop: this subscription holds nothing back any more.</summary>
+    private void LetGo() => Released(Interlocked.Exchange(ref _holding, Free));
+
+    private void Released(int state)
+    {
+        if (state == AtLimit)
+        {
+            _client.ReleaseAtLimit();
+        }
+        else if (state == Full)
+        {
+            _client.Release();
         }
     }
 
@@ -271,7 +326,7 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
     private void Taken()
     {
         Volatile.Write(ref _taken, _taken + 1);
-        if (Volatile.Read(ref _holding) == 1)
+        if (Volatile.Read(ref _holding) != Free)
         {
             ResumeIfDrained();
         }
@@ -279,15 +334,17 @@ public sealed class AsyncSubscription : IAsyncEnumerable<Frame>, IAsyncDisposabl
 
     private void ResumeIfDrained()
     {
-        if (Volatile.Read(ref _delivered) - _taken <= _capacity / 2 && Interlocked.CompareExchange(ref _holding, 0, 1) == 1)
+        var state = Volatile.Read(ref _holding);
+        if (state != Free && Volatile.Read(ref _delivered) - _taken <= _capacity / 2 && Interlocked.CompareExchange(ref _holding, Free, state) == state)
         {
-            _client.ReleaseFromConsumer();
+            _client.ReleaseFromConsumer(atLimit: state == AtLimit);
         }
     }
 
     /// <summary>On the loop: the SUBSCRIBE's answers. The first confirms it; a failure after that ends it.</summary>
     private void Answer(Frame? receipt, StompError? error)
     {
+        Confirmation();
         if (!_confirmed.Task.IsCompleted)
         {
             if (error is null)

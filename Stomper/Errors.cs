@@ -341,6 +341,9 @@ internal static class Errors
 
     internal static ArgumentException MessageBufferSizeNotPositive() => NotPositiveInteger("MessageBufferSize");
 
+    internal static ArgumentException MessageBufferLimitBelowSize(int limit, int size) =>
+        new($"\"MessageBufferLimit\" ({limit.ToString(CultureInfo.InvariantCulture)}) must be at least \"MessageBufferSize\" ({size.ToString(CultureInfo.InvariantCulture)})");
+
     internal static InvalidOperationException SubscriptionAlreadyEnumerated(string subscriptionId) =>
         new($"Subscription \"{subscriptionId}\" is already being consumed: one consumer at a time (a handler, or one await foreach)");
 

@@ -557,6 +557,12 @@ public sealed class StomperClient : CommandMethods, IStomperClient
 
     private void ReadFrames(Handle handle)
     {
+        // A read postponed by a ResumeReading that a PauseReading has taken back since.
+        if (_readPaused && _state == State.Connected && _failAfterRead is null)
+        {
+            return;
+        }
+
         while (handle == _handle)
         {
             // A handle destroyed by a socket error still holds what it read before it.

@@ -32,6 +32,9 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
     private int _completed;
     private int _holders;
 
+    /// <summary>1 while the client counts this command among the replies awaited; whoever takes it back to 0 uncounts it.</summary>
+    private int _awaitingReply;
+
     public CommandOperation(AsyncStomperClient owner)
     {
         _owner = owner;
@@ -130,12 +133,29 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
         try
         {
             _before?.Invoke();
+
+            // Counted before the engine has it, which may answer at once.
+            var awaitsReply = _owner.AwaitsReply(_name, _parameters);
+            if (awaitsReply)
+            {
+                Interlocked.Exchange(ref _awaitingReply, 1);
+                _owner.ReplyAwaited();
+            }
+
             _owner.Engine.Execute(_name, _parameters, _onAnswer);
+
+            // Cancelled meanwhile, on another thread that found nothing to uncount yet:
+            // nobody waits for the reply any more.
+            if (awaitsReply && Volatile.Read(ref _completed) != 0)
+            {
+                StopAwaitingReply();
+            }
         }
         catch (Exception e)
         {
             // Refused at the call (an argument the engine checks, a disposed engine): no
             // frame left and no callback will come.
+            StopAwaitingReply();
             Finish(e);
             Release();
         }
@@ -167,6 +187,7 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
     /// <summary>The engine's answer, on the loop.</summary>
     private void Answer(Frame? receipt, StompError? error)
     {
+        StopAwaitingReply();
         try
         {
             _after?.Invoke(receipt, error);
@@ -182,7 +203,23 @@ internal sealed class CommandOperation : IValueTaskSource, ILoopWork
     private void Cancel(CancellationToken token)
     {
         Finish(new OperationCanceledException(token), fromCancellation: true);
+
+        // Nobody waits for the reply now, so it need not keep a full buffer reading.
+        if (Interlocked.Exchange(ref _awaitingReply, 0) == 1)
+        {
+            _owner.ReplyAbandoned();
+        }
+
         Release();
+    }
+
+    /// <summary>On the loop: the command no longer counts among the replies awaited, if it did.</summary>
+    private void StopAwaitingReply()
+    {
+        if (Interlocked.Exchange(ref _awaitingReply, 0) == 1)
+        {
+            _owner.ReplyCame();
+        }
     }
 
     private void Finish(Exception? error, bool fromCancellation = false)

@@ -74,7 +74,6 @@ public sealed class ThirdReviewAsyncTests : AsyncFixture
     }
 
     [Test]
-    [Explicit("review finding, open")]
     public async Task A_handler_awaiting_a_RECEIPT_while_its_buffer_fills_does_not_deadlock()
     {
         var broker = H.Broker().FloodOnSubscribe(Flood, 100);

@@ -1,0 +1,56 @@
+using NUnit.Framework;
+using Stomper.Async;
+using Stomper.Testing;
+
+namespace Stomper.Tests.Async;
+
+/// <summary>
+/// A consumer that awaits the broker's reply (a receipted SEND, a COMMIT) while the broker
+/// floods its subscription: the RECEIPT is behind the messages, so a full buffer keeps
+/// reading while a reply is awaited, up to <see cref="AsyncStomperOptions.MessageBufferLimit"/>.
+/// </summary>
+[TestFixture]
+public sealed class AsyncAwaitedReplyTests : AsyncFixture
+{
+    private const int Buffer = 10;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
+    [Test]
+    public async Task A_handler_that_commits_a_transaction_per_message_goes_on_while_the_broker_floods_it()
+    {
+        // Within the default limit (64 times the buffer): every RECEIPT is reached.
+        var broker = H.Broker().FloodOnSubscribe(400, 100);
+        var client = H.Client(broker, bufferSize: Buffer);
+        var handled = 0;
+        var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await using var subscription = await client.SubscribeAsync(
+            new() { ["id"] = "s1", ["destination"] = "/queue/flood" },
+            async (message, token) =>
+            {
+                await using var transaction = await client.BeginAsync(token);
+                await transaction.SendAsync(new() { ["destination"] = "/queue/out", Body = message.Body }, token);
+                await transaction.CommitAsync(token);
+                if (Interlocked.Increment(ref handled) == 30)
+                {
+                    enough.TrySetResult();
+                }
+            }).WaitAsync(Patience);
+
+        await enough.Task.WaitAsync(Patience);
+        Assert.That(broker.FramesReceived("COMMIT"), Is.GreaterThanOrEqualTo(30));
+    }
+
+    [Test]
+    public void A_MessageBufferLimit_below_the_MessageBufferSize_is_refused_with_the_reason()
+    {
+        var error = Assert.Throws<ArgumentException>(() => _ = new AsyncStomperClient(new AsyncStomperOptions
+        {
+            Client = new() { Lazy = true },
+            MessageBufferSize = 100,
+            MessageBufferLimit = 99,
+        }));
+
+        Assert.That(error!.Message, Is.EqualTo("\"MessageBufferLimit\" (99) must be at least \"MessageBufferSize\" (100)"));
+    }
+}
