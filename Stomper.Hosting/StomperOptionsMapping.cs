@@ -41,6 +41,7 @@ internal static class StomperOptionsMapping
                     MeterFactory = meterFactory,
                 },
                 MessageBufferSize = options.MessageBufferSize,
+                MessageBufferLimit = options.MessageBufferLimit,
                 BrokerPrefetch = options.BrokerPrefetch,
             };
         }
@@ -49,6 +50,7 @@ internal static class StomperOptionsMapping
         {
             Client = ToClientOptions(options, handleParams, frameLimits, defaultHeaders, commandHeaders, loggerFactory, meterFactory),
             MessageBufferSize = options.MessageBufferSize,
+            MessageBufferLimit = options.MessageBufferLimit,
             BrokerPrefetch = options.BrokerPrefetch,
         };
     }

@@ -71,6 +71,9 @@ public sealed class StomperServiceOptions
     /// <summary>The async face's <see cref="Async.AsyncStomperOptions.MessageBufferSize"/> (default 1000).</summary>
     public int MessageBufferSize { get; set; } = 1000;
 
+    /// <summary>The async face's <see cref="Async.AsyncStomperOptions.MessageBufferLimit"/> (default 64 times the buffer's size): how far a full buffer may grow while a reply is awaited.</summary>
+    public int? MessageBufferLimit { get; set; }
+
     /// <summary>The async face's <see cref="Async.AsyncStomperOptions.BrokerPrefetch"/> (default true).</summary>
     public bool BrokerPrefetch { get; set; } = true;
 

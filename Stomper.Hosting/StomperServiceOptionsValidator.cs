@@ -33,6 +33,11 @@ internal sealed class StomperServiceOptionsValidator(string name, string section
             failures.Add(Errors.SettingNotPositive(Key(nameof(options.MessageBufferSize))));
         }
 
+        if (options.MessageBufferLimit is { } limit && limit < options.MessageBufferSize)
+        {
+            failures.Add(Errors.SettingBelow(Key(nameof(options.MessageBufferLimit)), Key(nameof(options.MessageBufferSize))));
+        }
+
         if (!(options.HealthProbeTimeout > 0) || double.IsInfinity(options.HealthProbeTimeout))
         {
             failures.Add(Errors.SettingSecondsNotPositive(Key(nameof(options.HealthProbeTimeout))));

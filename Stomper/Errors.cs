@@ -380,6 +380,8 @@ internal static class Errors
 
     internal static string SettingNotPositive(string key) => $"{key}: must be 1 or more";
 
+    internal static string SettingBelow(string key, string floorKey) => $"{key}: must be at least {floorKey}";
+
     internal static string SettingNegative(string key) => $"{key}: must be 0 or more";
 
     internal static string SettingLineBreak(string key) =>

@@ -67,6 +67,7 @@ public sealed class HostingConfigurationTests : HostingFixture
             ["S:FrameLimits:MaxHeaderLineLength"] = "2048",
             ["S:FrameLimits:MaxCommandLineLength"] = "64",
             ["S:MessageBufferSize"] = "250",
+            ["S:MessageBufferLimit"] = "5000",
             ["S:BrokerPrefetch"] = "false",
             ["S:WaitForConnected"] = "false",
             ["S:HealthProbeTimeout"] = "0.75",
@@ -97,7 +98,7 @@ public sealed class HostingConfigurationTests : HostingFixture
             Assert.That(tls.Protocols, Is.EqualTo(SslProtocols.Tls12 | SslProtocols.Tls13));
             var limits = cluster.FrameLimits!;
             Assert.That((limits.MaxFrameSize, limits.MaxHeaderCount, limits.MaxHeaderLineLength, limits.MaxCommandLineLength), Is.EqualTo((1000000, 50, 2048, 64)));
-            Assert.That((mapped.MessageBufferSize, mapped.BrokerPrefetch), Is.EqualTo((250, false)));
+            Assert.That((mapped.MessageBufferSize, mapped.MessageBufferLimit, mapped.BrokerPrefetch), Is.EqualTo((250, (int?)5000, false)));
         });
     }
 
@@ -186,6 +187,7 @@ public sealed class HostingConfigurationTests : HostingFixture
     [TestCase("FrameLimits:MaxHeaderLineLength", "0", "Stomper:Orders:FrameLimits:MaxHeaderLineLength: must be 1 or more")]
     [TestCase("FrameLimits:MaxCommandLineLength", "0", "Stomper:Orders:FrameLimits:MaxCommandLineLength: must be 1 or more")]
     [TestCase("MessageBufferSize", "0", "Stomper:Orders:MessageBufferSize: must be 1 or more")]
+    [TestCase("MessageBufferLimit", "999", "Stomper:Orders:MessageBufferLimit: must be at least Stomper:Orders:MessageBufferSize")]
     [TestCase("HealthProbeTimeout", "0", "Stomper:Orders:HealthProbeTimeout: must be a number of seconds above 0")]
     public void A_bad_value_stops_the_host_at_start_naming_its_key(string key, string value, string expected)
     {
