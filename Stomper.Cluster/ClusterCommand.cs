@@ -46,6 +46,13 @@ internal sealed class ClusterCommand : ISubscriptionLink<ClusterCommand>
     /// <summary>Added by the application while no node answered: counted against the policy's MaxWaitingCommands until answered.</summary>
     public bool CountsAsWaiting { get; set; }
 
+    /// <summary>
+    /// Issued while no node answered (<see cref="RingBackoff.Outage"/>): counts against
+    /// MaxWaitingCommands should it come to wait, even after an attempt on a node of the
+    /// round under way. Cleared by its answer: a subscription kept later is not counted again.
+    /// </summary>
+    public bool AddedInOutage { get; set; }
+
     public NodeState Node => Session!.Node;
 
     /// <summary>With a reconnect policy: the <see cref="RingBackoff.Series"/> the attempt under way began in.</summary>

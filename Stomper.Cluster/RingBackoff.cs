@@ -46,6 +46,13 @@ internal sealed class RingBackoff : IDisposable
     /// <summary>The commands counted against <see cref="MaxWaitingCommands"/> now: added by the application while no node answered, and not answered yet (for tests).</summary>
     public int WaitingCommands => _waitingCommands;
 
+    /// <summary>
+    /// True from a node's failure until a node answers: what the application issues then is
+    /// added while no node answers, whether it waits at once or first reaches a node of the
+    /// round under way. A given-up run or force_disconnect does not end it; only an answer does.
+    /// </summary>
+    public bool Outage { get; private set; }
+
     /// <summary>The wait before the next round, while it lasts (for tests).</summary>
     public TimeSpan? CurrentDelay { get; private set; }
 
@@ -55,6 +62,7 @@ internal sealed class RingBackoff : IDisposable
     /// <summary>The active node failed: one more attempt in the row; at the policy's limit, the run is given up.</summary>
     public void NodeFailed()
     {
+        Outage = true;
         if (++FailuresInARow >= MaxAttempts)
         {
             Series++;
@@ -66,6 +74,7 @@ internal sealed class RingBackoff : IDisposable
     /// <summary>A node answered (CONNECTED, or a command's reply): the count starts afresh.</summary>
     public void NodeAnswered()
     {
+        Outage = false;
         FailuresInARow = 0;
         _roundBegunAt = 0;
     }
@@ -76,7 +85,8 @@ internal sealed class RingBackoff : IDisposable
     /// </summary>
     /// <remarks>
     /// What counts against <see cref="MaxWaitingCommands"/> is what the application added
-    /// while no node answers: a command held before it ever reached a node. What the cluster
+    /// while no node answers: a command held before it ever reached a node, or issued during
+    /// the outage and sent to a node of a round that then failed. What the cluster
     /// runs again of its own accord after a node failed it (a SEND, the send journal's
     /// included, a BEGIN, a subscription being kept) was admitted while a node answered, and
     /// is bounded where it was admitted (the journal's bounds, the application's own pace):
@@ -86,7 +96,7 @@ internal sealed class RingBackoff : IDisposable
     /// </remarks>
     public bool Hold(ClusterCommand command)
     {
-        if (!command.CountsAsWaiting && command.Session is null)
+        if (!command.CountsAsWaiting && (command.Session is null || command.AddedInOutage))
         {
             if (_waitingCommands >= _policy.MaxWaitingCommands)
             {
@@ -112,6 +122,7 @@ internal sealed class RingBackoff : IDisposable
     /// <summary><paramref name="command"/> has its final answer, however it came: it no longer counts against <see cref="MaxWaitingCommands"/>.</summary>
     public void Answered(ClusterCommand command)
     {
+        command.AddedInOutage = false;
         if (command.CountsAsWaiting)
         {
             command.CountsAsWaiting = false;

@@ -225,6 +225,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
         }
 
         var cluster = Rent(name, parameters, onReceipt ?? parameters.OnReceipt);
+        cluster.AddedInOutage = _backoff?.Outage == true;
         if (name == StompCommands.Send && _journal is { } journal && !Journal(cluster, journal))
         {
             return;

@@ -27,7 +27,8 @@ public static class StomperServiceCollectionExtensions
     /// <summary>
     /// A named client (<c>services.AddStomper("orders", configuration.GetSection("Stomper:Orders"))</c>):
     /// a keyed service under its name (<c>[FromKeyedServices("orders")] AsyncStomperClient</c>),
-    /// also found through <see cref="StomperClients"/>. Its options are bound from
+    /// also found through <see cref="StomperClients"/>. The empty name is the unnamed client,
+    /// registered unkeyed only, as <see cref="AddStomper(IServiceCollection, IConfiguration)"/> does. Its options are bound from
     /// <paramref name="configuration"/> (an unknown key is an error, so a misspelt one is not
     /// ignored) and checked when the host starts; the client is made on first use or at
     /// the host's start, with the host's <see cref="ILoggerFactory"/> and
@@ -42,7 +43,7 @@ public static class StomperServiceCollectionExtensions
         return services.AddStomper(name, path, builder => builder.Bind(configuration, binder => binder.ErrorOnUnknownConfiguration = true));
     }
 
-    /// <summary>A named client configured in code rather than from configuration; checked at the host's start all the same (errors name <c>Stomper:&lt;name&gt;</c>).</summary>
+    /// <summary>A named client configured in code rather than from configuration; checked at the host's start all the same (errors name <c>Stomper:&lt;name&gt;</c>). The empty name is the unnamed client, unkeyed.</summary>
     /// <exception cref="ArgumentException">A client of that name is registered already.</exception>
     public static IServiceCollection AddStomper(this IServiceCollection services, string name, Action<StomperServiceOptions> configure)
     {

@@ -38,8 +38,9 @@ public sealed class ReconnectPolicy
     public int? MaxAttempts { get; init; }
 
     /// <summary>
-    /// How many commands the application may issue while the cluster waits out a backoff
-    /// and not yet have an answer to; one more fails at once with
+    /// How many commands the application may issue while no node answers (during a backoff,
+    /// or while a round's node attempts are under way) and have waiting for a round without
+    /// an answer yet; one more fails, once it would wait, with
     /// <see cref="ErrorCode.E_CANT_CONN"/>. What the cluster runs again of its own accord
     /// (a SEND or BEGIN a failed node cut short, the send journal's SENDs, the subscriptions
     /// being kept) is not counted: it was admitted when a node answered. At least 1.

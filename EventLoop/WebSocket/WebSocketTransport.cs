@@ -297,6 +297,11 @@ public sealed class WebSocketTransport : ITransport
             // The connect of a handle goes where it names, as over TCP: an HTTP proxy from
             // the environment would be a surprise under a STOMP client.
             UseProxy = false,
+
+            // Nor is a redirect followed: it would be a second connection, to another server,
+            // and the one connection an upgrade is (ConnectSocketAsync) would refuse it as a
+            // server that hung up. The 3xx is reported as the server's answer instead.
+            AllowAutoRedirect = false,
             ConnectCallback = ConnectSocketAsync,
         };
         if (_url.Scheme == Uri.UriSchemeWss)

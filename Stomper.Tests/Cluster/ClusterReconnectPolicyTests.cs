@@ -250,6 +250,56 @@ public sealed class ClusterReconnectPolicyTests
     }
 
     [Test]
+    public void A_SEND_issued_while_a_round_of_the_outage_is_under_way_counts_against_MaxWaitingCommands_once_it_waits()
+    {
+        // Issued after the outage began but while a round's node attempt was under way, a
+        // SEND reaches that node's queue before it waits: it was added while no node
+        // answered all the same, and must not escape the bound.
+        var nodes = WithPolicy(new ReconnectPolicy { MaxWaitingCommands = 2 });
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, nodes.Record("before"));
+        EveryNodeRefuses(nodes);
+        WaitOutTheBackoff(nodes);
+        for (var i = 1; i <= 5; i++)
+        {
+            nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, nodes.Record($"during{i}"));
+        }
+
+        EveryNodeRefuses(nodes);
+        nodes.Cluster.Loop.RunPending();
+
+        Assert.That(nodes.Cluster.Backoff!.WaitingCommands, Is.EqualTo(2));
+        Assert.That(nodes.Trace.Where(t => t.EndsWith("(ReconnectPolicy.MaxWaitingCommands)", StringComparison.Ordinal)).Select(t => t[..t.IndexOf(':', StringComparison.Ordinal)]),
+            Is.EqualTo(new[] { "during3", "during4", "during5" }), "three more than the bound, the latest");
+        Assert.That(nodes.Trace.Any(t => t.StartsWith("before:", StringComparison.Ordinal)), Is.False, "the SEND admitted while a node answered waits uncounted");
+
+        WaitOutTheBackoff(nodes);
+        Assert.That(nodes.Active.Commands, Has.Count.EqualTo(3));
+        nodes.Active.Receipt(1);
+        nodes.Active.Receipt(2);
+        Assert.That(nodes.Cluster.Backoff.WaitingCommands, Is.Zero, "uncounted by their answers");
+    }
+
+    [Test]
+    public void A_SUBSCRIBE_issued_during_the_outage_and_confirmed_is_not_counted_when_it_is_kept_through_the_next_outage()
+    {
+        var nodes = WithPolicy(new ReconnectPolicy { MaxWaitingCommands = 1 });
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/a" });
+        EveryNodeRefuses(nodes);
+        nodes.Cluster.Subscribe(S1(nodes), _ => { });
+        WaitOutTheBackoff(nodes);
+        var subscribe = nodes.Active.Commands.FindIndex(c => c.Name == "SUBSCRIBE");
+        nodes.Active.Receipt(subscribe);
+        Assert.That(nodes.Cluster.Backoff!.WaitingCommands, Is.Zero);
+
+        EveryNodeRefuses(nodes);
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, nodes.Record("send"));
+        nodes.Cluster.Loop.RunPending();
+
+        Assert.That(nodes.Cluster.Backoff.WaitingCommands, Is.EqualTo(1), "the kept subscription is not counted again, the new SEND is");
+        Assert.That(nodes.Trace.Any(t => t.StartsWith("send:", StringComparison.Ordinal)), Is.False, "the SEND waits, not refused");
+    }
+
+    [Test]
     public void A_SUBSCRIBE_issued_during_the_outage_counts_against_MaxWaitingCommands_and_a_kept_one_does_not()
     {
         var nodes = WithPolicy(new ReconnectPolicy { MaxWaitingCommands = 1 });

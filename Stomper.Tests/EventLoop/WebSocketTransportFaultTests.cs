@@ -152,6 +152,28 @@ public sealed class WebSocketTransportFaultTests
         Assert.That(error, Does.StartWith("WebSocket handshake failed: ").And.Contain("the server hung up before answering the upgrade request"));
     }
 
+    [TestCase("http")]
+    [TestCase("ws")]
+    public void A_server_that_redirects_the_upgrade_elsewhere_fails_the_connect_naming_its_answer(string scheme)
+    {
+        // The transport connects where its URL names, as over TCP: a redirect is the server's
+        // answer to report, not a connection to another server (which the one-connection
+        // rule would refuse as a server that hung up, a wrong reason).
+        var elsewhere = Own(new HandMadeWebSocketServer());
+        var redirected = Task.Run(async () =>
+        {
+            var (client, _) = await _server.AcceptAsync();
+            await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 302 Found\r\nLocation: {scheme}://127.0.0.1:{elsewhere.Port}/ws\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+            return client;
+        });
+
+        var (_, error) = Connect(_server.Url);
+
+        using var client = redirected.Result;
+        Assert.That(error, Is.EqualTo("WebSocket upgrade refused: the server answered HTTP 302 Found to GET /ws instead of 101 Switching Protocols"));
+    }
+
     [Test]
     public void Dispose_during_the_upgrade_reports_nothing_and_hangs_up_on_the_server()
     {
