@@ -42,6 +42,53 @@ public sealed class AsyncAwaitedReplyTests : AsyncFixture
     }
 
     [Test]
+    public async Task A_handler_whose_SENDs_get_a_receipt_from_a_lower_case_command_headers_entry_goes_on_while_the_broker_floods_it()
+    {
+        // The engine upper-cases command_headers' keys: "send" receipts every SEND too.
+        await AssertReceiptedSendsGoOn(options => new StomperOptions
+        {
+            Host = options.Host,
+            Port = options.Port,
+            OnError = options.OnError,
+            CommandHeaders = new Dictionary<string, IReadOnlyDictionary<string, string>> { ["send"] = new Dictionary<string, string> { ["receipt"] = "auto" } },
+        });
+    }
+
+    [Test]
+    public async Task A_handler_whose_SENDs_get_a_receipt_from_the_default_headers_goes_on_while_the_broker_floods_it()
+    {
+        await AssertReceiptedSendsGoOn(options => new StomperOptions
+        {
+            Host = options.Host,
+            Port = options.Port,
+            OnError = options.OnError,
+            DefaultHeaders = new Dictionary<string, string> { ["receipt"] = "auto" },
+        });
+    }
+
+    private async Task AssertReceiptedSendsGoOn(Func<StomperOptions, StomperOptions> configure)
+    {
+        var broker = H.Broker().FloodOnSubscribe(400, 100);
+        var client = H.Client(broker, configure, bufferSize: Buffer);
+        var handled = 0;
+        var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await using var subscription = await client.SubscribeAsync(
+            new() { ["id"] = "s1", ["destination"] = "/queue/flood" },
+            async (message, token) =>
+            {
+                await client.SendAsync(new() { ["destination"] = "/queue/out", Body = message.Body }, token);
+                if (Interlocked.Increment(ref handled) == 30)
+                {
+                    enough.TrySetResult();
+                }
+            }).WaitAsync(Patience);
+
+        await enough.Task.WaitAsync(Patience);
+        Assert.That(broker.FramesReceived("SEND"), Is.GreaterThanOrEqualTo(30));
+    }
+
+    [Test]
     public void A_MessageBufferLimit_below_the_MessageBufferSize_is_refused_with_the_reason()
     {
         var error = Assert.Throws<ArgumentException>(() => _ = new AsyncStomperClient(new AsyncStomperOptions
