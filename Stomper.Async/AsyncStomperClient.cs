@@ -37,7 +37,8 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     private readonly Action _releaseAtLimit;
     private readonly Action _replyGone;
     private readonly int _bufferLimit;
-    private readonly HashSet<string> _receiptByDefault = [];
+    private readonly HashSet<string> _receiptByDefault = new(StringComparer.OrdinalIgnoreCase);
+    private readonly bool _receiptForAll;
     private CommandMethods? _engine;
     private Exception? _buildFailure;
     private Action _pause = null!;
@@ -94,11 +95,15 @@ public sealed class AsyncStomperClient : IAsyncDisposable
         _replyGone = ReplyCame;
         foreach (var (command, headers) in options.Client?.CommandHeaders ?? options.Cluster?.CommandHeaders ?? new Dictionary<string, IReadOnlyDictionary<string, string>>())
         {
-            if (headers.ContainsKey("receipt"))
+            // As the engine reads them: any case of the command's name; a null entry is its error to report.
+            if (headers?.ContainsKey("receipt") == true)
             {
                 _receiptByDefault.Add(command);
             }
         }
+
+        // A default receipt header goes on every command the engine writes.
+        _receiptForAll = (options.Client?.DefaultHeaders ?? options.Cluster?.DefaultHeaders)?.ContainsKey("receipt") == true;
         _callbacks = new UserCallbacks(ReportUnhandled);
         Bridge = new LoopBridge(options.Client is { } single ? single.Loop : options.Cluster!.Loop);
         if (Bridge.OwnsLoop)
@@ -481,6 +486,7 @@ public sealed class AsyncStomperClient : IAsyncDisposable
     internal bool AwaitsReply(string name, CommandParams parameters) =>
         name is StompCommands.Subscribe or StompCommands.Unsubscribe or StompCommands.Disconnect
         || parameters["receipt"] is not null
+        || _receiptForAll
         || (_receiptByDefault.Count > 0 && _receiptByDefault.Contains(name))
         || (name == StompCommands.Send && _options.Cluster?.SendJournal is not null);
 
