@@ -89,6 +89,21 @@ public sealed class AsyncAwaitedReplyTests : AsyncFixture
     }
 
     [Test]
+    public void A_command_headers_entry_that_is_null_is_refused_with_the_engines_reason()
+    {
+        var error = Assert.Throws<ArgumentException>(() => _ = new AsyncStomperClient(new AsyncStomperOptions
+        {
+            Client = new()
+            {
+                Lazy = true,
+                CommandHeaders = new Dictionary<string, IReadOnlyDictionary<string, string>> { ["SEND"] = null! },
+            },
+        }));
+
+        Assert.That(error!.Message, Is.EqualTo("\"command_headers\" must be specified as hash reference"));
+    }
+
+    [Test]
     public void A_MessageBufferLimit_below_the_MessageBufferSize_is_refused_with_the_reason()
     {
         var error = Assert.Throws<ArgumentException>(() => _ = new AsyncStomperClient(new AsyncStomperOptions
