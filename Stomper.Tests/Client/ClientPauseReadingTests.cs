@@ -72,6 +72,33 @@ public sealed class ClientPauseReadingTests
     }
 
     [Test]
+    public void A_resume_taken_back_by_a_pause_before_the_next_pass_dispatches_nothing_already_read()
+    {
+        using var h = Harness();
+        h.Connect();
+        var bodies = Subscribed(h, msg =>
+        {
+            if (msg.Body == "m1")
+            {
+                h.Client.PauseReading();
+            }
+        });
+        h.Transport.Arrive(Message("m1") + Message("m2"));
+
+        // The resume postpones a read of what is buffered; the pause before that pass holds it back.
+        h.Client.ResumeReading();
+        h.Client.PauseReading();
+        h.Step();
+
+        Assert.That(bodies, Is.EqualTo(new[] { "m1" }));
+
+        h.Client.ResumeReading();
+        h.Step();
+
+        Assert.That(bodies, Is.EqualTo(new[] { "m1", "m2" }));
+    }
+
+    [Test]
     public void Time_spent_paused_does_not_count_against_the_heart_beat_read_timeout()
     {
         using var h = Harness(cy: 1000);
