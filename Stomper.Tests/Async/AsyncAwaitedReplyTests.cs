@@ -19,54 +19,37 @@ public sealed class AsyncAwaitedReplyTests : AsyncFixture
     public async Task A_handler_that_commits_a_transaction_per_message_goes_on_while_the_broker_floods_it()
     {
         // Within the default limit (64 times the buffer): every RECEIPT is reached.
-        var broker = H.Broker().FloodOnSubscribe(400, 100);
-        var client = H.Client(broker, bufferSize: Buffer);
-        var handled = 0;
-        var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        await using var subscription = await client.SubscribeAsync(
-            new() { ["id"] = "s1", ["destination"] = "/queue/flood" },
-            async (message, token) =>
-            {
-                await using var transaction = await client.BeginAsync(token);
-                await transaction.SendAsync(new() { ["destination"] = "/queue/out", Body = message.Body }, token);
-                await transaction.CommitAsync(token);
-                if (Interlocked.Increment(ref handled) == 30)
-                {
-                    enough.TrySetResult();
-                }
-            }).WaitAsync(Patience);
-
-        await enough.Task.WaitAsync(Patience);
-        Assert.That(broker.FramesReceived("COMMIT"), Is.GreaterThanOrEqualTo(30));
+        await AssertHandlerGoesOn(null, "COMMIT", async (client, message, token) =>
+        {
+            await using var transaction = await client.BeginAsync(token);
+            await transaction.SendAsync(new() { ["destination"] = "/queue/out", Body = message.Body }, token);
+            await transaction.CommitAsync(token);
+        });
     }
 
     [Test]
     public async Task A_handler_whose_SENDs_get_a_receipt_from_a_lower_case_command_headers_entry_goes_on_while_the_broker_floods_it()
     {
         // The engine upper-cases command_headers' keys: "send" receipts every SEND too.
-        await AssertReceiptedSendsGoOn(options => new StomperOptions
-        {
-            Host = options.Host,
-            Port = options.Port,
-            OnError = options.OnError,
-            CommandHeaders = new Dictionary<string, IReadOnlyDictionary<string, string>> { ["send"] = new Dictionary<string, string> { ["receipt"] = "auto" } },
-        });
+        await AssertReceiptedSendsGoOn(commandHeaders: new Dictionary<string, IReadOnlyDictionary<string, string>> { ["send"] = new Dictionary<string, string> { ["receipt"] = "auto" } });
     }
 
     [Test]
     public async Task A_handler_whose_SENDs_get_a_receipt_from_the_default_headers_goes_on_while_the_broker_floods_it()
     {
-        await AssertReceiptedSendsGoOn(options => new StomperOptions
-        {
-            Host = options.Host,
-            Port = options.Port,
-            OnError = options.OnError,
-            DefaultHeaders = new Dictionary<string, string> { ["receipt"] = "auto" },
-        });
+        await AssertReceiptedSendsGoOn(defaultHeaders: new Dictionary<string, string> { ["receipt"] = "auto" });
     }
 
-    private async Task AssertReceiptedSendsGoOn(Func<StomperOptions, StomperOptions> configure)
+    private Task AssertReceiptedSendsGoOn(
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? commandHeaders = null,
+        IReadOnlyDictionary<string, string>? defaultHeaders = null) =>
+        AssertHandlerGoesOn(
+            options => new StomperOptions { Host = options.Host, Port = options.Port, OnError = options.OnError, CommandHeaders = commandHeaders, DefaultHeaders = defaultHeaders },
+            "SEND", (client, message, token) =>
+            client.SendAsync(new() { ["destination"] = "/queue/out", Body = message.Body }, token).AsTask());
+
+    /// <summary>The broker floods a subscription whose handler awaits replies; 30 messages get handled.</summary>
+    private async Task AssertHandlerGoesOn(Func<StomperOptions, StomperOptions>? configure, string command, Func<AsyncStomperClient, Frame, CancellationToken, Task> handle)
     {
         var broker = H.Broker().FloodOnSubscribe(400, 100);
         var client = H.Client(broker, configure, bufferSize: Buffer);
@@ -77,7 +60,7 @@ public sealed class AsyncAwaitedReplyTests : AsyncFixture
             new() { ["id"] = "s1", ["destination"] = "/queue/flood" },
             async (message, token) =>
             {
-                await client.SendAsync(new() { ["destination"] = "/queue/out", Body = message.Body }, token);
+                await handle(client, message, token);
                 if (Interlocked.Increment(ref handled) == 30)
                 {
                     enough.TrySetResult();
@@ -85,7 +68,7 @@ public sealed class AsyncAwaitedReplyTests : AsyncFixture
             }).WaitAsync(Patience);
 
         await enough.Task.WaitAsync(Patience);
-        Assert.That(broker.FramesReceived("SEND"), Is.GreaterThanOrEqualTo(30));
+        Assert.That(broker.FramesReceived(command), Is.GreaterThanOrEqualTo(30));
     }
 
     [Test]

@@ -27,6 +27,14 @@ public sealed class ClientPauseReadingTests
         return bodies;
     }
 
+    private static List<string> PausingAfterM1(ClientHarness h) => Subscribed(h, msg =>
+    {
+        if (msg.Body == "m1")
+        {
+            h.Client.PauseReading();
+        }
+    });
+
     private static string Message(string body) => $"MESSAGE\nsubscription:s1\nmessage-id:{body}\ndestination:/queue/a\n\n{body}\0";
 
     [Test]
@@ -34,13 +42,7 @@ public sealed class ClientPauseReadingTests
     {
         using var h = Harness();
         h.Connect();
-        var bodies = Subscribed(h, msg =>
-        {
-            if (msg.Body == "m1")
-            {
-                h.Client.PauseReading();
-            }
-        });
+        var bodies = PausingAfterM1(h);
 
         h.Transport.Arrive(Message("m1") + Message("m2") + Message("m3"));
         h.Step();
@@ -54,13 +56,7 @@ public sealed class ClientPauseReadingTests
     {
         using var h = Harness();
         h.Connect();
-        var bodies = Subscribed(h, msg =>
-        {
-            if (msg.Body == "m1")
-            {
-                h.Client.PauseReading();
-            }
-        });
+        var bodies = PausingAfterM1(h);
         h.Transport.Arrive(Message("m1") + Message("m2"));
 
         h.Client.ResumeReading();
@@ -76,13 +72,7 @@ public sealed class ClientPauseReadingTests
     {
         using var h = Harness();
         h.Connect();
-        var bodies = Subscribed(h, msg =>
-        {
-            if (msg.Body == "m1")
-            {
-                h.Client.PauseReading();
-            }
-        });
+        var bodies = PausingAfterM1(h);
         h.Transport.Arrive(Message("m1") + Message("m2"));
 
         // The resume postpones a read of what is buffered; the pause before that pass holds it back.
