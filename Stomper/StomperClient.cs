@@ -364,10 +364,18 @@ public sealed class StomperClient : CommandMethods, IStomperClient
     /// Callers pass the upper-case names nearly always (every SEND of a publisher): they
     /// are matched as given, and only another spelling pays for upper-casing.
     /// </remarks>
-    private static string ClientCommand(string command) =>
-        Executable(command) ?? Executable(command.ToUpperInvariant()) ?? throw (command.ToUpperInvariant() is StompCommands.Connect or StompCommands.Stomp
-            ? Errors.CommandNotExecutable(command.ToUpperInvariant())
+    private static string ClientCommand(string command)
+    {
+        if (Executable(command) is { } name)
+        {
+            return name;
+        }
+
+        var upper = command.ToUpperInvariant();
+        return Executable(upper) ?? throw (upper is StompCommands.Connect or StompCommands.Stomp
+            ? Errors.CommandNotExecutable(upper)
             : Errors.UnknownClientCommand(command));
+    }
 
     /// <summary>The name of a command a client may execute, spelled exactly <paramref name="upper"/>; null for any other.</summary>
     private static string? Executable(string upper) => upper switch
