@@ -10,16 +10,8 @@ public sealed class ClusterReconnectPolicyTests
 {
     private static readonly StompError Refused = new("Can't connect to node:1: Connection refused", E_CANT_CONN);
 
-    private static MockNodes WithPolicy(ReconnectPolicy? policy, int count = 3) => new(count, configure: o => new ClusterOptions
-    {
-        Nodes = o.Nodes,
-        Random = o.Random,
-        Loop = o.Loop,
-        NodeFactory = o.NodeFactory,
-        OnNodeError = o.OnNodeError,
-        OnError = o.OnError,
-        ReconnectPolicy = policy,
-    });
+    private static MockNodes WithPolicy(ReconnectPolicy? policy, int count = 3) =>
+        new(count, configure: o => o.MockNodesWith(new() { OnNodeError = o.OnNodeError, OnError = o.OnError, ReconnectPolicy = policy }));
 
     private static CommandParams S1(MockNodes nodes) => new() { ["id"] = "s1", ["destination"] = "/queue/a", OnReceipt = nodes.Record("s1") };
 

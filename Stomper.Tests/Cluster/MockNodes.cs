@@ -69,6 +69,21 @@ internal sealed class MockNodes
         /// <summary>The command at <paramref name="index"/> gets its RECEIPT.</summary>
         public void Receipt(int index) => Commands[index].Callback!(new Frame("RECEIPT"), null);
 
+        /// <summary>The index of the first command <paramref name="name"/> among those the node holds, if any.</summary>
+        public int? Pending(string name)
+        {
+            var index = Commands.FindIndex(c => c.Name == name);
+            return index < 0 ? null : index;
+        }
+
+        /// <summary>The command at <paramref name="index"/> is forgotten, then answered: its RECEIPT, or <paramref name="error"/> when given.</summary>
+        public void Answer(int index, StompError? error = null)
+        {
+            var callback = Commands[index].Callback!;
+            Commands.RemoveAt(index);
+            callback(error is null ? new Frame("RECEIPT") : null, error);
+        }
+
         /// <summary>The node fails as a whole (its client's on_error), then aborts what it had, as a real client does.</summary>
         public void Fail(StompError error)
         {

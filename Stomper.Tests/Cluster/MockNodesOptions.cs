@@ -33,6 +33,7 @@ internal static class MockNodesOptions
         FrameLimits = own.FrameLimits,
         Transport = own.Transport,
         ReconnectPolicy = own.ReconnectPolicy,
+        SendJournal = own.SendJournal,
         OnBeforeConnect = own.OnBeforeConnect,
     };
 }

@@ -236,15 +236,6 @@ public sealed class ClusterSendJournalTests
         node.Options.OnDisconnect!();
     }
 
-    private static ClusterOptions Configure(ClusterOptions mock, SendJournalOptions journal, ReconnectPolicy? policy = null) => new()
-    {
-        Nodes = mock.Nodes,
-        Random = mock.Random,
-        Loop = mock.Loop,
-        NodeFactory = mock.NodeFactory,
-        OnNodeError = mock.OnNodeError,
-        OnError = mock.OnError,
-        SendJournal = journal,
-        ReconnectPolicy = policy,
-    };
+    private static ClusterOptions Configure(ClusterOptions mock, SendJournalOptions journal, ReconnectPolicy? policy = null) =>
+        mock.MockNodesWith(new() { OnNodeError = mock.OnNodeError, OnError = mock.OnError, SendJournal = journal, ReconnectPolicy = policy });
 }

@@ -48,19 +48,15 @@ public sealed class JournalModelTests
                     }
 
                     break;
-                case < 6 when JournalPolicyModelTests.Pending(node, "SEND") is { } index:
+                case < 6 when node.Pending("SEND") is { } index:
                     var sendId = node.Commands[index].Params[SendJournalOptions.IdHeader]!;
                     written.Add(sendId);
                     receipted.Add(sendId);
                     delivered.Add(sendId);
-                    var callback = node.Commands[index].Callback!;
-                    node.Commands.RemoveAt(index);
-                    callback(new Frame("RECEIPT"), null);
+                    node.Answer(index);
                     break;
-                case 6 when JournalPolicyModelTests.Pending(node, "SEND") is { } refused:
-                    var refusedCallback = node.Commands[refused].Callback!;
-                    node.Commands.RemoveAt(refused);
-                    refusedCallback(null, new StompError("refused", E_OPRN_ERROR, new Frame("ERROR")));
+                case 6 when node.Pending("SEND") is { } refused:
+                    node.Answer(refused, new StompError("refused", E_OPRN_ERROR, new Frame("ERROR")));
                     break;
                 case 7 when node.Commands.Count > 0:
                     // The node dies: each frame it holds had reached the socket, or not; one

@@ -138,25 +138,21 @@ public sealed class JournalPolicyModelTests
                     case < 7:
                         Send(0);
                         break;
-                    case < 10 when Pending(node, "SEND") is { } index:
+                    case < 10 when node.Pending("SEND") is { } index:
                         var sendId = node.Commands[index].Params[SendJournalOptions.IdHeader]!;
                         written.Add(sendId);
                         receipted.Add(sendId);
                         delivered.Add(sendId);
-                        var callback = node.Commands[index].Callback!;
-                        node.Commands.RemoveAt(index);
-                        callback(new Frame("RECEIPT"), null);
+                        node.Answer(index);
                         break;
-                    case 10 when Pending(node, "SUBSCRIBE") is { } subscribe:
+                    case 10 when node.Pending("SUBSCRIBE") is { } subscribe:
                         // Confirmed: it stays with its node, to deliver and to be lost with it.
                         var made = node.Commands[subscribe];
                         node.Commands[subscribe] = ("SUBSCRIBED", made.Params, made.Callback);
                         made.Callback!(new Frame("RECEIPT"), null);
                         break;
-                    case 11 when Pending(node, "SEND") is { } refused:
-                        var refusedCallback = node.Commands[refused].Callback!;
-                        node.Commands.RemoveAt(refused);
-                        refusedCallback(null, new StompError("refused", E_OPRN_ERROR, new Frame("ERROR")));
+                    case 11 when node.Pending("SEND") is { } refused:
+                        node.Answer(refused, new StompError("refused", E_OPRN_ERROR, new Frame("ERROR")));
                         break;
                     case < 14:
                         Fail(node, random, written, delivered, random.Next(2) == 0 ? new StompError("Connection reset by peer", E_IO) : new StompError("Timed out waiting for a receipt", E_RECEIPT_TIMEDOUT));
@@ -305,13 +301,6 @@ public sealed class JournalPolicyModelTests
         {
             stats[key] = stats.GetValueOrDefault(key) + 1;
         }
-    }
-
-    /// <summary>The index of the first command <paramref name="name"/> among those the node holds, if any.</summary>
-    internal static int? Pending(MockNodes.Node node, string name)
-    {
-        var index = node.Commands.FindIndex(c => c.Name == name);
-        return index < 0 ? null : index;
     }
 
     private static Action<Frame>? Subscription(MockNodes.Node node) =>
