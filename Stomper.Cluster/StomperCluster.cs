@@ -603,12 +603,21 @@ public sealed class StomperCluster : CommandMethods, IDisposable
     }
 
     /// <summary>The backoff is over: what waited runs on the active node, in the order issued.</summary>
-    private void NextRound(List<ClusterCommand> waiting) => RunWaiting(waiting, 0);
+    private void NextRound(List<ClusterCommand> waiting) => RunWaiting(waiting, 0, Generation);
 
-    private void RunWaiting(List<ClusterCommand> waiting, int from)
+    private void RunWaiting(List<ClusterCommand> waiting, int from, int generation)
     {
         for (var i = from; i < waiting.Count && State != ClusterState.Disposed; i++)
         {
+            if (Generation != generation)
+            {
+                // A callback of the round called force_disconnect: the rest of the round,
+                // off the backoff's list and on no node, was issued before it and is aborted
+                // as what still waited would have been, never run.
+                AbortWaiting(waiting, i);
+                return;
+            }
+
             var command = waiting[i];
             try
             {
@@ -625,7 +634,7 @@ public sealed class StomperCluster : CommandMethods, IDisposable
                 catch
                 {
                     var next = i + 1;
-                    Loop.Postpone(() => RunWaiting(waiting, next));
+                    Loop.Postpone(() => RunWaiting(waiting, next, generation));
                     throw;
                 }
             }

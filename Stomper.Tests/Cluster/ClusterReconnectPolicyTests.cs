@@ -1,3 +1,4 @@
+using Moq;
 using NUnit.Framework;
 using Stomper.Cluster;
 using static Stomper.ErrorCode;
@@ -356,6 +357,36 @@ public sealed class ClusterReconnectPolicyTests
         Assert.That(Pending(nodes), Is.Zero, "nothing was tried after the backoff would have ended");
         Assert.That(nodes.Cluster.SubscriptionCount, Is.Zero);
         Assert.That(nodes.Cluster.Backoff!.FailuresInARow, Is.Zero, "and the next command starts a new count");
+    }
+
+    [Test]
+    public void ForceDisconnect_from_the_callback_of_a_command_refused_in_the_backoff_round_aborts_the_rest_of_the_round_unsent()
+    {
+        // The round took its commands off the backoff's list before running them, so a
+        // force_disconnect from a callback it runs finds them in neither the list nor a node.
+        var nodes = WithPolicy(new ReconnectPolicy());
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/refused" }, (_, err) =>
+        {
+            nodes.Trace.Add($"refused: {err?.Message}");
+            nodes.Cluster.ForceDisconnect();
+        });
+        nodes.Cluster.Send(new() { ["destination"] = "/queue/a" }, nodes.Record("send"));
+        EveryNodeRefuses(nodes);
+        foreach (var node in nodes.Nodes)
+        {
+            node.Mock.Setup(n => n.Execute(It.IsAny<string>(), It.Is<CommandParams>(p => p["destination"] == "/queue/refused"), It.IsAny<Action<Frame?, StompError?>?>()))
+                .Throws(new InvalidOperationException("node refused it"));
+        }
+
+        WaitOutTheBackoff(nodes);
+        nodes.Cluster.Loop.RunPending();
+
+        Assert.That(nodes.Trace.Where(t => t.StartsWith("refused:", StringComparison.Ordinal) || t.StartsWith("send:", StringComparison.Ordinal)), Is.EqualTo(new[]
+        {
+            "refused: Operation \"SEND\" aborted: node refused it",
+            "send: Operation \"SEND\" aborted: Connection closed by client prematurely.",
+        }));
+        Assert.That(Pending(nodes), Is.Zero, "nothing issued before the force_disconnect is sent after it");
     }
 
     [Test]
